@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xtcp: build the module (through kbuild and ./Kbuild), the tools and the
+# tests; boot the test VM. Kernel code only runs inside the VM (scripts/vm).
+#
+#   make            module, tools, selftests and host unit tests
+#   make run        benchmark native TCP and xtcp in one VM run
+#   make check      everything the CI runs (build with W=1, unit, lint, VM)
+#   make lint       checkpatch --strict and sparse
+#   make clean      remove build products (keeps the .cache of kernel sources)
+
+SHELL := /bin/bash
+
+# The kernel to build for and boot: the running one when its headers and its
+# /boot image are both here, else the newest installed Debian kernel.
+UNAME_R := $(shell uname -r)
+NEWEST_KVER := $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | \
+		 sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
+ifneq ($(wildcard /lib/modules/$(UNAME_R)/build/Makefile),)
+ifneq ($(wildcard /boot/vmlinuz-$(UNAME_R)),)
+KVER ?= $(UNAME_R)
+endif
+endif
+KVER ?= $(NEWEST_KVER)
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build \
+			       /usr/src/linux-headers-$(KVER)) \
+		    /lib/modules/$(KVER)/build)
+VM_KERNEL ?= /boot/vmlinuz-$(KVER)
+
+# checkpatch.pl and the kselftest headers come from the Debian source
+# tarball of the same major.minor, extracted once into .cache.
+KSRC_VER := $(shell echo '$(KVER)' | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')
+KSRC_TAR ?= /usr/src/linux-source-$(KSRC_VER).tar.xz
+KSRC := .cache/linux-source-$(KSRC_VER)
+KSRC_STAMP := $(KSRC)/.extracted
+KSFT_INC := $(CURDIR)/$(KSRC)/tools/testing/selftests
+
+CC ?= gcc
+TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Iinclude/uapi $(TOOLS_EXTRA_CFLAGS)
+TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
+
+LINT_FILES = $(wildcard module/*.[ch] module/lib/*.[ch]) include/uapi/linux/xtcp.h
+
+# Benchmark knobs for `make run`, passed into the VM as XTCP_* variables.
+BENCH_TIME ?= 5
+BENCH_LEN ?= 131072
+VM_TIMEOUT ?= 1200
+CHECK_VM_TIMEOUT ?= 2400
+
+KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)
+
+.PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
+	check run clean distclean ksrc kdir-check vm-selftest
+
+all: module tools selftests
+	$(MAKE) -C tests/unit
+
+kdir-check:
+	@test -f $(KDIR)/Makefile || { \
+	  echo "no kernel headers in '$(KDIR)' (run scripts/setup, or set KDIR=)"; \
+	  exit 1; }
+
+module: kdir-check
+	$(KBUILD) modules
+
+# Objects of the module only (kbuild's clean sweeps the whole tree).
+clean-module:
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
+	find module \( -name '*.o' -o -name '.*.cmd' \) -delete
+
+tools: $(TOOLS)
+
+tools/%: tools/%.c include/uapi/linux/xtcp.h
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+ksrc: $(KSRC_STAMP)
+
+$(KSRC_STAMP): $(wildcard $(KSRC_TAR))
+	@test -r $(KSRC_TAR) || { \
+	  echo "no $(KSRC_TAR) (run scripts/setup)"; exit 1; }
+	rm -rf $(KSRC)
+	mkdir -p .cache
+	tar -xJf $(KSRC_TAR) -C .cache --wildcards \
+	  'linux-source-$(KSRC_VER)/scripts/*' \
+	  'linux-source-$(KSRC_VER)/tools/testing/selftests/kselftest*'
+	touch $@
+
+selftests: $(KSRC_STAMP)
+	$(MAKE) -C selftests KSFT_INC=$(KSFT_INC)
+
+unit:
+	$(MAKE) -C tests/unit run
+
+# Any ERROR, WARNING or CHECK from checkpatch, any warning from sparse fails.
+lint: checkpatch sparse
+
+checkpatch: $(KSRC_STAMP)
+	@mkdir -p build/logs
+	@echo "  CHECKPATCH $(LINT_FILES)"
+	@perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+	  --show-types -f $(LINT_FILES) >build/logs/checkpatch.log 2>&1; \
+	rc=$$?; cat build/logs/checkpatch.log; \
+	if [ $$rc -ne 0 ] || grep -qE '(ERROR|WARNING|CHECK):' build/logs/checkpatch.log; \
+	then echo "checkpatch: FAILED"; exit 1; fi; echo "checkpatch: clean"
+
+sparse: kdir-check
+	@mkdir -p build/logs
+	@command -v sparse >/dev/null || { echo "sparse missing (run scripts/setup)"; exit 1; }
+	@set -o pipefail; $(KBUILD) C=2 modules 2>&1 | tee build/logs/sparse.log
+	@if grep -E '(warning|error):' build/logs/sparse.log; then \
+	  echo "sparse: FAILED (see above)"; exit 1; fi
+
+# The README's test command; scripts/check does the work and the counting.
+check:
+	KDIR=$(KDIR) VM_KERNEL=$(VM_KERNEL) KSFT_INC=$(KSFT_INC) \
+	VM_TIMEOUT=$(CHECK_VM_TIMEOUT) MAKE="$(MAKE)" scripts/check
+
+run: module tools
+	XTCP_BENCH_TIME=$(BENCH_TIME) XTCP_BENCH_LEN=$(BENCH_LEN) \
+	scripts/vm --timeout $(VM_TIMEOUT) --kernel $(VM_KERNEL) -- scripts/bench
+
+# Infrastructure self-test: a WARN in the guest must fail scripts/vm.
+vm-selftest: kdir-check
+	KDIR=$(KDIR) VM_KERNEL=$(VM_KERNEL) scripts/tests/vm-selftest
+
+clean:
+	-test -f $(KDIR)/Makefile && $(KBUILD) clean
+	rm -f $(TOOLS)
+	-$(MAKE) -C selftests clean
+	-$(MAKE) -C tests/unit clean
+	rm -rf build
+	-test -f scripts/tests/kwarn/Makefile && \
+	  $(MAKE) -C $(KDIR) M=$(CURDIR)/scripts/tests/kwarn clean
+
+distclean: clean
+	rm -rf .cache

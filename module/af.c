@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket family: socket(AF_XTCP, SOCK_STREAM, 0), and the proto_ops
+ * entry points that are plain glue (bind, getname, poll, ioctl, socket
+ * options). Connection life cycle is in sock.c, data in send.c and recv.c.
+ */
+#include <linux/capability.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <linux/tcp.h>
+#include <net/inet_common.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <uapi/linux/xtcp.h>
+
+#include "xtcp.h"
+
+/* Process context, socket unlocked: inet_sock fields are read once each. */
+static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
+{
+	struct sockaddr_in *addr = (struct sockaddr_in *)uaddr;
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	__be32 saddr;
+	u16 port;
+	int err;
+
+	if (addr_len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (addr->sin_family != AF_INET && addr->sin_family != xtcp_family) {
+		/* Native compatibility: AF_UNSPEC only with INADDR_ANY. */
+		if (addr->sin_family != AF_UNSPEC ||
+		    addr->sin_addr.s_addr != htonl(INADDR_ANY))
+			return -EAFNOSUPPORT;
+	}
+	saddr = addr->sin_addr.s_addr;
+	if (saddr != htonl(INADDR_ANY) && !inet->freebind &&
+	    !inet->transparent &&
+	    inet_addr_type(net, saddr) != RTN_LOCAL)
+		return -EADDRNOTAVAIL;
+	port = ntohs(addr->sin_port);
+	if (port && inet_port_requires_bind_service(net, port) &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
+		goto out;
+	err = xtcp_bind_port(sk, saddr, port);
+	if (err)
+		goto out;
+	inet->inet_rcv_saddr = saddr;
+	inet->inet_saddr = saddr;
+	if (saddr)
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+	inet->inet_daddr = 0;
+	inet->inet_dport = 0;
+	sk_dst_reset(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+
+	sin->sin_family = AF_INET;
+	lock_sock(sk);
+	if (peer) {
+		if (!inet->inet_dport ||
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT) &&
+		     peer == 1)) {
+			release_sock(sk);
+			return -ENOTCONN;
+		}
+		sin->sin_port = inet->inet_dport;
+		sin->sin_addr.s_addr = inet->inet_daddr;
+	} else {
+		sin->sin_port = inet->inet_sport;
+		sin->sin_addr.s_addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+	}
+	release_sock(sk);
+	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+	return sizeof(*sin);
+}
+
+/* Lockless, like tcp_poll: each field is read once. */
+static __poll_t xtcp_poll(struct file *file, struct socket *sock,
+			  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = inet_sk_state_load(sk);
+	if (state == TCP_LISTEN)
+		return READ_ONCE(xs->accept_queue_len) ?
+		       EPOLLIN | EPOLLRDNORM : 0;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		int target = sock_rcvlowat(sk, 0, INT_MAX);
+
+		if (xtcp_inq(sk) >= target)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* Pairs with the barrier in xtcp_write_space. */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	/* Pairs with the smp_wmb() after sk_err is set on reset. */
+	smp_rmb();
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+	case SIOCOUTQ:
+	case SIOCOUTQNSD:
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		release_sock(sk);
+		return -EINVAL;
+	}
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+		answ = 0;
+	else if (cmd == SIOCINQ)
+		answ = xtcp_inq(sk);
+	else if (cmd == SIOCOUTQ)
+		answ = xs->write_seq - xs->snd_una;
+	else
+		answ = xs->write_seq - xs->snd_nxt;
+	release_sock(sk);
+	return put_user(answ, (int __user *)arg);
+}
+
+static int xtcp_setsockopt(struct socket *sock, int level, int optname,
+			   sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val, err = 0;
+
+	if (level != SOL_TCP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NODELAY:
+		xs->nodelay = !!val;
+		/* Turning Nagle off sends what it was holding back. */
+		if (val && (1 << sk->sk_state) &
+		    (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+			xtcp_push(sk, XTCP_PUSH_NOW);
+		break;
+	case TCP_MAXSEG:
+		if (val && (val < XTCP_MIN_MSS || val > XTCP_MAX_USER_MSS)) {
+			err = -EINVAL;
+			break;
+		}
+		xs->user_mss = val;
+		break;
+	default:
+		err = -ENOPROTOOPT;
+		break;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_getsockopt(struct socket *sock, int level, int optname,
+			   char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val, len;
+
+	if (level != SOL_TCP)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NODELAY:
+		val = xs->nodelay;
+		break;
+	case TCP_MAXSEG:
+		val = xs->mss_cache;
+		if (xs->user_mss &&
+		    (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+			val = xs->user_mss;
+		break;
+	default:
+		release_sock(sk);
+		return -ENOPROTOOPT;
+	}
+	release_sock(sk);
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
+static int xtcp_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	long timeout = 0;
+
+	if (!sk)
+		return 0;
+	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
+		timeout = sk->sk_lingertime;
+	xtcp_close(sk, timeout);
+	sock->sk = NULL;
+	return 0;
+}
+
+static const struct proto_ops xtcp_stream_ops = {
+	/* Informational only: the core looks the family up in xtcp_family_ops. */
+	.family = XTCP_DEFAULT_FAMILY,
+	.owner = THIS_MODULE,
+	.release = xtcp_release,
+	.bind = xtcp_bind,
+	.connect = xtcp_connect,
+	.socketpair = sock_no_socketpair,
+	.accept = xtcp_accept,
+	.getname = xtcp_getname,
+	.poll = xtcp_poll,
+	.ioctl = xtcp_ioctl,
+	.listen = xtcp_listen,
+	.shutdown = xtcp_shutdown,
+	.setsockopt = xtcp_setsockopt,
+	.getsockopt = xtcp_getsockopt,
+	.sendmsg = xtcp_sendmsg,
+	.recvmsg = xtcp_recvmsg,
+	.mmap = sock_no_mmap,
+	.sendpage = sock_no_sendpage,
+};
+
+struct proto xtcp_prot = {
+	.name = "XTCP",
+	.owner = THIS_MODULE,
+	.obj_size = sizeof(struct xtcp_sock),
+	.backlog_rcv = xtcp_backlog_rcv,
+	.release_cb = xtcp_release_cb,
+};
+
+static int xtcp_create(struct net *net, struct socket *sock, int protocol,
+		       int kern)
+{
+	struct inet_sock *inet;
+	struct sock *sk;
+
+	if (sock->type != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol && protocol != IPPROTO_TCP && protocol != xtcp_ipproto)
+		return -EPROTONOSUPPORT;
+
+	sk = sk_alloc(net, xtcp_family, GFP_KERNEL, &xtcp_prot, kern);
+	if (!sk)
+		return -ENOBUFS;
+
+	sock->state = SS_UNCONNECTED;
+	sock->ops = &xtcp_stream_ops;
+	sock_init_data(sock, sk);
+
+	inet = inet_sk(sk);
+	inet->pmtudisc = READ_ONCE(net->ipv4.sysctl_ip_no_pmtu_disc) ?
+			 IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
+	atomic_set(&inet->inet_id, 0);
+	inet->uc_ttl = -1;
+	inet->mc_loop = 1;
+	inet->mc_ttl = 1;
+	inet->mc_all = 1;
+	inet->mc_index = 0;
+	inet->mc_list = NULL;
+	inet->rcv_tos = 0;
+
+	sk->sk_protocol = xtcp_ipproto;
+	sk->sk_destruct = inet_sock_destruct;
+	sk->sk_backlog_rcv = xtcp_backlog_rcv;
+	xtcp_init_sock(sk);
+	return 0;
+}
+
+static struct net_proto_family xtcp_family_ops = {
+	.create = xtcp_create,
+	.owner = THIS_MODULE,
+};
+
+int xtcp_af_init(void)
+{
+	int err;
+
+	xtcp_family_ops.family = xtcp_family;
+
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		return err;
+	err = sock_register(&xtcp_family_ops);
+	if (err) {
+		pr_err("xtcp: family %d is taken\n", xtcp_family);
+		proto_unregister(&xtcp_prot);
+	}
+	return err;
+}
+
+void xtcp_af_exit(void)
+{
+	sock_unregister(xtcp_family);
+	proto_unregister(&xtcp_prot);
+}

@@ -1,0 +1,812 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Input: a packet_type for ETH_P_IP (the netif_receive_skb hook) picks out
+ * our segments, validates the IPv4 and xtcp headers and the checksum, finds
+ * the socket, and runs the RFC 9293 segment arrival rules (section 3.10.7)
+ * under the socket lock, or leaves the segment on the socket backlog while
+ * a user holds the lock.
+ *
+ * The hook sees every IPv4 packet of the machine: anything that is not ours
+ * costs one header read and returns.
+ */
+#include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/netdevice.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+#include <net/protocol.h>
+#include <net/route.h>
+
+#include "xtcp.h"
+#include "lib/csum.h"
+
+static u64 now_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* Sequence space a segment takes: payload, SYN and FIN. */
+static u32 seg_seq_len(const struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th)
+{
+	return skb->len - th->hdr_len + !!(th->flags & XTCP_FLAG_SYN) +
+	       !!(th->flags & XTCP_FLAG_FIN);
+}
+
+static u32 rcv_wnd_remaining(const struct xtcp_sock *xs)
+{
+	u32 edge = xs->rcv_wup + xs->rcv_wnd;
+
+	return xtcp_seq_after(edge, xs->rcv_nxt) ? edge - xs->rcv_nxt : 0;
+}
+
+/* Grow the send buffer with the congestion window, as native TCP does. */
+static void sndbuf_expand(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 per_seg, want;
+
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		return;
+	per_seg = SKB_TRUESIZE(min_t(u32, xs->mss_cache, XTCP_MAX_SKB_PAYLOAD) +
+			       XTCP_MAX_HEADER);
+	want = 2 * max_t(u32, xs->cwnd, XTCP_INIT_CWND) * per_seg;
+	want = min_t(u32, want, XTCP_MAX_SNDBUF);
+	if (want > READ_ONCE(sk->sk_sndbuf))
+		WRITE_ONCE(sk->sk_sndbuf, want);
+}
+
+static u32 route_mtu(struct sock *sk)
+{
+	struct dst_entry *dst = __sk_dst_get(sk);
+
+	return dst ? dst_mtu(dst) : 576;
+}
+
+/* The handshake is done on this side: ESTABLISHED and wake the user. */
+static void become_established(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_ESTABLISHED);
+	sndbuf_expand(sk);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+	}
+}
+
+static void take_peer_options(struct sock *sk, const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
+	if (th->opts.has_wscale) {
+		xs->snd_wscale = th->opts.wscale;
+		xs->wscale_ok = 1;
+	} else {
+		xs->snd_wscale = 0;
+		xs->rcv_wscale = 0;
+		xs->wscale_ok = 0;
+	}
+	xtcp_sync_mss(sk, route_mtu(sk));
+}
+
+/* RFC 9293 3.10.7.3: SYN-SENT. */
+static void syn_sent_rcv(struct sock *sk, struct sk_buff *skb,
+			 const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool has_ack = th->flags & XTCP_FLAG_ACK;
+
+	if (has_ack && (xtcp_seq_before_eq(th->ack, xs->iss) ||
+			xtcp_seq_after(th->ack, xs->snd_max))) {
+		if (!(th->flags & XTCP_FLAG_RST))
+			xtcp_send_reset_reply(sock_net(sk), skb, th);
+		return;
+	}
+	if (th->flags & XTCP_FLAG_RST) {
+		if (has_ack) {
+			xtcp_stat_inc(sock_net(sk), XTCP_MIB_ATTEMPT_FAILS);
+			xtcp_reset(sk);
+		}
+		return;
+	}
+	if (!(th->flags & XTCP_FLAG_SYN))
+		return;
+
+	xs->irs = th->seq;
+	xs->rcv_nxt = th->seq + 1;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->copied_seq = xs->rcv_nxt;
+	take_peer_options(sk, th);
+	xs->snd_wnd = th->window;
+	xs->max_window = xs->snd_wnd;
+	xs->snd_wl1 = th->seq;
+
+	if (!has_ack) {
+		/* Simultaneous open: answer with a SYN-ACK. */
+		xtcp_set_state(sk, TCP_SYN_RECV);
+		xtcp_stop_rtx(sk);
+		xtcp_send_syn(sk);
+		return;
+	}
+	xs->snd_una = th->ack;
+	xs->snd_wl2 = th->ack;
+	xs->backoff = 0;
+	xs->retries = 0;
+	xtcp_stop_rtx(sk);
+	become_established(sk);
+	xtcp_send_ack(sk);
+}
+
+/* RFC 9293 3.10.7.2: LISTEN. */
+static void listen_rcv(struct sock *sk, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th)
+{
+	if (th->flags & XTCP_FLAG_RST)
+		return;
+	if (th->flags & XTCP_FLAG_ACK) {
+		xtcp_send_reset_reply(sock_net(sk), skb, th);
+		return;
+	}
+	if (th->flags & XTCP_FLAG_SYN)
+		xtcp_conn_request(sk, skb, th);
+}
+
+/* The peer's FIN is in order (socket lock held): RFC 9293 step eight. */
+static void fin_received(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sock_set_flag(sk, SOCK_DONE);
+	skb_queue_purge(&xs->ooo_queue);
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		xtcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		xtcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		xtcp_enter_time_wait(sk);
+		break;
+	default:
+		break;
+	}
+	xs->ack_now = 1;
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		if (sk->sk_shutdown == SHUTDOWN_MASK ||
+		    sk->sk_state == TCP_CLOSE)
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+		else
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
+	}
+}
+
+/*
+ * Small segments in large buffers would eat the receive buffer by truesize:
+ * copy such a payload into a compact skb that later ones can join.
+ */
+static struct sk_buff *compact_skb(struct sk_buff *skb)
+{
+	unsigned int cap = max_t(unsigned int, skb->len, XTCP_MIN_SKB_PAYLOAD);
+	struct sk_buff *nskb;
+
+	if (skb->truesize <= 2 * SKB_TRUESIZE(skb->len))
+		return skb;
+	nskb = alloc_skb(cap, GFP_ATOMIC);
+	if (!nskb)
+		return skb;
+	if (skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
+		kfree_skb(nskb);
+		return skb;
+	}
+	memcpy(nskb->cb, skb->cb, sizeof(skb->cb));
+	consume_skb(skb);
+	return nskb;
+}
+
+/* Append @skb's payload to the receive queue's tail if it has room. */
+static bool coalesce_into_tail(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	struct xtcp_skb_cb *tcb;
+
+	if (!tail || skb_cloned(tail) || skb_is_nonlinear(tail))
+		return false;
+	tcb = XTCP_SKB_CB(tail);
+	if ((tcb->flags & XTCP_FLAG_FIN) ||
+	    tcb->end_seq != XTCP_SKB_CB(skb)->seq ||
+	    skb_tailroom(tail) < skb->len)
+		return false;
+	if (skb_copy_bits(skb, 0, skb_put(tail, skb->len), skb->len)) {
+		__skb_trim(tail, tail->len - skb->len);
+		return false;
+	}
+	tcb->end_seq = XTCP_SKB_CB(skb)->end_seq;
+	tcb->flags |= XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN;
+	consume_skb(skb);
+	return true;
+}
+
+/*
+ * The advertised window (at most half of sk_rcvbuf in payload) is the
+ * contract; this only bounds what buffer overhead may add on top of it, as
+ * compact_skb keeps truesize within about twice the payload.
+ */
+static bool rmem_admits(struct sock *sk, const struct sk_buff *skb)
+{
+	return atomic_read(&sk->sk_rmem_alloc) <=
+	       2 * READ_ONCE(sk->sk_rcvbuf);
+}
+
+/* In-order data (its seq is rcv_nxt) joins the receive queue. */
+static void queue_in_order(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool fin = XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN;
+
+	xs->rcv_nxt = XTCP_SKB_CB(skb)->end_seq;
+	if (!coalesce_into_tail(sk, skb)) {
+		skb_set_owner_r(skb, sk);
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+	}
+	if (fin)
+		fin_received(sk);
+}
+
+/* Move what the new data made contiguous from the out-of-order queue. */
+static void drain_ooo(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&xs->ooo_queue))) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (xtcp_seq_after(cb->seq, xs->rcv_nxt))
+			break;
+		__skb_unlink(skb, &xs->ooo_queue);
+		if (xtcp_seq_before_eq(cb->end_seq, xs->rcv_nxt) &&
+		    !(cb->flags & XTCP_FLAG_FIN && cb->end_seq == xs->rcv_nxt + 1)) {
+			kfree_skb(skb);
+			continue;
+		}
+		if (xtcp_seq_before(cb->seq, xs->rcv_nxt)) {
+			u32 dup = min(xs->rcv_nxt - cb->seq, skb->len);
+
+			skb_pull(skb, dup);
+			cb->seq += dup;
+		}
+		/* Already charged to the socket: requeue as is. */
+		xs->rcv_nxt = cb->end_seq;
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		if (cb->flags & XTCP_FLAG_FIN) {
+			fin_received(sk);
+			break;
+		}
+	}
+}
+
+/* Hold a segment beyond rcv_nxt until the hole before it fills. */
+static void queue_out_of_order(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sk_buff *pos;
+
+	skb_queue_reverse_walk(&xs->ooo_queue, pos) {
+		struct xtcp_skb_cb *pcb = XTCP_SKB_CB(pos);
+
+		if (pcb->seq == cb->seq &&
+		    !xtcp_seq_before(pcb->end_seq, cb->end_seq)) {
+			kfree_skb(skb);	/* a duplicate */
+			return;
+		}
+		if (xtcp_seq_before_eq(pcb->seq, cb->seq)) {
+			skb_set_owner_r(skb, sk);
+			__skb_queue_after(&xs->ooo_queue, pos, skb);
+			goto queued;
+		}
+	}
+	skb_set_owner_r(skb, sk);
+	__skb_queue_head(&xs->ooo_queue, skb);
+queued:
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_OFO_QUEUED);
+}
+
+/*
+ * Step seven, the segment text (socket lock held). Consumes @skb (returns
+ * true) when it carries data or a FIN to keep.
+ */
+static bool data_rcv(struct sock *sk, struct sk_buff *skb,
+		     const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 edge = xs->rcv_wup + xs->rcv_wnd;
+	bool had_ooo = !skb_queue_empty(&xs->ooo_queue);
+	u32 payload;
+
+	__skb_pull(skb, th->hdr_len);
+	payload = skb->len;
+	cb->seq = th->seq;
+	cb->end_seq = th->seq + payload + !!(th->flags & XTCP_FLAG_FIN);
+	cb->flags = th->flags & XTCP_FLAG_FIN;
+	if (cb->end_seq == cb->seq)
+		return false;
+
+	/* Data beyond the window we offered is cut off (RFC 9293 3.10.7.4). */
+	if (xtcp_seq_after(cb->seq + payload, edge)) {
+		u32 keep = xtcp_seq_after(edge, cb->seq) ? edge - cb->seq : 0;
+
+		if (pskb_trim(skb, keep))
+			return false;
+		cb->end_seq = cb->seq + keep;
+		cb->flags = 0;
+		payload = keep;
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_BEYOND_WINDOW);
+		if (cb->end_seq == cb->seq)
+			return false;
+	}
+	if (payload > xs->rcv_mss)
+		xs->rcv_mss = min_t(u32, payload, xs->adv_mss);
+
+	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
+		skb = compact_skb(skb);
+		if (!rmem_admits(sk, skb)) {
+			xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
+			kfree_skb(skb);
+			return true;
+		}
+		queue_out_of_order(sk, skb);
+		/* A duplicate ACK tells the sender about the hole at once. */
+		xs->ack_now = 1;
+		xtcp_send_ack(sk);
+		return true;
+	}
+
+	if (xtcp_seq_before(cb->seq, xs->rcv_nxt)) {
+		u32 dup = xs->rcv_nxt - cb->seq;
+
+		if (dup > payload) {
+			/* Only an old FIN is left: nothing new. */
+			return false;
+		}
+		__skb_pull(skb, dup);
+		cb->seq = xs->rcv_nxt;
+	}
+	skb = compact_skb(skb);
+	if (!rmem_admits(sk, skb)) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
+		kfree_skb(skb);
+		xs->ack_now = 1;
+		xtcp_send_ack(sk);
+		return true;
+	}
+	queue_in_order(sk, skb);
+	if (had_ooo) {
+		drain_ooo(sk);
+		xs->ack_now = 1;
+	}
+
+	/* RFC 1122 4.2.3.2: ACK at least every second full segment. */
+	if (xs->ack_now || xs->quickacks ||
+	    xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss) {
+		if (xs->quickacks)
+			xs->quickacks--;
+		xtcp_send_ack(sk);
+	} else {
+		xtcp_schedule_delack(sk);
+	}
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+	return true;
+}
+
+/* Step five for synchronized states: returns false to drop the segment. */
+static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
+		    const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ack = th->ack;
+	u32 wnd = (u32)th->window << xs->snd_wscale;
+	u32 acked;
+
+	if (xtcp_seq_after(ack, xs->snd_max)) {
+		/* ACKs something not yet sent. */
+		xtcp_send_ack(sk);
+		return false;
+	}
+	if (xtcp_seq_before(ack, xs->snd_una))
+		return true;	/* old duplicate: the text may still count */
+
+	acked = ack - xs->snd_una;
+	if (xtcp_seq_before(xs->snd_wl1, th->seq) ||
+	    (xs->snd_wl1 == th->seq && xtcp_seq_before_eq(xs->snd_wl2, ack))) {
+		if (!acked && wnd == xs->snd_wnd && skb->len == th->hdr_len &&
+		    !(th->flags & XTCP_FLAG_FIN) && xs->snd_una != xs->snd_max) {
+			/* RFC 5681: a duplicate ACK. */
+			xs->dupacks++;
+			if (xs->dupacks == 3 && !xs->in_recovery) {
+				xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
+				xtcp_cong_enter_recovery(xs);
+				xtcp_retransmit_one(sk);
+			} else if (xs->in_recovery) {
+				xs->cwnd++;
+			}
+		}
+		xs->snd_wnd = wnd;
+		xs->snd_wl1 = th->seq;
+		xs->snd_wl2 = ack;
+		if (wnd > xs->max_window)
+			xs->max_window = wnd;
+	}
+	if (!acked)
+		return true;
+
+	if (xs->rtt_pending && xtcp_seq_after_eq(ack, xs->rtt_seq)) {
+		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, now_us() -
+						     xs->rtt_start_us, U32_MAX));
+		xs->rtt_pending = false;
+	}
+	xtcp_free_acked(sk, ack);
+	xs->snd_una = ack;
+	if (xtcp_seq_before(xs->snd_nxt, ack))
+		xs->snd_nxt = ack;
+	xs->backoff = 0;
+	xs->retries = 0;
+	if (xs->in_recovery) {
+		if (xtcp_cong_recovery_ack(xs, ack, acked))
+			xtcp_retransmit_one(sk);
+	} else {
+		xs->dupacks = 0;
+		xtcp_cong_on_ack(xs, acked);
+		sndbuf_expand(sk);
+	}
+	if (xs->snd_una == xs->snd_max)
+		xtcp_stop_rtx(sk);
+	else
+		xtcp_arm_rtx(sk);
+	return true;
+}
+
+/* Our FIN is acknowledged once everything up to it is. */
+static bool fin_acked(const struct xtcp_sock *xs)
+{
+	return xs->fin_sent && xs->snd_una == xs->snd_max;
+}
+
+/* RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
+static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
+			      const struct xtcp_seg_hdr *th, bool *consumed)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u32 len = seg_seq_len(skb, th);
+
+	/* First: the sequence number. */
+	if (!xtcp_seq_acceptable(th->seq, len, xs->rcv_nxt,
+				 rcv_wnd_remaining(xs))) {
+		if (!(th->flags & XTCP_FLAG_RST)) {
+			if (sk->sk_state == TCP_TIME_WAIT &&
+			    (th->flags & XTCP_FLAG_FIN))
+				xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
+			xtcp_send_ack(sk);
+		}
+		xtcp_stat_inc(net, XTCP_MIB_DROP_OLD_SEQ);
+		return;
+	}
+
+	/* Second: RST, exact match only (RFC 5961 3.2). */
+	if (th->flags & XTCP_FLAG_RST) {
+		if (th->seq != xs->rcv_nxt) {
+			xtcp_send_ack(sk);	/* challenge ACK */
+			return;
+		}
+		xtcp_stat_inc(net, XTCP_MIB_IN_RSTS);
+		if (sk->sk_state == TCP_SYN_RECV && xs->parent) {
+			xtcp_child_unlink(sk);
+			sock_set_flag(sk, SOCK_DEAD);
+			xtcp_done(sk);
+			return;
+		}
+		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+			xtcp_stat_inc(net, XTCP_MIB_ESTAB_RESETS);
+		xtcp_reset(sk);
+		return;
+	}
+
+	/* Fourth: a SYN here is a retransmission or an attack (RFC 5961 4). */
+	if (th->flags & XTCP_FLAG_SYN) {
+		if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs)
+			xtcp_send_syn(sk);
+		else
+			xtcp_send_ack(sk);
+		return;
+	}
+
+	/* Fifth: the ACK field. */
+	if (!(th->flags & XTCP_FLAG_ACK))
+		return;
+
+	if (sk->sk_state == TCP_SYN_RECV) {
+		int err;
+
+		if (!xtcp_seq_after(th->ack, xs->snd_una) ||
+		    xtcp_seq_after(th->ack, xs->snd_max)) {
+			xtcp_send_reset_reply(net, skb, th);
+			return;
+		}
+		err = xtcp_child_established(sk);
+		if (err == -EAGAIN)
+			return;		/* accept queue full: drop the ACK */
+		if (err == -ENOENT && xs->parent) {
+			xtcp_send_reset_reply(net, skb, th);
+			xtcp_child_unlink(sk);
+			sock_set_flag(sk, SOCK_DEAD);
+			xtcp_done(sk);
+			return;
+		}
+		xs->snd_una = th->ack;
+		xs->snd_wnd = (u32)th->window << xs->snd_wscale;
+		xs->max_window = xs->snd_wnd;
+		xs->snd_wl1 = th->seq;
+		xs->snd_wl2 = th->ack;
+		xs->backoff = 0;
+		xs->retries = 0;
+		xtcp_stop_rtx(sk);
+		become_established(sk);
+	} else if (!ack_rcv(sk, skb, th)) {
+		return;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		if (fin_acked(xs)) {
+			xtcp_set_state(sk, TCP_FIN_WAIT2);
+			sk->sk_shutdown |= SEND_SHUTDOWN;
+			if (sock_flag(sk, SOCK_DEAD))
+				xtcp_arm_state_timer(sk, XTCP_FIN_TIMEOUT_MS);
+			else
+				sk->sk_state_change(sk);
+		}
+		break;
+	case TCP_CLOSING:
+		if (fin_acked(xs))
+			xtcp_enter_time_wait(sk);
+		break;
+	case TCP_LAST_ACK:
+		if (fin_acked(xs)) {
+			xtcp_done(sk);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+
+	/* Seventh and eighth: the text and the FIN. */
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
+		    sock_flag(sk, SOCK_DEAD) &&
+		    xtcp_seq_after(th->seq + skb->len - th->hdr_len,
+				   xs->rcv_nxt)) {
+			/* New data for a socket nobody reads: abort. */
+			xtcp_send_reset_reply(net, skb, th);
+			xtcp_reset(sk);
+			return;
+		}
+		*consumed = data_rcv(sk, skb, th);
+		break;
+	default:
+		break;
+	}
+
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				   TCPF_FIN_WAIT1 | TCPF_CLOSING |
+				   TCPF_LAST_ACK))
+		xtcp_push(sk, XTCP_PUSH_NAGLE);
+	if (xs->ack_now && !timer_pending(&xs->delack_timer))
+		xtcp_send_ack(sk);
+}
+
+/* One segment for @sk, whose lock we hold (softirq or release_sock). */
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_seg_hdr th;
+	bool consumed = false;
+
+	/* Validated by the hook already; parsing again cannot fail. */
+	if (xtcp_parse_hdr(skb->data, skb_headlen(skb), &th) != XTCP_PARSE_OK)
+		goto drop;
+
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
+		listen_rcv(sk, skb, &th);
+		break;
+	case TCP_SYN_SENT:
+		syn_sent_rcv(sk, skb, &th);
+		break;
+	case TCP_CLOSE:
+		xtcp_send_reset_reply(sock_net(sk), skb, &th);
+		break;
+	default:
+		rcv_state_process(sk, skb, &th, &consumed);
+		break;
+	}
+drop:
+	if (!consumed)
+		consume_skb(skb);
+	return 0;
+}
+
+static void count_parse_error(struct net *net, enum xtcp_parse_result res)
+{
+	switch (res) {
+	case XTCP_PARSE_SHORT:
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_SHORT);
+		break;
+	case XTCP_PARSE_BAD_DOFF:
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_BAD_DOFF);
+		break;
+	default:
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_BAD_OPTION);
+		break;
+	}
+}
+
+static bool checksum_ok(struct sk_buff *skb, const struct iphdr *iph)
+{
+	u32 pseudo;
+
+	if (skb_csum_unnecessary(skb))
+		return true;
+	pseudo = xtcp_csum_pseudo(iph->saddr, iph->daddr, xtcp_ipproto,
+				  skb->len);
+	return xtcp_csum_ok(xtcp_csum_add((__force u32)skb_checksum(skb, 0,
+								  skb->len, 0),
+					  pseudo));
+}
+
+/*
+ * The netif_receive_skb hook (softirq, RCU read side). We own one reference
+ * to @skb, which ip_rcv may share: take a private clone before changing it.
+ */
+static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
+		       struct packet_type *pt, struct net_device *orig_dev)
+{
+	struct net *net = dev_net(dev);
+	enum xtcp_parse_result res;
+	const struct iphdr *iph;
+	struct xtcp_seg_hdr th;
+	struct iphdr _iph;
+	struct sock *sk;
+	unsigned int ihl;
+	u32 tot_len;
+
+	if (skb->pkt_type != PACKET_HOST)
+		goto ignore;
+	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
+	if (!iph || iph->protocol != xtcp_ipproto || iph->version != 4)
+		goto ignore;
+
+	/* Ours from here on: every drop is counted. */
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_NO_MEMORY);
+		return NET_RX_DROP;
+	}
+	if (!pskb_may_pull(skb, sizeof(struct iphdr)))
+		goto short_pkt;
+	iph = ip_hdr(skb);
+	ihl = iph->ihl * 4;
+	tot_len = ntohs(iph->tot_len);
+	if (ihl < sizeof(struct iphdr) || !pskb_may_pull(skb, ihl) ||
+	    tot_len < ihl || tot_len > skb->len)
+		goto short_pkt;
+	iph = ip_hdr(skb);
+	if (ip_fast_csum((u8 *)iph, iph->ihl))
+		goto bad_csum;
+	if (ip_is_fragment(iph)) {
+		/* We never send fragments (DF, MSS from the MTU). */
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_FRAGMENT);
+		goto drop;
+	}
+	if (inet_addr_type_dev_table(net, dev, iph->daddr) != RTN_LOCAL)
+		goto drop;
+	if (pskb_trim_rcsum(skb, tot_len))
+		goto drop;
+	__skb_pull(skb, ihl);
+	skb_reset_transport_header(skb);
+
+	if (!pskb_may_pull(skb, XTCP_HDR_LEN))
+		goto short_pkt;
+	if (!pskb_may_pull(skb, min_t(unsigned int, skb->len,
+				      (skb->data[12] >> 4) * 4)))
+		goto short_pkt;
+	res = xtcp_parse_hdr(skb->data, skb_headlen(skb), &th);
+	if (res != XTCP_PARSE_OK) {
+		count_parse_error(net, res);
+		goto drop;
+	}
+	iph = ip_hdr(skb);
+	if (!checksum_ok(skb, iph))
+		goto bad_csum;
+	xtcp_stat_inc(net, XTCP_MIB_IN_SEGS);
+
+	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
+			 htons(th.dport), inet_iif(skb));
+	if (!sk) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_NO_SOCKET);
+		xtcp_send_reset_reply(net, skb, &th);
+		goto drop;
+	}
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_backlog_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				  READ_ONCE(sk->sk_sndbuf))) {
+		xtcp_stat_inc(net, XTCP_MIB_BACKLOG_DROPS);
+		kfree_skb(skb);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return NET_RX_SUCCESS;
+
+short_pkt:
+	xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_SHORT);
+	goto drop;
+bad_csum:
+	xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_CHECKSUM);
+drop:
+	kfree_skb(skb);
+	return NET_RX_DROP;
+ignore:
+	consume_skb(skb);
+	return NET_RX_SUCCESS;
+}
+
+static struct packet_type xtcp_packet_type __read_mostly = {
+	.type = cpu_to_be16(ETH_P_IP),
+	.func = xtcp_ip_rcv,
+};
+
+/*
+ * The IPv4 layer sees our segments too (it runs beside the hook). Take
+ * them quietly, or it would answer ICMP protocol-unreachable.
+ */
+static int xtcp_ip_silent_rcv(struct sk_buff *skb)
+{
+	consume_skb(skb);
+	return 0;
+}
+
+static const struct net_protocol xtcp_silent_protocol = {
+	.handler = xtcp_ip_silent_rcv,
+	.no_policy = 1,
+};
+
+int xtcp_input_init(void)
+{
+	if (inet_add_protocol(&xtcp_silent_protocol, xtcp_ipproto) < 0) {
+		pr_err("xtcp: IP protocol %d is taken\n", xtcp_ipproto);
+		return -EBUSY;
+	}
+	dev_add_pack(&xtcp_packet_type);
+	return 0;
+}
+
+void xtcp_input_exit(void)
+{
+	/* dev_remove_pack waits for handlers in flight (synchronize_net). */
+	dev_remove_pack(&xtcp_packet_type);
+	inet_del_protocol(&xtcp_silent_protocol, xtcp_ipproto);
+	synchronize_net();
+}

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Passive open: listen(), the SYN queue (children in SYN_RECV), the accept
+ * queue (children ESTABLISHED, waiting for accept()) and accept() itself.
+ *
+ * Each child is a full xtcp socket in the established table from its first
+ * SYN on, so the rest of its handshake runs through the normal input path.
+ * Queue membership and the child's queue_state are guarded by the listener's
+ * queue_lock; see xtcp.h for the reference and lock rules.
+ */
+#include <linux/net.h>
+#include <linux/tcp.h>
+#include <net/inet_common.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "xtcp.h"
+
+int xtcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	bool auto_bound = false;
+	int old_state, err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+		goto out;
+	old_state = sk->sk_state;
+	if (!((1 << old_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		goto out;
+
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (old_state != TCP_LISTEN) {
+		if (!inet->inet_num) {
+			err = xtcp_bind_port(sk, inet->inet_rcv_saddr, 0);
+			if (err)
+				goto out;
+			auto_bound = true;
+		}
+		err = xtcp_hash_listener(sk);
+		if (err) {
+			if (auto_bound) {
+				xtcp_unbind_port(sk);
+				inet->inet_num = 0;
+				inet->inet_sport = 0;
+			}
+			goto out;
+		}
+		xtcp_set_state(sk, TCP_LISTEN);
+	}
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static struct sock *pop_accept_queue(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_sock *cxs;
+
+	spin_lock_bh(&xs->queue_lock);
+	cxs = list_first_entry_or_null(&xs->accept_queue, struct xtcp_sock,
+				       queue_node);
+	if (cxs) {
+		list_del_init(&cxs->queue_node);
+		cxs->queue_state = XTCP_Q_NONE;
+		WRITE_ONCE(xs->accept_queue_len, xs->accept_queue_len - 1);
+		sk_acceptq_removed(sk);
+	}
+	spin_unlock_bh(&xs->queue_lock);
+	return (struct sock *)cxs;
+}
+
+/* Drop the child's link to its listener: child's socket lock held. */
+static void forget_parent(struct sock *child)
+{
+	struct xtcp_sock *cxs = xtcp_sk(child);
+	struct sock *parent = cxs->parent;
+
+	if (parent) {
+		cxs->parent = NULL;
+		sock_put(parent);
+	}
+}
+
+int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
+		bool kern)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk;
+	struct sock *child = NULL;
+	long timeo;
+	int err;
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	add_wait_queue_exclusive(sk_sleep(sk), &wait);
+	for (;;) {
+		err = -EINVAL;
+		if (sk->sk_state != TCP_LISTEN)
+			break;
+		child = pop_accept_queue(sk);
+		if (child)
+			break;
+		err = -EAGAIN;
+		if (!timeo)
+			break;
+		err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			break;
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	release_sock(sk);
+	if (!child)
+		return err;
+
+	/* The accept queue's reference on the child is now the user's. */
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	forget_parent(child);
+	release_sock(child);
+	return 0;
+}
+
+/*
+ * The listener closes (its socket lock held by the user): children not yet
+ * accepted go, established ones with a RST as native TCP sends.
+ */
+void xtcp_listen_stop(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_sock *cxs, *tmp;
+	LIST_HEAD(victims);
+
+	spin_lock_bh(&xs->queue_lock);
+	list_splice_init(&xs->syn_queue, &victims);
+	list_splice_init(&xs->accept_queue, &victims);
+	list_for_each_entry(cxs, &victims, queue_node)
+		cxs->queue_state = XTCP_Q_NONE;
+	WRITE_ONCE(xs->syn_queue_len, 0);
+	WRITE_ONCE(xs->accept_queue_len, 0);
+	WRITE_ONCE(sk->sk_ack_backlog, 0);
+	spin_unlock_bh(&xs->queue_lock);
+
+	xtcp_unhash_listener(sk);
+
+	list_for_each_entry_safe(cxs, tmp, &victims, queue_node) {
+		struct sock *child = (struct sock *)cxs;
+
+		list_del_init(&cxs->queue_node);
+		lock_sock_nested(child, SINGLE_DEPTH_NESTING);
+		if ((1 << child->sk_state) &
+		    (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+			xtcp_send_active_reset(child, GFP_KERNEL);
+		sock_set_flag(child, SOCK_DEAD);
+		forget_parent(child);
+		xtcp_done(child);
+		release_sock(child);
+		/* The queue's reference. */
+		sock_put(child);
+	}
+}
+
+/*
+ * A child finished its handshake (child's socket lock held): move it to the
+ * accept queue. -EAGAIN when the accept queue is full (the ACK is dropped
+ * and the SYN-ACK timer tries again, as native TCP does without
+ * tcp_abort_on_overflow); -ENOENT when the listener is gone.
+ */
+int xtcp_child_established(struct sock *child)
+{
+	struct xtcp_sock *cxs = xtcp_sk(child);
+	struct sock *parent = cxs->parent;
+	struct xtcp_sock *pxs;
+	int err = 0;
+
+	if (!parent)
+		return -ENOENT;
+	pxs = xtcp_sk(parent);
+	spin_lock_bh(&pxs->queue_lock);
+	if (cxs->queue_state != XTCP_Q_SYN) {
+		err = -ENOENT;
+	} else if (READ_ONCE(pxs->accept_queue_len) >
+		   READ_ONCE(parent->sk_max_ack_backlog)) {
+		err = -EAGAIN;
+	} else {
+		list_move_tail(&cxs->queue_node, &pxs->accept_queue);
+		cxs->queue_state = XTCP_Q_ACCEPT;
+		WRITE_ONCE(pxs->syn_queue_len, pxs->syn_queue_len - 1);
+		WRITE_ONCE(pxs->accept_queue_len, pxs->accept_queue_len + 1);
+		sk_acceptq_added(parent);
+	}
+	spin_unlock_bh(&pxs->queue_lock);
+	if (err == -EAGAIN)
+		xtcp_stat_inc(sock_net(child), XTCP_MIB_LISTEN_OVERFLOWS);
+	if (!err)
+		parent->sk_data_ready(parent);
+	return err;
+}
+
+/*
+ * A child dies before accept() (child's socket lock held, caller holds a
+ * reference): out of its queue, and its link to the listener dropped.
+ */
+void xtcp_child_unlink(struct sock *child)
+{
+	struct xtcp_sock *cxs = xtcp_sk(child);
+	struct sock *parent = cxs->parent;
+	bool was_queued = false;
+
+	if (!parent)
+		return;
+	spin_lock_bh(&xtcp_sk(parent)->queue_lock);
+	if (cxs->queue_state != XTCP_Q_NONE) {
+		struct xtcp_sock *pxs = xtcp_sk(parent);
+
+		list_del_init(&cxs->queue_node);
+		if (cxs->queue_state == XTCP_Q_SYN) {
+			WRITE_ONCE(pxs->syn_queue_len, pxs->syn_queue_len - 1);
+		} else {
+			WRITE_ONCE(pxs->accept_queue_len,
+				   pxs->accept_queue_len - 1);
+			sk_acceptq_removed(parent);
+		}
+		cxs->queue_state = XTCP_Q_NONE;
+		was_queued = true;
+	}
+	spin_unlock_bh(&xtcp_sk(parent)->queue_lock);
+	forget_parent(child);
+	if (was_queued)
+		__sock_put(child);
+}
+
+/* What a child takes over from its listener, as native accept() shows. */
+static void inherit_settings(struct sock *child, const struct sock *sk)
+{
+	struct inet_sock *cinet = inet_sk(child);
+	const struct inet_sock *inet = inet_sk(sk);
+
+	child->sk_sndbuf = sk->sk_sndbuf;
+	child->sk_rcvbuf = sk->sk_rcvbuf;
+	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK;
+	child->sk_reuse = sk->sk_reuse;
+	child->sk_bound_dev_if = sk->sk_bound_dev_if;
+	child->sk_mark = sk->sk_mark;
+	child->sk_priority = sk->sk_priority;
+	child->sk_rcvlowat = sk->sk_rcvlowat;
+	child->sk_rcvtimeo = sk->sk_rcvtimeo;
+	child->sk_sndtimeo = sk->sk_sndtimeo;
+	child->sk_lingertime = sk->sk_lingertime;
+	if (sock_flag(sk, SOCK_LINGER))
+		sock_set_flag(child, SOCK_LINGER);
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		sock_set_flag(child, SOCK_KEEPOPEN);
+	cinet->uc_ttl = inet->uc_ttl;
+	cinet->tos = inet->tos;
+	cinet->pmtudisc = inet->pmtudisc;
+	cinet->mc_loop = 1;
+	cinet->mc_ttl = 1;
+	cinet->mc_all = 1;
+	xtcp_sk(child)->nodelay = xtcp_sk(sk)->nodelay;
+	xtcp_sk(child)->user_mss = xtcp_sk(sk)->user_mss;
+}
+
+static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
+			      const struct xtcp_seg_hdr *th)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct net *net = sock_net(sk);
+	struct inet_sock *cinet;
+	struct xtcp_sock *cxs;
+	struct sock *child;
+	struct rtable *rt;
+
+	child = sk_alloc(net, xtcp_family, GFP_ATOMIC, &xtcp_prot, 0);
+	if (!child)
+		return NULL;
+	sock_init_data(NULL, child);
+	child->sk_protocol = xtcp_ipproto;
+	child->sk_destruct = inet_sock_destruct;
+	child->sk_backlog_rcv = xtcp_backlog_rcv;
+	xtcp_init_sock(child);
+	inherit_settings(child, sk);
+
+	cinet = inet_sk(child);
+	cinet->inet_num = inet_sk(sk)->inet_num;
+	cinet->inet_sport = inet_sk(sk)->inet_sport;
+	cinet->inet_rcv_saddr = iph->daddr;
+	cinet->inet_saddr = iph->daddr;
+	cinet->inet_daddr = iph->saddr;
+	cinet->inet_dport = htons(th->sport);
+	atomic_set(&cinet->inet_id, get_random_u16());
+
+	rt = ip_route_output_ports(net, &cinet->cork.fl.u.ip4, child,
+				   cinet->inet_daddr, cinet->inet_saddr,
+				   cinet->inet_dport, cinet->inet_sport,
+				   child->sk_protocol, RT_CONN_FLAGS(child),
+				   child->sk_bound_dev_if);
+	if (IS_ERR(rt)) {
+		/* Not yet anywhere: no RST, no tables, just free it. */
+		sock_set_flag(child, SOCK_DEAD);
+		sk_free(child);
+		return NULL;
+	}
+	sk_setup_caps(child, &rt->dst);
+
+	cxs = xtcp_sk(child);
+	cxs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
+	xtcp_init_connection(child, xtcp_new_isn(iph->daddr, iph->saddr,
+						 htons(th->dport),
+						 htons(th->sport)),
+			     dst_mtu(&rt->dst));
+	if (th->opts.has_wscale) {
+		cxs->snd_wscale = th->opts.wscale;
+		cxs->wscale_ok = 1;
+	} else {
+		cxs->rcv_wscale = 0;
+	}
+	cxs->irs = th->seq;
+	cxs->rcv_nxt = th->seq + 1;
+	cxs->rcv_wup = cxs->rcv_nxt;
+	cxs->copied_seq = cxs->rcv_nxt;
+	cxs->snd_wnd = th->window;	/* never scaled in a SYN */
+	cxs->max_window = cxs->snd_wnd;
+	cxs->snd_wl1 = th->seq;
+	cxs->snd_wl2 = cxs->iss;
+	xtcp_set_state(child, TCP_SYN_RECV);
+	return child;
+}
+
+/* A SYN reached a listener (listener's socket lock held). */
+void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_sock *cxs;
+	struct sock *child;
+
+	/* Native TCP drops the SYN while the accept queue is full. */
+	if (READ_ONCE(xs->accept_queue_len) >
+	    READ_ONCE(sk->sk_max_ack_backlog)) {
+		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
+		goto drop;
+	}
+	if (READ_ONCE(xs->syn_queue_len) >=
+	    max_t(u32, READ_ONCE(sk->sk_max_ack_backlog),
+		  XTCP_MAX_SYN_BACKLOG))
+		goto drop;
+
+	child = new_child(sk, skb, th);
+	if (!child)
+		goto drop;
+	cxs = xtcp_sk(child);
+
+	bh_lock_sock_nested(child);
+	if (xtcp_hash_established(child)) {
+		/* A twin from a retransmitted SYN won the race. */
+		bh_unlock_sock(child);
+		sock_set_flag(child, SOCK_DEAD);
+		xtcp_set_state(child, TCP_CLOSE);
+		xtcp_destroy_sock(child);
+		sock_put(child);
+		goto drop;
+	}
+	sock_hold(sk);
+	cxs->parent = sk;
+	spin_lock_bh(&xs->queue_lock);
+	list_add_tail(&cxs->queue_node, &xs->syn_queue);
+	cxs->queue_state = XTCP_Q_SYN;
+	WRITE_ONCE(xs->syn_queue_len, xs->syn_queue_len + 1);
+	spin_unlock_bh(&xs->queue_lock);
+
+	xtcp_stat_inc(net, XTCP_MIB_PASSIVE_OPENS);
+	xtcp_send_syn(child);
+	bh_unlock_sock(child);
+	/* sk_alloc's reference now belongs to the SYN queue. */
+	return;
+
+drop:
+	xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
+}

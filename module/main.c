@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: an alternative TCP, loaded as a module. It registers its own socket
+ * family and speaks RFC 9293 TCP over IPv4 under its own IP protocol number,
+ * so it runs beside the native stack on the same host.
+ */
+#include <linux/module.h>
+#include <linux/net.h>
+#include <uapi/linux/xtcp.h>
+
+#include "xtcp.h"
+
+int xtcp_family = XTCP_DEFAULT_FAMILY;
+module_param_named(family, xtcp_family, int, 0444);
+MODULE_PARM_DESC(family, "socket address family number (below AF_MAX, unused by the kernel)");
+
+int xtcp_ipproto = XTCP_DEFAULT_IPPROTO;
+module_param_named(ipproto, xtcp_ipproto, int, 0444);
+MODULE_PARM_DESC(ipproto, "IP protocol number on the wire (RFC 3692: 253 or 254)");
+
+unsigned int xtcp_tw_len_ms = 60000;
+module_param_named(tw_len_ms, xtcp_tw_len_ms, uint, 0644);
+MODULE_PARM_DESC(tw_len_ms, "TIME_WAIT length in milliseconds (2MSL; native TCP uses 60000)");
+
+static int __init xtcp_init(void)
+{
+	int err;
+
+	if (xtcp_family <= AF_UNSPEC || xtcp_family >= NPROTO ||
+	    xtcp_family == AF_INET || xtcp_family == AF_INET6) {
+		pr_err("xtcp: family %d out of range\n", xtcp_family);
+		return -EINVAL;
+	}
+	if (xtcp_ipproto <= 0 || xtcp_ipproto > 255 ||
+	    xtcp_ipproto == IPPROTO_TCP) {
+		pr_err("xtcp: ipproto %d out of range\n", xtcp_ipproto);
+		return -EINVAL;
+	}
+
+	err = xtcp_hash_init();
+	if (err)
+		goto out;
+	err = xtcp_af_init();
+	if (err)
+		goto out_hash;
+	err = xtcp_input_init();
+	if (err)
+		goto out_af;
+	pr_info("xtcp: family %d, IP protocol %d\n", xtcp_family, xtcp_ipproto);
+	return 0;
+
+out_af:
+	xtcp_af_exit();
+out_hash:
+	xtcp_hash_exit();
+out:
+	return err;
+}
+
+static void __exit xtcp_exit(void)
+{
+	xtcp_input_exit();
+	xtcp_af_exit();
+	xtcp_hash_exit();
+}
+
+module_init(xtcp_init);
+module_exit(xtcp_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("xtcp: an alternative TCP in its own socket family");
+MODULE_AUTHOR("The xtcp developers");

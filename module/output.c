@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Output: segments leave from the write queue as the peer's window and the
+ * congestion window allow (with Nagle and sender-side silly window
+ * avoidance), each as a clone of the queued skb, which stays until ACKed.
+ * Control segments (ACK, SYN, RST, probes) are built here too, and the RST
+ * answer to a segment that has no socket.
+ *
+ * Everything here runs with the socket lock held, in process context or in
+ * softirq, except xtcp_send_reset_reply, which needs no socket.
+ */
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "xtcp.h"
+#include "lib/csum.h"
+
+static u64 xtcp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* Record and return the window field for the next segment. */
+u16 xtcp_select_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 space = xtcp_rcv_space(sk);
+	u32 used = xs->rcv_nxt - xs->copied_seq;
+	u32 free = space > used ? space - used : 0;
+	u32 promised = xs->rcv_wup + xs->rcv_wnd;
+	u32 remaining = xtcp_seq_after(promised, xs->rcv_nxt) ?
+			promised - xs->rcv_nxt : 0;
+	u32 wnd = xtcp_rcv_window_choose(free, remaining, xs->rcv_mss, space,
+					 xs->rcv_wscale);
+	/* Round up: truncating by the scale would shrink a promised window. */
+	u16 field = xtcp_window_field(wnd + (1u << xs->rcv_wscale) - 1,
+				      xs->rcv_wscale);
+
+	xs->rcv_wnd = (u32)field << xs->rcv_wscale;
+	xs->rcv_wup = xs->rcv_nxt;
+	return field;
+}
+
+/* The checksum: offloaded when the route's device sums anything. */
+static void set_checksum(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_wire_hdr *th = (struct xtcp_wire_hdr *)skb->data;
+	struct inet_sock *inet = inet_sk(sk);
+	u32 pseudo = xtcp_csum_pseudo(inet->inet_saddr, inet->inet_daddr,
+				      xtcp_ipproto, skb->len);
+
+	if (sk->sk_route_caps & NETIF_F_HW_CSUM) {
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb_transport_header(skb) - skb->head;
+		skb->csum_offset = offsetof(struct xtcp_wire_hdr, check);
+		th->check = (__force __sum16)(u16)~(__force u16)
+			    xtcp_csum_fold(pseudo);
+	} else {
+		__wsum sum = skb_checksum(skb, 0, skb->len, 0);
+
+		skb->ip_summed = CHECKSUM_NONE;
+		th->check = xtcp_csum_fold(xtcp_csum_add((__force u32)sum,
+							 pseudo));
+	}
+}
+
+/*
+ * Put our header on @skb (payload already in it, or none) and hand it to
+ * IPv4. Every segment but a SYN carries the current ACK and window, which
+ * settles any ACK we owed.
+ */
+static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
+			u8 flags, const struct xtcp_opts *opts)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_hdr_fields f = {
+		.sport = ntohs(inet->inet_sport),
+		.dport = ntohs(inet->inet_dport),
+		.seq = seq,
+		.flags = flags,
+	};
+	unsigned int hdr_len;
+	int err;
+
+	if (opts)
+		f.opts = *opts;
+	if (flags & XTCP_FLAG_ACK)
+		f.ack = xs->rcv_nxt;
+	if (flags & XTCP_FLAG_SYN) {
+		/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		u32 wnd = min_t(u32, xtcp_rcv_space(sk), 0xffff);
+
+		f.window = wnd;
+		xs->rcv_wnd = wnd;
+		xs->rcv_wup = xs->rcv_nxt;
+	} else if (!(flags & XTCP_FLAG_RST)) {
+		f.window = xtcp_select_window(sk);
+	}
+
+	hdr_len = XTCP_HDR_LEN + xtcp_opts_len(&f.opts);
+	skb_push(skb, hdr_len);
+	skb_reset_transport_header(skb);
+	xtcp_build_hdr(skb->data, &f);
+	set_checksum(sk, skb);
+	skb->protocol = htons(ETH_P_IP);
+	skb->priority = READ_ONCE(sk->sk_priority);
+
+	if (flags & XTCP_FLAG_ACK) {
+		xs->ack_now = 0;
+		sk_stop_timer(sk, &xs->delack_timer);
+	}
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_OUT_SEGS);
+	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	return net_xmit_eval(err);
+}
+
+/* Send one write-queue skb; the queued original stays for retransmission. */
+int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sk_buff *clone;
+	u8 flags = XTCP_FLAG_ACK | (cb->flags & XTCP_FLAG_FIN);
+
+	/*
+	 * A clone still in flight shares our headroom; headers for a second
+	 * transmission then go on a private copy of the head.
+	 */
+	if (skb_cloned(skb))
+		clone = pskb_copy(skb, GFP_ATOMIC);
+	else
+		clone = skb_clone(skb, GFP_ATOMIC);
+	if (!clone)
+		return -ENOBUFS;
+	if (skb->len && skb_queue_is_last(&sk->sk_write_queue, skb))
+		flags |= XTCP_FLAG_PSH;
+	cb->sent_us = xtcp_clock_us();
+	return send_segment(sk, clone, cb->seq, flags, NULL);
+}
+
+/*
+ * Cut the unsent @skb after @len bytes; the rest (and a FIN) moves to a new
+ * skb right behind it. Write-queue skbs are linear.
+ */
+static int split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 rest = skb->len - len;
+	struct sk_buff *tail;
+
+	tail = alloc_skb(XTCP_MAX_HEADER + rest, GFP_ATOMIC);
+	if (!tail)
+		return -ENOBUFS;
+	skb_reserve(tail, XTCP_MAX_HEADER);
+	skb_put_data(tail, skb->data + len, rest);
+	XTCP_SKB_CB(tail)->seq = cb->seq + len;
+	XTCP_SKB_CB(tail)->end_seq = cb->end_seq;
+	XTCP_SKB_CB(tail)->flags = cb->flags;
+	XTCP_SKB_CB(tail)->retransmitted = 0;
+	cb->end_seq = cb->seq + len;
+	cb->flags &= ~XTCP_FLAG_FIN;
+	__skb_trim(skb, len);
+	__skb_queue_after(&sk->sk_write_queue, skb, tail);
+	sk_wmem_queued_add(sk, tail->truesize);
+	return 0;
+}
+
+/*
+ * Nagle (RFC 896, RFC 1122 4.2.3.4): hold a small segment back while
+ * earlier data is unacknowledged, unless it is not the last one queued or
+ * carries the FIN.
+ */
+static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return !xs->nodelay && skb->len < xs->mss_cache &&
+	       !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
+	       skb_queue_is_last(&sk->sk_write_queue, skb) &&
+	       xs->snd_nxt != xs->snd_una;
+}
+
+/* Start an RTT sample on the first transmission of new data (Karn). */
+static void maybe_start_rtt_sample(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (xs->rtt_pending || cb->retransmitted ||
+	    xtcp_seq_before(cb->seq, xs->snd_max))
+		return;
+	xs->rtt_pending = true;
+	xs->rtt_seq = cb->end_seq;
+	xs->rtt_start_us = cb->sent_us;
+}
+
+/* Account for @skb having just left, and move send_head past it. */
+static void advance_send_head(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	maybe_start_rtt_sample(xs, skb);
+	xs->snd_nxt = cb->end_seq;
+	if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
+		xs->snd_max = xs->snd_nxt;
+	if (cb->flags & XTCP_FLAG_FIN)
+		xs->fin_sent = 1;
+	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
+			skb_queue_next(&sk->sk_write_queue, skb);
+	if (xs->rtx_mode != XTCP_RTX_RETRANSMIT)
+		xtcp_arm_rtx(sk);
+}
+
+/*
+ * Send what the windows allow. XTCP_PUSH_NOW pushes small segments out too
+ * (a blocked write, TCP_NODELAY turned on, FIN); XTCP_PUSH_PROBE also sends
+ * into a window smaller than silly window avoidance would wait for.
+ */
+void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = xs->send_head)) {
+		u32 allowance = xtcp_send_allowance(xs->snd_una, xs->snd_nxt,
+						    xs->snd_wnd,
+						    xs->cwnd * xs->mss_cache);
+
+		if (skb->len > allowance) {
+			/*
+			 * Sender SWS avoidance (RFC 1122 4.2.3.4); the persist
+			 * timer's @mode sends what fits regardless.
+			 */
+			if (!allowance || (mode != XTCP_PUSH_PROBE &&
+					   allowance < xs->mss_cache &&
+					   allowance < xs->max_window / 2))
+				break;
+			if (split_skb(sk, skb, allowance))
+				break;
+		}
+		if (mode == XTCP_PUSH_NAGLE && nagle_holds(sk, skb))
+			break;
+		if (xtcp_transmit_skb(sk, skb))
+			break;
+		advance_send_head(sk, skb);
+	}
+
+	/* Data waits on a closed window with nothing in flight: probe it. */
+	if (xs->send_head && xs->snd_nxt == xs->snd_una &&
+	    xs->rtx_mode == XTCP_RTX_NONE)
+		xtcp_arm_persist(sk);
+}
+
+/* RTO: go back to the oldest unacknowledged skb and send it again. */
+void xtcp_retransmit_head(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb)
+		return;
+	xs->send_head = skb;
+	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
+	XTCP_SKB_CB(skb)->retransmitted = 1;
+	xs->rtt_pending = false;
+	if (xtcp_transmit_skb(sk, skb))
+		return;
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+	advance_send_head(sk, skb);
+}
+
+/* Fast retransmit: the oldest unacknowledged skb once more, nothing else. */
+void xtcp_retransmit_one(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || !xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_nxt))
+		return;
+	XTCP_SKB_CB(skb)->retransmitted = 1;
+	xs->rtt_pending = false;
+	if (!xtcp_transmit_skb(sk, skb))
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+}
+
+static struct sk_buff *alloc_control_skb(gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(XTCP_MAX_HEADER, gfp);
+
+	if (skb)
+		skb_reserve(skb, XTCP_MAX_HEADER);
+	return skb;
+}
+
+int xtcp_send_control(struct sock *sk, u8 flags, u32 seq)
+{
+	struct sk_buff *skb = alloc_control_skb(GFP_ATOMIC);
+
+	if (!skb)
+		return -ENOBUFS;
+	return send_segment(sk, skb, seq, flags, NULL);
+}
+
+void xtcp_send_ack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	/* Out of memory: the delayed-ACK timer tries again. */
+	if (xtcp_send_control(sk, XTCP_FLAG_ACK, xs->snd_nxt))
+		xtcp_schedule_delack(sk);
+}
+
+/* SYN (active open) or SYN-ACK (passive), first time or again. */
+void xtcp_send_syn(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_opts opts = {
+		.has_mss = true,
+		.mss = xs->adv_mss,
+	};
+	u8 flags = XTCP_FLAG_SYN;
+	struct sk_buff *skb;
+
+	if (sk->sk_state == TCP_SYN_RECV)
+		flags |= XTCP_FLAG_ACK;
+	if (sk->sk_state == TCP_SYN_SENT || xs->wscale_ok) {
+		opts.has_wscale = true;
+		opts.wscale = xs->rcv_wscale;
+	}
+	xs->snd_nxt = xs->iss + 1;
+	xs->snd_max = xs->iss + 1;
+	skb = alloc_control_skb(GFP_ATOMIC);
+	if (skb)
+		send_segment(sk, skb, xs->iss, flags, &opts);
+	/* Sent or not, the retransmit timer brings it back. */
+	if (xs->rtx_mode != XTCP_RTX_RETRANSMIT)
+		xtcp_arm_rtx(sk);
+}
+
+/* Abort: RST from a socket (close with unread data, linger 0, ...). */
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = alloc_control_skb(gfp);
+
+	if (!skb)
+		return;
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_OUT_RSTS);
+	send_segment(sk, skb, xs->snd_nxt, XTCP_FLAG_RST | XTCP_FLAG_ACK,
+		     NULL);
+}
+
+/* Zero-window probe: an old sequence number makes the peer ACK. */
+void xtcp_send_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_ZERO_WINDOW_PROBES);
+	xtcp_send_control(sk, XTCP_FLAG_ACK, xs->snd_una - 1);
+}
+
+/*
+ * RFC 9293 3.10.7.1: the answer to a segment no socket wants. Built by hand
+ * from the incoming IPv4 header, since there is no socket to route with.
+ */
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *in,
+			   const struct xtcp_seg_hdr *th)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	struct xtcp_hdr_fields f = {
+		.sport = th->dport,
+		.dport = th->sport,
+		.flags = XTCP_FLAG_RST,
+	};
+	struct sk_buff *skb;
+	struct iphdr *rip;
+	struct rtable *rt;
+	u32 seg_len;
+
+	if (th->flags & XTCP_FLAG_RST)
+		return;
+	if (th->flags & XTCP_FLAG_ACK) {
+		f.seq = th->ack;
+	} else {
+		seg_len = ntohs(iph->tot_len) - iph->ihl * 4 - th->hdr_len;
+		seg_len += !!(th->flags & XTCP_FLAG_SYN);
+		seg_len += !!(th->flags & XTCP_FLAG_FIN);
+		f.ack = th->seq + seg_len;
+		f.flags |= XTCP_FLAG_ACK;
+	}
+
+	rt = ip_route_output(net, iph->saddr, iph->daddr, 0,
+			     inet_iif(in));
+	if (IS_ERR(rt))
+		return;
+	skb = alloc_skb(XTCP_MAX_HEADER, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_reserve(skb, XTCP_MAX_HEADER);
+	skb_push(skb, XTCP_HDR_LEN);
+	skb_reset_transport_header(skb);
+	xtcp_build_hdr(skb->data, &f);
+	((struct xtcp_wire_hdr *)skb->data)->check =
+		xtcp_csum_fold(xtcp_csum_partial(skb->data, XTCP_HDR_LEN,
+						 xtcp_csum_pseudo(iph->daddr,
+								  iph->saddr,
+								  xtcp_ipproto,
+								  XTCP_HDR_LEN)));
+
+	skb_push(skb, sizeof(*rip));
+	skb_reset_network_header(skb);
+	rip = ip_hdr(skb);
+	rip->version = 4;
+	rip->ihl = 5;
+	rip->tos = 0;
+	rip->tot_len = htons(skb->len);
+	rip->frag_off = htons(IP_DF);
+	rip->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+	rip->protocol = xtcp_ipproto;
+	rip->saddr = iph->daddr;
+	rip->daddr = iph->saddr;
+	skb_dst_set(skb, &rt->dst);
+	ip_select_ident(net, skb, NULL);
+	ip_send_check(rip);
+	skb->protocol = htons(ETH_P_IP);
+	xtcp_stat_inc(net, XTCP_MIB_OUT_RSTS);
+	xtcp_stat_inc(net, XTCP_MIB_OUT_SEGS);
+	ip_local_out(net, NULL, skb);
+}

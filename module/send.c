@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The send path, after tcp_sendmsg: user data is copied into skbs of up to
+ * one MSS appended to the write queue, and send() returns once it is
+ * copied. With the send buffer full (sk_wmem_queued >= sk_sndbuf) a blocking
+ * send waits for ACKs to free memory; a non-blocking one returns what it
+ * copied, or EAGAIN. Skbs leave the queue only when acknowledged.
+ */
+#include <linux/net.h>
+#include <linux/tcp.h>
+#include <linux/uio.h>
+
+#include "xtcp.h"
+
+/* Payload bytes one skb takes: an MSS, bounded by what we allocate. */
+static u32 size_goal(const struct xtcp_sock *xs)
+{
+	return min_t(u32, xs->mss_cache, XTCP_MAX_SKB_PAYLOAD);
+}
+
+static void free_write_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	__kfree_skb(skb);
+}
+
+/* Room to append to the queue's last skb: only if it never left. */
+static u32 tail_room(const struct sock *sk, struct sk_buff **tailp)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	u32 goal = size_goal(xs);
+
+	*tailp = skb;
+	if (!skb || skb_cloned(skb) ||
+	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) ||
+	    xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max) ||
+	    skb->len >= goal)
+		return 0;
+	return min_t(u32, goal - skb->len, skb_tailroom(skb));
+}
+
+static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, size_goal(xs));
+	struct sk_buff *skb;
+
+	skb = alloc_skb(size + XTCP_MAX_HEADER,
+			sk->sk_allocation | __GFP_NOWARN);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, XTCP_MAX_HEADER);
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->flags = 0;
+	XTCP_SKB_CB(skb)->retransmitted = 0;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return skb;
+}
+
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int flags = msg->msg_flags;
+	size_t copied = 0;
+	long timeo;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+
+	err = -EPIPE;
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+		goto do_error;
+
+	while (msg_data_left(msg)) {
+		struct sk_buff *skb;
+		u32 copy = tail_room(sk, &skb);
+
+		if (!copy) {
+			if (!sk_stream_memory_free(sk))
+				goto wait_for_space;
+			skb = new_write_skb(sk, msg_data_left(msg));
+			if (!skb)
+				goto wait_for_space;
+			copy = min_t(u32, size_goal(xs), skb_tailroom(skb));
+		}
+		copy = min_t(size_t, copy, msg_data_left(msg));
+		if (!copy_from_iter_full(skb_put(skb, copy), copy,
+					 &msg->msg_iter)) {
+			__skb_trim(skb, skb->len - copy);
+			err = -EFAULT;
+			goto do_error;
+		}
+		XTCP_SKB_CB(skb)->end_seq += copy;
+		WRITE_ONCE(xs->write_seq, xs->write_seq + copy);
+		copied += copy;
+		continue;
+
+wait_for_space:
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		if (copied)
+			xtcp_push(sk, XTCP_PUSH_NOW);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+
+	xtcp_push(sk, XTCP_PUSH_NAGLE);
+	release_sock(sk);
+	return copied;
+
+do_error:
+	if (copied) {
+		xtcp_push(sk, XTCP_PUSH_NAGLE);
+		release_sock(sk);
+		return copied;
+	}
+	/* EPIPE becomes a pending error (ECONNRESET) or SIGPIPE. */
+	err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * Free what @ack covers (socket lock held): whole skbs from the head, and
+ * the acknowledged front of a partly covered one.
+ */
+void xtcp_free_acked(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	bool freed = false;
+
+	while ((skb = skb_peek(&sk->sk_write_queue))) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (xtcp_seq_before_eq(cb->end_seq, ack)) {
+			if (xs->send_head == skb)
+				xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+						NULL : skb_queue_next(&sk->sk_write_queue, skb);
+			__skb_unlink(skb, &sk->sk_write_queue);
+			free_write_skb(sk, skb);
+			freed = true;
+			continue;
+		}
+		if (xtcp_seq_after(ack, cb->seq)) {
+			/* Only data can be covered in part; FIN is last. */
+			skb_pull(skb, ack - cb->seq);
+			cb->seq = ack;
+		}
+		break;
+	}
+	if (freed && sk->sk_socket &&
+	    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		sk->sk_write_space(sk);
+}
+
+void xtcp_purge_write_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		free_write_skb(sk, skb);
+	xtcp_sk(sk)->send_head = NULL;
+}
+
+/* close() or shutdown(SHUT_WR): the FIN follows the queued data. */
+void xtcp_queue_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = skb_peek_tail(&sk->sk_write_queue);
+	if (skb && !skb_cloned(skb) &&
+	    !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
+	    xtcp_seq_after_eq(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
+		XTCP_SKB_CB(skb)->flags |= XTCP_FLAG_FIN;
+		XTCP_SKB_CB(skb)->end_seq++;
+	} else {
+		/* The FIN must go out: wait for memory rather than lose it. */
+		skb = alloc_skb(XTCP_MAX_HEADER, GFP_KERNEL | __GFP_NOFAIL);
+		skb_reserve(skb, XTCP_MAX_HEADER);
+		XTCP_SKB_CB(skb)->seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
+		XTCP_SKB_CB(skb)->flags = XTCP_FLAG_FIN;
+		XTCP_SKB_CB(skb)->retransmitted = 0;
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		sk_wmem_queued_add(sk, skb->truesize);
+		if (!xs->send_head)
+			xs->send_head = skb;
+	}
+	WRITE_ONCE(xs->write_seq, xs->write_seq + 1);
+	xtcp_push(sk, XTCP_PUSH_NOW);
+}

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connection life cycle: socket setup, active open (connect), shutdown and
+ * close, reset, TIME_WAIT and the final teardown. The RFC 9293 state
+ * transitions driven by arriving segments are in input.c.
+ */
+#include <linux/net.h>
+#include <linux/siphash.h>
+#include <linux/tcp.h>
+#include <net/inet_common.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "xtcp.h"
+
+void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/* Sequence, timing and congestion state of a connection not yet opened. */
+void xtcp_init_sock_state(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->iss = 0;
+	xs->snd_una = 0;
+	xs->snd_nxt = 0;
+	xs->snd_max = 0;
+	xs->write_seq = 0;
+	xs->snd_wnd = 0;
+	xs->max_window = 0;
+	xs->rcv_nxt = 0;
+	xs->rcv_wnd = 0;
+	xs->rcv_wup = 0;
+	xs->copied_seq = 0;
+	xs->peer_mss = 0;
+	xs->fin_sent = 0;
+	xs->ack_now = 0;
+	xs->backoff = 0;
+	xs->retries = 0;
+	xs->rtt_pending = false;
+	xs->send_head = NULL;
+	xs->rtx_mode = XTCP_RTX_NONE;
+	xtcp_rtt_init(&xs->rtt, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US);
+	xtcp_cong_init(xs);
+	xs->mss_cache = XTCP_MSS_DEFAULT;
+	xs->rcv_mss = XTCP_MSS_DEFAULT;
+	xs->quickacks = XTCP_QUICKACKS;
+}
+
+/* Once per socket: new ones and listener children. */
+void xtcp_init_sock(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	skb_queue_head_init(&xs->ooo_queue);
+	spin_lock_init(&xs->queue_lock);
+	INIT_LIST_HEAD(&xs->syn_queue);
+	INIT_LIST_HEAD(&xs->accept_queue);
+	INIT_LIST_HEAD(&xs->queue_node);
+	INIT_HLIST_NODE(&xs->bind_node);
+	xtcp_init_timers(sk);
+	xtcp_init_sock_state(sk);
+	sk->sk_sndbuf = XTCP_DEFAULT_SNDBUF;
+	sk->sk_rcvbuf = XTCP_DEFAULT_RCVBUF;
+	sk->sk_write_space = xtcp_write_space;
+	sk->sk_state = TCP_CLOSE;
+}
+
+void xtcp_set_state(struct sock *sk, int state)
+{
+	/* Release: lockless readers (poll) see the state after its effects. */
+	smp_store_release(&sk->sk_state, state);
+}
+
+/*
+ * RFC 6528: ISN = M + F(4-tuple, secret key), M a clock ticking every 64 ns,
+ * F a keyed hash so that off-path attackers cannot predict it.
+ */
+u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	static siphash_aligned_key_t isn_key;
+	u32 hash;
+
+	net_get_random_once(&isn_key, sizeof(isn_key));
+	hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			    ((u32)(__force u16)sport << 16) | (__force u16)dport,
+			    &isn_key);
+	return hash + (u32)(ktime_get_real_ns() >> 6);
+}
+
+/*
+ * Send MSS: what the path carries (MTU less IPv4 and TCP headers), what the
+ * peer accepts, and what the user asked for with TCP_MAXSEG.
+ */
+void xtcp_sync_mss(struct sock *sk, u32 mtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = mtu - sizeof(struct iphdr) - XTCP_HDR_LEN;
+
+	if (xs->peer_mss && xs->peer_mss < mss)
+		mss = xs->peer_mss;
+	if (xs->user_mss && xs->user_mss < mss)
+		mss = xs->user_mss;
+	if (mss < XTCP_MIN_MSS)
+		mss = XTCP_MIN_MSS;
+	xs->mss_cache = mss;
+}
+
+/* The window shift we offer: enough to advertise the largest buffer. */
+static u8 choose_rcv_wscale(const struct sock *sk)
+{
+	u32 space = max_t(u32, XTCP_MAX_RCVBUF, READ_ONCE(sk->sk_rcvbuf));
+	u8 ws = 0;
+
+	while (ws < XTCP_MAX_WSCALE && (0xffffu << ws) < space / 2)
+		ws++;
+	return ws;
+}
+
+/* Sequence state of a connection about to send its SYN or SYN-ACK. */
+void xtcp_init_connection(struct sock *sk, u32 iss, u32 mtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->iss = iss;
+	xs->snd_una = iss;
+	xs->snd_nxt = iss;
+	xs->snd_max = iss;
+	xs->write_seq = iss + 1;
+	xs->adv_mss = mtu - sizeof(struct iphdr) - XTCP_HDR_LEN;
+	if (xs->user_mss && xs->user_mss < xs->adv_mss)
+		xs->adv_mss = xs->user_mss;
+	xs->rcv_wscale = choose_rcv_wscale(sk);
+	xs->snd_wscale = 0;
+	xs->rcv_wnd = 0;
+	xs->quickacks = XTCP_QUICKACKS;
+	xtcp_sync_mss(sk, mtu);
+}
+
+static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+{
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	bool auto_bound = false;
+	struct rtable *rt;
+	__be32 daddr;
+	int err;
+
+	if (addr_len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET && usin->sin_family != xtcp_family)
+		return -EAFNOSUPPORT;
+	daddr = usin->sin_addr.s_addr;
+
+	rt = ip_route_connect(fl4, daddr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, sk->sk_protocol,
+			      inet->inet_sport, usin->sin_port, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt) == -ENETUNREACH ? -ENETUNREACH :
+		       PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4->saddr;
+	inet->inet_rcv_saddr = inet->inet_saddr;
+	inet->inet_daddr = daddr;
+	inet->inet_dport = usin->sin_port;
+
+	if (!inet->inet_num) {
+		err = xtcp_bind_port(sk, inet->inet_rcv_saddr, 0);
+		if (err)
+			goto failure;
+		auto_bound = true;
+	}
+	rt = ip_route_newports(fl4, rt, 0, 0, inet->inet_sport,
+			       inet->inet_dport, sk);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		rt = NULL;
+		goto failure;
+	}
+	sk_setup_caps(sk, &rt->dst);
+	rt = NULL;
+
+	xtcp_init_connection(sk, xtcp_new_isn(inet->inet_saddr, daddr,
+					      inet->inet_sport,
+					      inet->inet_dport),
+			     dst_mtu(__sk_dst_get(sk)));
+	err = xtcp_hash_established(sk);
+	if (err)
+		goto failure;
+	xtcp_set_state(sk, TCP_SYN_SENT);
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_ACTIVE_OPENS);
+	xtcp_send_syn(sk);
+	return 0;
+
+failure:
+	if (rt)
+		ip_rt_put(rt);
+	sk_dst_reset(sk);
+	if (auto_bound)
+		xtcp_unbind_port(sk);
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
+	if (auto_bound) {
+		inet->inet_num = 0;
+		inet->inet_sport = 0;
+	}
+	return err;
+}
+
+/* Called with the socket locked; returns the time left. */
+static long wait_for_connect(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+		if (signal_pending(current) || !timeo)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return timeo;
+}
+
+/* connect(AF_UNSPEC): drop the connection, back to a fresh CLOSE. */
+static int xtcp_disconnect(struct sock *sk)
+{
+	int old_state = sk->sk_state;
+
+	if (old_state == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+	} else if ((1 << old_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				       TCPF_CLOSING | TCPF_LAST_ACK |
+				       TCPF_SYN_RECV)) {
+		xtcp_send_active_reset(sk, GFP_KERNEL);
+	}
+	xtcp_done(sk);
+	xtcp_destroy_sock(sk);
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet_sk(sk)->inet_saddr = 0;
+		inet_sk(sk)->inet_rcv_saddr = 0;
+	}
+	inet_sk(sk)->inet_dport = 0;
+	inet_sk(sk)->inet_daddr = 0;
+	sk->sk_shutdown = 0;
+	sock_reset_flag(sk, SOCK_DONE);
+	sk->sk_err = 0;
+	xtcp_init_sock_state(sk);
+	return 0;
+}
+
+int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
+		 int flags)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (addr_len < (int)sizeof(uaddr->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		goto out;
+	}
+
+	switch (sock->state) {
+	default:
+		err = -EINVAL;
+		goto out;
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		err = -EISCONN;
+		if (sk->sk_state != TCP_CLOSE)
+			goto out;
+		err = do_connect(sk, uaddr, addr_len);
+		if (err < 0)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		if (!timeo)
+			goto out;
+		timeo = wait_for_connect(sk, timeo);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+			if (signal_pending(current))
+				err = sock_intr_errno(timeo);
+			goto out;
+		}
+	}
+
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* RFC 9293 section 3.10.4: the state a close or shutdown(SHUT_WR) moves to. */
+static bool close_state(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		xtcp_set_state(sk, TCP_FIN_WAIT1);
+		return true;
+	case TCP_CLOSE_WAIT:
+		xtcp_set_state(sk, TCP_LAST_ACK);
+		return true;
+	default:
+		return false;
+	}
+}
+
+int xtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	/* SHUT_RD=0 .. SHUT_RDWR=2 become RCV_SHUTDOWN|SEND_SHUTDOWN bits. */
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING) {
+		if ((1 << sk->sk_state) &
+		    (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		/* Native still records the shutdown bits here. */
+		sk->sk_shutdown |= how;
+		break;
+	case TCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN)) {
+			err = -ENOTCONN;
+			break;
+		}
+		fallthrough;
+	case TCP_SYN_SENT:
+		sk->sk_shutdown |= how;
+		err = xtcp_disconnect(sk);
+		sock->state = SS_UNCONNECTED;
+		break;
+	default:
+		sk->sk_shutdown |= how;
+		if ((how & SEND_SHUTDOWN) && close_state(sk))
+			xtcp_queue_fin(sk);
+		break;
+	}
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+/* Socket lock held. Free everything still queued on a closed socket. */
+void xtcp_destroy_sock(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_clear_timers(sk);
+	xtcp_purge_write_queue(sk);
+	skb_queue_purge(&sk->sk_receive_queue);
+	skb_queue_purge(&xs->ooo_queue);
+	xtcp_unhash_established(sk);
+	xtcp_unhash_listener(sk);
+	if (sock_flag(sk, SOCK_DEAD) ||
+	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		xtcp_unbind_port(sk);
+}
+
+/*
+ * The connection is over (socket lock held, any context): CLOSE, out of
+ * the tables, timers stopped. An orphan is torn down here; a socket a user
+ * still holds is woken and torn down by close().
+ */
+void xtcp_done(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_CLOSE);
+	xtcp_clear_timers(sk);
+	xtcp_unhash_established(sk);
+	xtcp_unhash_listener(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	if (sock_flag(sk, SOCK_DEAD))
+		xtcp_destroy_sock(sk);
+	else
+		sk->sk_state_change(sk);
+}
+
+/* A RST was accepted (socket lock held): report it and end. */
+void xtcp_reset(struct sock *sk)
+{
+	int err;
+
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+		err = ECONNREFUSED;
+		break;
+	case TCP_CLOSE_WAIT:
+		err = EPIPE;
+		break;
+	case TCP_CLOSE:
+		return;
+	default:
+		err = ECONNRESET;
+		break;
+	}
+	WRITE_ONCE(sk->sk_err, err);
+	/* Error before state: pairs with smp_rmb() in xtcp_poll. */
+	smp_wmb();
+	xtcp_purge_write_queue(sk);
+	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
+void xtcp_enter_time_wait(struct sock *sk)
+{
+	xtcp_set_state(sk, TCP_TIME_WAIT);
+	xtcp_stop_rtx(sk);
+	xtcp_purge_write_queue(sk);
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_ENTERED);
+	xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+}
+
+/* Drop what the user never read; returns how many bytes that was. */
+static u32 discard_unread(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 unread = xtcp_inq(sk);
+
+	skb_queue_purge(&sk->sk_receive_queue);
+	skb_queue_purge(&xs->ooo_queue);
+	xs->copied_seq = xs->rcv_nxt;
+	return unread;
+}
+
+void xtcp_close(struct sock *sk, long timeout)
+{
+	int state;
+
+	lock_sock(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_listen_stop(sk);
+		xtcp_set_state(sk, TCP_CLOSE);
+	} else if (sk->sk_state == TCP_CLOSE) {
+		discard_unread(sk);
+	} else if (discard_unread(sk)) {
+		/* RFC 2525 2.17: closing with unread data aborts. */
+		xtcp_send_active_reset(sk, sk->sk_allocation);
+		xtcp_set_state(sk, TCP_CLOSE);
+	} else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) {
+		xtcp_send_active_reset(sk, sk->sk_allocation);
+		xtcp_set_state(sk, TCP_CLOSE);
+	} else if (sk->sk_state == TCP_SYN_SENT) {
+		xtcp_set_state(sk, TCP_CLOSE);
+	} else if (close_state(sk)) {
+		xtcp_queue_fin(sk);
+	}
+
+	if (timeout)
+		sk_stream_wait_close(sk, timeout);
+
+	state = sk->sk_state;
+	sock_hold(sk);
+	sock_orphan(sk);
+	/* Segments that waited in the backlog are processed here. */
+	release_sock(sk);
+
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
+		goto out;	/* the backlog already finished it */
+	if (sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_arm_state_timer(sk, XTCP_FIN_TIMEOUT_MS);
+	if (sk->sk_state == TCP_CLOSE)
+		xtcp_done(sk);
+out:
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	sock_put(sk);
+	/* The reference the user's socket held. */
+	sock_put(sk);
+}

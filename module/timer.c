@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Timers of an xtcp socket:
+ * - rtx_timer, in one of two modes:
+ *   RETRANSMIT: data, SYN, SYN-ACK or FIN unacknowledged for an RTO (RFC
+ *     6298); resends the oldest, backs off, gives up after a retry limit;
+ *   PERSIST: data waits on a closed window with nothing in flight; sends a
+ *     zero-window probe (RFC 9293 3.8.6.1), backing off like the RTO.
+ * - delack_timer: an ACK owed for received data goes out at the latest
+ *   XTCP_DELACK_MS after the data (RFC 1122 4.2.3.2).
+ * - state_timer: TIME_WAIT's 2MSL (tw_len_ms), and the orphan FIN_WAIT2
+ *   timeout after close().
+ *
+ * A pending timer holds a socket reference. A timer that fires while a user
+ * owns the socket leaves its work in xs->deferred, with a reference, for
+ * xtcp_release_cb.
+ */
+#include <linux/jiffies.h>
+#include <linux/tcp.h>
+
+#include "xtcp.h"
+
+static unsigned long rto_jiffies(const struct xtcp_sock *xs)
+{
+	return usecs_to_jiffies(xtcp_rto_backoff(&xs->rtt, xs->backoff));
+}
+
+void xtcp_arm_rtx(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = XTCP_RTX_RETRANSMIT;
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + rto_jiffies(xs));
+}
+
+void xtcp_arm_persist(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = XTCP_RTX_PERSIST;
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + rto_jiffies(xs));
+}
+
+void xtcp_stop_rtx(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = XTCP_RTX_NONE;
+	sk_stop_timer(sk, &xs->rtx_timer);
+}
+
+void xtcp_schedule_delack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ack_now = 1;
+	if (!timer_pending(&xs->delack_timer))
+		sk_reset_timer(sk, &xs->delack_timer,
+			       jiffies + msecs_to_jiffies(XTCP_DELACK_MS));
+}
+
+void xtcp_arm_state_timer(struct sock *sk, unsigned int ms)
+{
+	sk_reset_timer(sk, &xtcp_sk(sk)->state_timer,
+		       jiffies + msecs_to_jiffies(ms));
+}
+
+void xtcp_clear_timers(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = XTCP_RTX_NONE;
+	xs->ack_now = 0;
+	sk_stop_timer(sk, &xs->rtx_timer);
+	sk_stop_timer(sk, &xs->delack_timer);
+	sk_stop_timer(sk, &xs->state_timer);
+}
+
+static unsigned int retry_limit(const struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+		return XTCP_SYN_RETRIES;
+	case TCP_SYN_RECV:
+		return XTCP_SYNACK_RETRIES;
+	default:
+		return XTCP_DATA_RETRIES;
+	}
+}
+
+/* Retries exhausted: the connection times out. */
+static void give_up(struct sock *sk)
+{
+	if (sk->sk_state == TCP_SYN_RECV && xtcp_sk(sk)->parent) {
+		/* A half-open child nobody will accept: just forget it. */
+		xtcp_child_unlink(sk);
+		sock_set_flag(sk, SOCK_DEAD);
+		xtcp_done(sk);
+		return;
+	}
+	if (sk->sk_state == TCP_SYN_SENT)
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_ATTEMPT_FAILS);
+	WRITE_ONCE(sk->sk_err, ETIMEDOUT);
+	/* Error before state: pairs with smp_rmb() in xtcp_poll. */
+	smp_wmb();
+	xtcp_purge_write_queue(sk);
+	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
+static void persist_work(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = XTCP_RTX_NONE;
+	if (!xs->send_head || xs->snd_nxt != xs->snd_una)
+		return;
+	if (xs->snd_wnd) {
+		xtcp_push(sk, XTCP_PUSH_PROBE);
+		if (xs->snd_nxt != xs->snd_una)
+			return;
+	} else {
+		xtcp_send_probe(sk);
+	}
+	if (xs->backoff < 15)
+		xs->backoff++;
+	xtcp_arm_persist(sk);
+}
+
+static void rtx_work(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int state = sk->sk_state;
+
+	if (state == TCP_CLOSE || state == TCP_LISTEN ||
+	    xs->rtx_mode == XTCP_RTX_NONE)
+		return;
+	/* Re-armed after this expiry was deferred: not yet due. */
+	if (timer_pending(&xs->rtx_timer))
+		return;
+	if (xs->rtx_mode == XTCP_RTX_PERSIST) {
+		persist_work(sk);
+		return;
+	}
+	if (xs->snd_una == xs->snd_max &&
+	    !((1 << state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))) {
+		xs->rtx_mode = XTCP_RTX_NONE;
+		return;
+	}
+	if (++xs->retries > retry_limit(sk)) {
+		give_up(sk);
+		return;
+	}
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RTO_TIMEOUTS);
+	xtcp_cong_on_rto(xs);
+	if (xs->backoff < 15)
+		xs->backoff++;
+	xs->rtx_mode = XTCP_RTX_NONE;
+	if ((1 << state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		xs->rtt_pending = false;
+		xtcp_send_syn(sk);
+	} else {
+		xtcp_retransmit_head(sk);
+	}
+	if (xs->rtx_mode == XTCP_RTX_NONE)
+		xtcp_arm_rtx(sk);
+}
+
+static void delack_work(struct sock *sk)
+{
+	if (xtcp_sk(sk)->ack_now && sk->sk_state != TCP_LISTEN) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DELAYED_ACKS);
+		xtcp_send_ack(sk);
+	}
+}
+
+static void state_work(struct sock *sk)
+{
+	if (timer_pending(&xtcp_sk(sk)->state_timer))
+		return;
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		xtcp_done(sk);
+	} else if (sk->sk_state == TCP_FIN_WAIT2 &&
+		   sock_flag(sk, SOCK_DEAD)) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		xtcp_done(sk);
+	}
+}
+
+/* Run @work now, or leave it for release_sock when a user owns the lock. */
+static void run_or_defer(struct sock *sk, enum xtcp_deferred_bit bit,
+			 void (*work)(struct sock *sk))
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		work(sk);
+	else if (!test_and_set_bit(bit, &xs->deferred))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	/* The pending timer's reference. */
+	sock_put(sk);
+}
+
+static void rtx_timer_fn(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, rtx_timer);
+
+	run_or_defer((struct sock *)xs, XTCP_DEFER_RTX, rtx_work);
+}
+
+static void delack_timer_fn(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, delack_timer);
+
+	run_or_defer((struct sock *)xs, XTCP_DEFER_DELACK, delack_work);
+}
+
+static void state_timer_fn(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, state_timer);
+
+	run_or_defer((struct sock *)xs, XTCP_DEFER_STATE, state_work);
+}
+
+/* From release_sock(): the socket lock is still ours. */
+void xtcp_release_cb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (test_and_clear_bit(XTCP_DEFER_RTX, &xs->deferred)) {
+		rtx_work(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_DEFER_DELACK, &xs->deferred)) {
+		delack_work(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_DEFER_STATE, &xs->deferred)) {
+		state_work(sk);
+		__sock_put(sk);
+	}
+}
+
+void xtcp_init_timers(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	timer_setup(&xs->rtx_timer, rtx_timer_fn, 0);
+	timer_setup(&xs->delack_timer, delack_timer_fn, 0);
+	timer_setup(&xs->state_timer, state_timer_fn, 0);
+	xs->deferred = 0;
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xtcp internals: the socket, the per-namespace tables and the functions the
+ * files of the module call in each other.
+ *
+ * Locking, in one place:
+ * - Every field of struct xtcp_sock below "connection state" is guarded by
+ *   the socket lock. Process context takes it with lock_sock(); softirq
+ *   (the receive hook, timers) takes bh_lock_sock() and, when a user owns the
+ *   socket, defers: segments go to the socket backlog (sk_add_backlog) and
+ *   timer work to xs->deferred, both run by release_sock().
+ * - The per-namespace tables (struct xtcp_net) have their own spinlock, taken
+ *   with _bh from process context and plain from softirq; a socket in a table
+ *   holds a reference for it. Lookups return a held socket.
+ * - A listener's queues (syn_queue, accept_queue, their lengths and each
+ *   child's queue_state) are guarded by the listener's queue_lock, a plain
+ *   spinlock (_bh in process context) that is never held while taking a
+ *   socket lock. A child holds a reference on its listener (parent) that is
+ *   dropped only with the child's own socket lock held.
+ */
+#ifndef _XTCP_H
+#define _XTCP_H
+
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <net/inet_sock.h>
+#include <net/sock.h>
+
+#include "lib/seq.h"
+#include "lib/wire.h"
+#include "lib/rtt.h"
+#include "lib/window.h"
+#include "stats.h"
+
+extern int xtcp_family;
+extern int xtcp_ipproto;
+extern unsigned int xtcp_tw_len_ms;
+
+#define XTCP_MSS_DEFAULT	536	/* RFC 9293 3.7.1, no MSS option */
+#define XTCP_MIN_MSS		88	/* as Linux's TCP_MIN_MSS */
+#define XTCP_MAX_USER_MSS	32767	/* as Linux's MAX_TCP_WINDOW */
+#define XTCP_INIT_CWND		10	/* RFC 6928 */
+#define XTCP_DELACK_MS		40
+#define XTCP_QUICKACKS		16	/* ACK every segment at the start */
+#define XTCP_SYN_RETRIES	6
+#define XTCP_SYNACK_RETRIES	5
+#define XTCP_DATA_RETRIES	15
+#define XTCP_FIN_TIMEOUT_MS	60000	/* orphaned FIN_WAIT2 */
+#define XTCP_DEFAULT_SNDBUF	16384	/* as tcp_wmem[1] */
+#define XTCP_DEFAULT_RCVBUF	131072	/* as tcp_rmem[1] */
+#define XTCP_MAX_SNDBUF		(4 << 20)	/* as tcp_wmem[2] */
+#define XTCP_MAX_RCVBUF		(6 << 20)	/* as tcp_rmem[2] */
+#define XTCP_MAX_SYN_BACKLOG	1024
+
+/*
+ * Largest payload one skb carries: its linear buffer stays within a 32 KiB
+ * allocation (order 3), so a loopback MSS of 64 KiB never asks for order 5.
+ */
+#define XTCP_MAX_SKB_PAYLOAD	(SKB_WITH_OVERHEAD(32768) - XTCP_MAX_HEADER)
+/* Smallest buffer for a new skb, so small writes can share one. */
+#define XTCP_MIN_SKB_PAYLOAD	2048
+
+/* Room for the IPv4 header, our header with options, and the link layer. */
+#define XTCP_MAX_HEADER		(XTCP_MAX_HDR_LEN + MAX_HEADER + 20)
+
+/* Per-skb state on the write, receive and out-of-order queues. */
+struct xtcp_skb_cb {
+	u32 seq;		/* first sequence number */
+	u32 end_seq;		/* seq + payload + SYN + FIN */
+	u8 flags;		/* XTCP_FLAG_FIN on the skb that carries it */
+	u8 retransmitted;	/* Karn: no RTT sample from it */
+	u64 sent_us;		/* last transmission, for RTT samples */
+};
+
+#define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/* Timer work a timer could not do while a user owned the socket. */
+enum xtcp_deferred_bit {
+	XTCP_DEFER_RTX,
+	XTCP_DEFER_DELACK,
+	XTCP_DEFER_STATE,
+};
+
+/* What the retransmit timer is doing. */
+enum xtcp_rtx_mode {
+	XTCP_RTX_NONE,
+	XTCP_RTX_RETRANSMIT,	/* data, SYN, SYN-ACK or FIN awaiting ACK */
+	XTCP_RTX_PERSIST,	/* zero window: probe it */
+};
+
+struct xtcp_sock {
+	struct inet_sock inet;	/* first: inet_sk() and sk are casts */
+
+	/* connection state (socket lock) */
+	u32 iss;		/* our initial sequence number */
+	u32 snd_una;		/* oldest unacknowledged */
+	u32 snd_nxt;		/* next to send (moves back after an RTO) */
+	u32 snd_max;		/* highest ever sent + 1 */
+	u32 write_seq;		/* next byte sendmsg appends */
+	u32 snd_wnd;		/* peer's window, scaled, bytes */
+	u32 max_window;		/* largest window the peer offered */
+	u32 snd_wl1;		/* seq of the segment that set snd_wnd */
+	u32 snd_wl2;		/* ack of the segment that set snd_wnd */
+	u32 irs;		/* peer's initial sequence number */
+	u32 rcv_nxt;		/* next byte expected */
+	u32 rcv_wnd;		/* window advertised at rcv_wup */
+	u32 rcv_wup;		/* rcv_nxt when the window was last sent */
+	u32 copied_seq;		/* next byte recvmsg hands to the user */
+	u32 rcv_mss;		/* largest segment seen: when to ACK */
+
+	u16 mss_cache;		/* effective send MSS (payload per segment) */
+	u16 peer_mss;		/* MSS option from the peer */
+	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
+	u16 adv_mss;		/* what we announce: route MTU - 40 */
+	u8 snd_wscale;		/* peer's shift for windows it sends us */
+	u8 rcv_wscale;		/* our shift for windows we send */
+	u8 nodelay:1,		/* TCP_NODELAY: Nagle off */
+	   ack_now:1,		/* an ACK is owed (delayed-ACK timer) */
+	   fin_sent:1,		/* FIN on the wire (snd_max covers it) */
+	   wscale_ok:1;		/* both sides sent the window scale option */
+	u8 quickacks;		/* segments still ACKed at once */
+	u8 deferred_state;	/* state-timer work pending while owned */
+
+	/* congestion control (socket lock) */
+	u32 cwnd;		/* segments */
+	u32 cwnd_cnt;		/* congestion avoidance: ACKed segments */
+	u32 ssthresh;		/* segments */
+	u32 dupacks;
+	u32 recover;		/* NewReno: snd_max when loss was detected */
+	bool in_recovery;
+
+	/* retransmission (socket lock) */
+	struct xtcp_rtt_est rtt;
+	enum xtcp_rtx_mode rtx_mode;
+	u8 backoff;		/* consecutive RTO expiries */
+	u8 retries;		/* consecutive retransmissions of the head */
+	u32 rtt_seq;		/* sample in flight: ACK beyond this ends it */
+	u64 rtt_start_us;
+	bool rtt_pending;
+
+	/* queues (socket lock) */
+	struct sk_buff *send_head;	/* first skb not yet (re)sent */
+	struct sk_buff_head ooo_queue;	/* out-of-order segments, by seq */
+
+	/* timers: each holds a socket reference while pending */
+	struct timer_list rtx_timer;	/* RTO, persist, SYN/SYN-ACK resend */
+	struct timer_list delack_timer;
+	struct timer_list state_timer;	/* TIME_WAIT, orphan FIN_WAIT2 */
+	unsigned long deferred;		/* enum xtcp_deferred_bit */
+
+	/* listener (queue_lock) */
+	spinlock_t queue_lock;		/* guards the four fields below */
+	struct list_head syn_queue;	/* children in SYN_RECV */
+	struct list_head accept_queue;	/* children ESTABLISHED, not accepted */
+	u32 syn_queue_len;
+	u32 accept_queue_len;
+
+	/* child of a listener, until accept() */
+	struct sock *parent;		/* child's socket lock */
+	struct list_head queue_node;	/* parent's queue_lock */
+	u8 queue_state;			/* parent's queue_lock */
+
+	/* tables (xtcp_net lock) */
+	struct hlist_node bind_node;
+	bool hashed;			/* in the established table */
+	bool listening_hashed;		/* in the listener table */
+	bool bound;			/* in the bind table */
+};
+
+static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
+{
+	return (struct xtcp_sock *)sk;
+}
+
+/* Unread bytes in the receive queue (a received FIN is not one). */
+static inline u32 xtcp_inq(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 n = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+
+	if (n && sock_flag(sk, SOCK_DONE))
+		n--;
+	return n;
+}
+
+/* Payload bytes the receive buffer may hold: half goes to overhead. */
+static inline u32 xtcp_rcv_space(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) / 2;
+}
+
+/* Bytes sent but not acknowledged. */
+static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
+{
+	return xs->snd_nxt - xs->snd_una;
+}
+
+enum xtcp_queue_state {
+	XTCP_Q_NONE,
+	XTCP_Q_SYN,
+	XTCP_Q_ACCEPT,
+};
+
+/* Per-namespace socket tables (struct xtcp_net lock, see top). */
+#define XTCP_EHASH_BITS	10
+#define XTCP_LHASH_BITS	6
+#define XTCP_BHASH_BITS	8
+
+struct xtcp_net {
+	spinlock_t lock;	/* the three tables below */
+	struct hlist_head ehash[1 << XTCP_EHASH_BITS];	/* by 4-tuple */
+	struct hlist_head lhash[1 << XTCP_LHASH_BITS];	/* by local port */
+	struct hlist_head bhash[1 << XTCP_BHASH_BITS];	/* bound ports */
+	struct xtcp_mib __percpu *mib;
+};
+
+struct xtcp_net *xtcp_net(const struct net *net);
+
+/* af.c */
+extern struct proto xtcp_prot;
+int xtcp_af_init(void);
+void xtcp_af_exit(void);
+
+/* hash.c */
+int xtcp_hash_init(void);
+void xtcp_hash_exit(void);
+int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
+void xtcp_unbind_port(struct sock *sk);
+int xtcp_hash_established(struct sock *sk);
+void xtcp_unhash_established(struct sock *sk);
+int xtcp_hash_listener(struct sock *sk);
+void xtcp_unhash_listener(struct sock *sk);
+struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport, int dif);
+
+/* sock.c: connection life cycle */
+void xtcp_init_sock(struct sock *sk);
+void xtcp_init_sock_state(struct sock *sk);
+void xtcp_init_connection(struct sock *sk, u32 iss, u32 mtu);
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_done(struct sock *sk);
+void xtcp_reset(struct sock *sk);
+void xtcp_enter_time_wait(struct sock *sk);
+void xtcp_destroy_sock(struct sock *sk);
+u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+void xtcp_sync_mss(struct sock *sk, u32 mtu);
+void xtcp_write_space(struct sock *sk);
+int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int len,
+		 int flags);
+int xtcp_shutdown(struct socket *sock, int how);
+void xtcp_close(struct sock *sk, long timeout);
+
+/* listen.c */
+int xtcp_listen(struct socket *sock, int backlog);
+int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
+		bool kern);
+void xtcp_listen_stop(struct sock *sk);
+void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th);
+int xtcp_child_established(struct sock *child);
+void xtcp_child_unlink(struct sock *child);
+
+/* send.c */
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
+void xtcp_free_acked(struct sock *sk, u32 ack);
+void xtcp_purge_write_queue(struct sock *sk);
+void xtcp_queue_fin(struct sock *sk);
+
+/* recv.c */
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
+		 int flags);
+void xtcp_rcv_window_update(struct sock *sk);
+
+/* output.c */
+enum xtcp_push_mode {
+	XTCP_PUSH_NAGLE,	/* small segments wait for outstanding ACKs */
+	XTCP_PUSH_NOW,		/* everything the windows allow */
+	XTCP_PUSH_PROBE,	/* and into a window too small for SWS rules */
+};
+
+void xtcp_push(struct sock *sk, enum xtcp_push_mode mode);
+int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
+int xtcp_send_control(struct sock *sk, u8 flags, u32 seq);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_syn(struct sock *sk);
+void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb,
+			   const struct xtcp_seg_hdr *th);
+void xtcp_send_probe(struct sock *sk);
+void xtcp_retransmit_head(struct sock *sk);
+void xtcp_retransmit_one(struct sock *sk);
+u16 xtcp_select_window(struct sock *sk);
+
+/* input.c */
+int xtcp_input_init(void);
+void xtcp_input_exit(void);
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+
+/* timer.c */
+void xtcp_init_timers(struct sock *sk);
+void xtcp_clear_timers(struct sock *sk);
+void xtcp_arm_rtx(struct sock *sk);
+void xtcp_arm_persist(struct sock *sk);
+void xtcp_stop_rtx(struct sock *sk);
+void xtcp_schedule_delack(struct sock *sk);
+void xtcp_arm_state_timer(struct sock *sk, unsigned int ms);
+void xtcp_release_cb(struct sock *sk);
+
+/* cong.c */
+void xtcp_cong_init(struct xtcp_sock *xs);
+void xtcp_cong_on_ack(struct xtcp_sock *xs, u32 acked_bytes);
+void xtcp_cong_enter_recovery(struct xtcp_sock *xs);
+bool xtcp_cong_recovery_ack(struct xtcp_sock *xs, u32 ack, u32 acked_bytes);
+void xtcp_cong_on_rto(struct xtcp_sock *xs);
+
+#endif /* _XTCP_H */

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ending a connection: orderly close (EOF only after every byte), half-close
+ * with shutdown(SHUT_WR), and the resets: close with unread data, SO_LINGER
+ * 0, a closed listener, and what recv/send/poll report after an RST.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+static atomic_int sigpipes;
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&sigpipes, 1);
+}
+
+/* Poll fd for events; returns revents, 0 on timeout. */
+static int wait_events(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	return poll(&pfd, 1, timeout_ms) == 1 ? pfd.revents : 0;
+}
+
+/* Everything poll reports right now. */
+#define ALL_EVENTS(fd) wait_events(fd, POLLIN | POLLOUT | POLLRDHUP, 0)
+
+/* b closes with data it never read: a must see a reset. */
+static void reset_by_unread_close(struct __test_metadata *_metadata,
+				  int family, int *a)
+{
+	int b;
+
+	ASSERT_EQ(0, stack_pair(family, a, &b));
+	ASSERT_EQ(100, send(*a, "0123456789012345678901234567890123456789"
+			    "0123456789012345678901234567890123456789"
+			    "01234567890123456789", 100, 0));
+	ASSERT_EQ(100, wait_inq(b, 100, WAIT_MS));
+	close(b);
+	ASSERT_NE(0, wait_events(*a, POLLRDHUP, WAIT_MS) & POLLRDHUP);
+	/* An RST ends the connection in both directions at once. */
+	ASSERT_EQ(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP,
+		  ALL_EVENTS(*a));
+}
+
+TEST_F(stack, eof_after_all_data_when_closed_before_read)
+{
+	uint8_t buf[32 * KiB];
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	pattern_fill(buf, sizeof(buf), 0, 5);
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(cli, buf, sizeof(buf)));
+	close(cli);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+	ASSERT_EQ(-1, pattern_check(buf, sizeof(buf), 0, 5));
+	ASSERT_EQ(0, recv(srv, buf, 1, 0));
+	ASSERT_EQ(0, recv(srv, buf, 1, 0));
+	close(srv);
+}
+
+struct tx_close {
+	int fd;
+	ssize_t sent;
+};
+
+static void *send_then_close(void *arg)
+{
+	struct tx_close *t = arg;
+
+	t->sent = send_pattern(t->fd, 8 * MiB, 6);
+	close(t->fd);
+	return NULL;
+}
+
+/* close() with data still queued: the kernel sends it all, then FIN. */
+TEST_F_TIMEOUT(stack, eof_after_all_data_when_closed_with_queued_data, 600)
+{
+	struct tx_close t;
+	int64_t bad;
+	pthread_t th;
+	int srv;
+	char c;
+
+	ASSERT_EQ(0, stack_pair(self->family, &t.fd, &srv));
+	ASSERT_EQ(0, pthread_create(&th, NULL, send_then_close, &t));
+	msleep(100);	/* let the sender fill the pipe first */
+	ASSERT_EQ(8 * MiB, recv_pattern(srv, 8 * MiB, 6, &bad));
+	ASSERT_EQ(-1, bad);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(8 * MiB, t.sent);
+	ASSERT_EQ(0, recv(srv, &c, 1, 0));
+	close(srv);
+}
+
+TEST_F(stack, shutdown_wr_half_close)
+{
+	uint8_t buf[256 * KiB];
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(3, send(cli, "req", 3, 0));
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	ASSERT_EQ(3, recv_all(srv, buf, 3));
+	ASSERT_EQ(0, memcmp(buf, "req", 3));
+	ASSERT_EQ(0, recv(srv, buf, 1, 0));
+	/* Half-closed peer: readable EOF, but not hung up. */
+	ASSERT_EQ(POLLIN | POLLOUT | POLLRDHUP, ALL_EVENTS(srv));
+
+	/* The half-closed side can no longer send... */
+	ASSERT_EQ(-1, send(cli, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(EPIPE, errno);
+
+	/* ...but still receives everything the other side sends. */
+	pattern_fill(buf, sizeof(buf), 0, 7);
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(srv, buf, sizeof(buf)));
+	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(cli, buf, sizeof(buf)));
+	ASSERT_EQ(-1, pattern_check(buf, sizeof(buf), 0, 7));
+	ASSERT_EQ(0, recv(cli, buf, 1, 0));
+	/* Both directions shut: POLLHUP. */
+	ASSERT_EQ(POLLIN | POLLOUT | POLLHUP | POLLRDHUP, ALL_EVENTS(cli));
+	ASSERT_EQ(POLLIN | POLLOUT | POLLHUP | POLLRDHUP, ALL_EVENTS(srv));
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, close_with_unread_data_resets_peer)
+{
+	struct sigaction sa = { .sa_handler = on_sigpipe };
+	int a, err;
+	char c;
+
+	reset_by_unread_close(_metadata, self->family, &a);
+	ASSERT_EQ(-1, recv(a, &c, 1, 0));
+	ASSERT_EQ(ECONNRESET, errno);
+	/* The error is reported once; then the socket reads as closed. */
+	ASSERT_EQ(0, recv(a, &c, 1, 0));
+	ASSERT_EQ(0, getsockopt_int(a, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(-1, send(a, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(EPIPE, errno);
+
+	/* Without MSG_NOSIGNAL the same EPIPE raises SIGPIPE. */
+	ASSERT_EQ(0, sigaction(SIGPIPE, &sa, NULL));
+	ASSERT_EQ(-1, send(a, "x", 1, 0));
+	ASSERT_EQ(EPIPE, errno);
+	ASSERT_EQ(1, atomic_load(&sigpipes));
+	ASSERT_EQ(-1, write(a, "x", 1));
+	ASSERT_EQ(EPIPE, errno);
+	ASSERT_EQ(2, atomic_load(&sigpipes));
+	close(a);
+}
+
+TEST_F(stack, reset_error_reported_by_first_send)
+{
+	int a;
+	char c;
+
+	reset_by_unread_close(_metadata, self->family, &a);
+	ASSERT_EQ(-1, send(a, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(ECONNRESET, errno);
+	ASSERT_EQ(-1, send(a, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(EPIPE, errno);
+	ASSERT_EQ(0, recv(a, &c, 1, 0));
+	close(a);
+}
+
+TEST_F(stack, reset_error_reported_by_so_error)
+{
+	int a, err;
+	char c;
+
+	reset_by_unread_close(_metadata, self->family, &a);
+	ASSERT_EQ(0, getsockopt_int(a, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(ECONNRESET, err);
+	ASSERT_EQ(0, recv(a, &c, 1, 0));
+	close(a);
+}
+
+/*
+ * Seed 001, second way out of a blocked send: the reader goes away (RST).
+ * The blocked send reports the bytes it had copied; the reset itself comes
+ * with the next call.
+ */
+TEST_F(stack, reset_ends_blocked_send_with_partial_count)
+{
+	struct bg_send b = { .len = 70 * KiB };
+	uint16_t port;
+	int lfd, rx, inq, outq;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	rx = stack_connect_opts(self->family, "127.0.0.1", port, 16 * KiB, 0);
+	ASSERT_LE(0, rx);
+	b.fd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, b.fd);
+	ASSERT_EQ(0, setsockopt_int(b.fd, SOL_SOCKET, SO_SNDBUF, 16 * KiB));
+	ASSERT_EQ(0, bg_send_start(&b));
+	ASSERT_EQ(0, wait_window_closed(rx, b.fd, &inq, &outq));
+	ASSERT_EQ(0, atomic_load(&b.done));
+	close(rx);
+	ASSERT_EQ(0, bg_send_join(&b));
+	ASSERT_LT(0, b.ret);
+	ASSERT_GT(70 * KiB, b.ret);
+	ASSERT_EQ(-1, send(b.fd, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(ECONNRESET, errno);
+	ASSERT_EQ(-1, send(b.fd, "x", 1, MSG_NOSIGNAL));
+	ASSERT_EQ(EPIPE, errno);
+	close(b.fd);
+	close(lfd);
+}
+
+TEST_F(stack, linger_zero_close_sends_rst)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int a, b;
+	char c;
+
+	ASSERT_EQ(0, stack_pair(self->family, &a, &b));
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(b);
+	ASSERT_NE(0, wait_events(a, POLLIN, WAIT_MS) & POLLERR);
+	ASSERT_EQ(-1, recv(a, &c, 1, 0));
+	ASSERT_EQ(ECONNRESET, errno);
+	close(a);
+}
+
+/* Connections still in the accept queue are reset when the listener goes. */
+TEST_F(stack, closing_listener_resets_unaccepted)
+{
+	struct sockaddr_in sin;
+	uint16_t port;
+	int lfd, a;
+	char c;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	a = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, a);
+	close(lfd);
+	ASSERT_NE(0, wait_events(a, POLLIN, WAIT_MS) & POLLERR);
+	ASSERT_EQ(-1, recv(a, &c, 1, 0));
+	ASSERT_EQ(ECONNRESET, errno);
+	/* Reset connections leave nothing behind: the port is free again. */
+	lfd = stack_socket(self->family);
+	ASSERT_LE(0, lfd);
+	sin = sin_make("127.0.0.1", port);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lfd, 1));
+	close(lfd);
+	close(a);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connection setup over loopback: connect/accept/echo, the addresses the
+ * socket reports, accept4 flags, non-blocking accept and connect, and
+ * connecting to a port nobody listens on.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+/* A port of this family that is bound but not listening: nobody answers. */
+static int closed_port(int family, uint16_t *port)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	socklen_t len = sizeof(sin);
+	int fd = stack_socket(family);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;	/* kept open so the port stays ours */
+}
+
+TEST_F(stack, echo_blocking)
+{
+	char buf[64];
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(5, send(cli, "hello", 5, 0));
+	ASSERT_EQ(5, recv_all(srv, buf, 5));
+	ASSERT_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(5, send(srv, buf, 5, 0));
+	ASSERT_EQ(5, recv_all(cli, buf, 5));
+	ASSERT_EQ(0, memcmp(buf, "hello", 5));
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, sockname_and_peername)
+{
+	struct sockaddr_in lsin, csin, cpeer, ssin, speer, acc;
+	socklen_t len;
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_NE(0, port);
+
+	len = sizeof(lsin);
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&lsin, &len));
+	ASSERT_EQ(sizeof(lsin), len);
+	ASSERT_EQ(AF_INET, lsin.sin_family);
+	ASSERT_EQ(htonl(INADDR_LOOPBACK), lsin.sin_addr.s_addr);
+	ASSERT_EQ(port, ntohs(lsin.sin_port));
+	len = sizeof(lsin);
+	ASSERT_EQ(-1, getpeername(lfd, (struct sockaddr *)&lsin, &len));
+	ASSERT_EQ(ENOTCONN, errno);
+
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	len = sizeof(acc);
+	memset(&acc, 0xaa, sizeof(acc));
+	srv = accept(lfd, (struct sockaddr *)&acc, &len);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(sizeof(acc), len);
+
+	len = sizeof(csin);
+	ASSERT_EQ(0, getsockname(cli, (struct sockaddr *)&csin, &len));
+	ASSERT_EQ(sizeof(csin), len);
+	ASSERT_EQ(AF_INET, csin.sin_family);
+	ASSERT_EQ(htonl(INADDR_LOOPBACK), csin.sin_addr.s_addr);
+	ASSERT_NE(0, csin.sin_port);
+	ASSERT_NE(port, ntohs(csin.sin_port));
+
+	len = sizeof(cpeer);
+	ASSERT_EQ(0, getpeername(cli, (struct sockaddr *)&cpeer, &len));
+	ASSERT_EQ(sizeof(cpeer), len);
+	ASSERT_EQ(AF_INET, cpeer.sin_family);
+	ASSERT_EQ(htonl(INADDR_LOOPBACK), cpeer.sin_addr.s_addr);
+	ASSERT_EQ(port, ntohs(cpeer.sin_port));
+
+	/* The accepted socket mirrors the client's view. */
+	len = sizeof(ssin);
+	ASSERT_EQ(0, getsockname(srv, (struct sockaddr *)&ssin, &len));
+	ASSERT_EQ(AF_INET, ssin.sin_family);
+	ASSERT_EQ(htonl(INADDR_LOOPBACK), ssin.sin_addr.s_addr);
+	ASSERT_EQ(port, ntohs(ssin.sin_port));
+	len = sizeof(speer);
+	ASSERT_EQ(0, getpeername(srv, (struct sockaddr *)&speer, &len));
+	ASSERT_EQ(AF_INET, speer.sin_family);
+	ASSERT_EQ(csin.sin_addr.s_addr, speer.sin_addr.s_addr);
+	ASSERT_EQ(csin.sin_port, speer.sin_port);
+
+	ASSERT_EQ(AF_INET, acc.sin_family);
+	ASSERT_EQ(csin.sin_addr.s_addr, acc.sin_addr.s_addr);
+	ASSERT_EQ(csin.sin_port, acc.sin_port);
+
+	/* A short buffer is truncated, the true length still reported. */
+	len = 4;
+	memset(&csin, 0, sizeof(csin));
+	ASSERT_EQ(0, getpeername(cli, (struct sockaddr *)&csin, &len));
+	ASSERT_EQ(sizeof(csin), len);
+	ASSERT_EQ(AF_INET, csin.sin_family);
+	ASSERT_EQ(cpeer.sin_port, csin.sin_port);
+	ASSERT_EQ(0U, csin.sin_addr.s_addr);
+
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+TEST_F(stack, accept4_nonblock_cloexec)
+{
+	uint16_t port;
+	int lfd, c1, c2, s1, s2, fl;
+	char b;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	c1 = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, c1);
+	c2 = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, c2);
+
+	s1 = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ASSERT_LE(0, s1);
+	fl = fcntl(s1, F_GETFL);
+	ASSERT_NE(0, fl & O_NONBLOCK);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(s1, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(-1, recv(s1, &b, 1, 0));
+	ASSERT_EQ(EAGAIN, errno);
+
+	/* Flags are per accept call, not inherited from the listener. */
+	s2 = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s2);
+	ASSERT_EQ(0, fcntl(s2, F_GETFL) & O_NONBLOCK);
+	ASSERT_EQ(0, fcntl(s2, F_GETFD) & FD_CLOEXEC);
+
+	ASSERT_EQ(-1, accept4(lfd, NULL, NULL, 0x40000000));
+	ASSERT_EQ(EINVAL, errno);
+
+	close(c1);
+	close(c2);
+	close(s1);
+	close(s2);
+	close(lfd);
+}
+
+TEST_F(stack, accept_nonblocking_empty_eagain)
+{
+	struct pollfd pfd;
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, set_nonblock(lfd, 1));
+	ASSERT_EQ(-1, accept(lfd, NULL, NULL));
+	ASSERT_EQ(EAGAIN, errno);
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+
+	/* A pending connection makes the listener readable. */
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(POLLIN, pfd.revents);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(-1, accept(lfd, NULL, NULL));
+	ASSERT_EQ(EAGAIN, errno);
+
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+TEST_F(stack, accept_order_is_connect_order)
+{
+	struct sockaddr_in a;
+	socklen_t len;
+	uint16_t port, cport[4];
+	int lfd, c[4], s, i;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < 4; i++) {
+		c[i] = stack_connect(self->family, "127.0.0.1", port);
+		ASSERT_LE(0, c[i]);
+		len = sizeof(a);
+		ASSERT_EQ(0, getsockname(c[i], (struct sockaddr *)&a, &len));
+		cport[i] = a.sin_port;
+		ASSERT_EQ(1, send(c[i], &"0123"[i], 1, 0));
+	}
+	for (i = 0; i < 4; i++) {
+		char b;
+
+		len = sizeof(a);
+		s = accept(lfd, (struct sockaddr *)&a, &len);
+		ASSERT_LE(0, s);
+		ASSERT_EQ(cport[i], a.sin_port);
+		ASSERT_EQ(1, recv(s, &b, 1, 0));
+		ASSERT_EQ("0123"[i], b);
+		close(s);
+	}
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	close(lfd);
+}
+
+TEST_F(stack, connect_closed_port_refused)
+{
+	uint16_t port;
+	int hold, fd;
+
+	hold = closed_port(self->family, &port);
+	ASSERT_LE(0, hold);
+	fd = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_EQ(-1, fd);
+	ASSERT_EQ(ECONNREFUSED, errno);
+	close(hold);
+}
+
+TEST_F(stack, connect_nonblocking_einprogress)
+{
+	struct sockaddr_in sin, peer;
+	struct pollfd pfd;
+	socklen_t len;
+	uint16_t port;
+	int lfd, fd, err, srv;
+	char b;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_nonblock(fd, 1));
+	sin = sin_make("127.0.0.1", port);
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(POLLOUT, pfd.revents);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(0, err);
+	len = sizeof(peer);
+	ASSERT_EQ(0, getpeername(fd, (struct sockaddr *)&peer, &len));
+	ASSERT_EQ(port, ntohs(peer.sin_port));
+	/*
+	 * The next connect() completes the non-blocking one and returns 0;
+	 * only the one after it says EISCONN.
+	 */
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EISCONN, errno);
+
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(1, send(fd, "x", 1, 0));
+	ASSERT_EQ(1, recv(srv, &b, 1, 0));
+	ASSERT_EQ('x', b);
+	close(srv);
+	close(fd);
+	close(lfd);
+}
+
+TEST_F(stack, connect_nonblocking_refused_so_error)
+{
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	uint16_t port;
+	int hold, fd, err;
+
+	hold = closed_port(self->family, &port);
+	ASSERT_LE(0, hold);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_nonblock(fd, 1));
+	sin = sin_make("127.0.0.1", port);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT | POLLIN };
+
+	/* The pending error is reported by whichever call comes first... */
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(POLLOUT | POLLIN | POLLERR | POLLHUP, pfd.revents);
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(ECONNREFUSED, errno);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(0, err);
+
+	/* ...here SO_ERROR, and then connect() has only ECONNABORTED left. */
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(POLLOUT | POLLIN | POLLERR | POLLHUP, pfd.revents);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(ECONNREFUSED, err);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(ECONNABORTED, errno);
+
+	/* The socket is closed again: a third connect starts over. */
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	close(fd);
+	close(hold);
+}
+
+TEST_HARNESS_MAIN

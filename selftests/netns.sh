@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Two network namespaces joined by a veth pair: the "two hosts" of the xtcp
+# selftests (veth.c creates one per test case and runs the client in $ns1,
+# the server in $ns2). All addresses live inside the namespaces only.
+#
+#  ┌──────────────────────────────┐        ┌──────────────────────────────┐
+#  │ $ns1 (TAG-1)                 │        │ $ns2 (TAG-2)                 │
+#  │                              │        │                              │
+#  │  lo     127.0.0.1            │        │  lo     127.0.0.1            │
+#  │  veth1  10.77.0.1/24 ────────┼────────┼──────── veth2  10.77.0.2/24  │
+#  │         [netem loss N%]      │        │         [netem loss N%]      │
+#  └──────────────────────────────┘        └──────────────────────────────┘
+#
+# usage: netns.sh up TAG          create TAG-1 and TAG-2, wired and up
+#        netns.sh loss TAG PCT    netem PCT% loss on both veth ends (0: none)
+#        netns.sh down TAG        delete both namespaces
+#
+# Exit status 0 on success; "loss" exits 2 when netem is not available.
+
+set -e
+
+cmd=${1:-}
+tag=${2:-}
+[[ -n $cmd && -n $tag ]] || { sed -n '/^# usage/,/^# Exit/p' "$0" >&2; exit 1; }
+
+netns1="$tag-1"
+netns2="$tag-2"
+n1() { ip netns exec "$netns1" "$@"; }
+n2() { ip netns exec "$netns2" "$@"; }
+ip1() { ip -n "$netns1" "$@"; }
+ip2() { ip -n "$netns2" "$@"; }
+
+mac() { "$1" cat "/sys/class/net/$2/address"; }
+
+up() {
+	ip netns add "$netns1"
+	ip netns add "$netns2"
+	ip1 link set lo up
+	ip2 link set lo up
+	ip1 link add veth1 type veth peer name veth2 netns "$netns2"
+	ip1 addr add 10.77.0.1/24 dev veth1
+	ip2 addr add 10.77.0.2/24 dev veth2
+	ip1 link set veth1 up
+	ip2 link set veth2 up
+	# Static neighbours: no ARP to lose once netem drops packets.
+	ip1 neigh replace 10.77.0.2 lladdr "$(mac n2 veth2)" dev veth1 nud permanent
+	ip2 neigh replace 10.77.0.1 lladdr "$(mac n1 veth1)" dev veth2 nud permanent
+}
+
+loss() {
+	local pct=$1
+	if [[ $pct == 0 ]]; then
+		n1 tc qdisc del dev veth1 root 2>/dev/null || true
+		n2 tc qdisc del dev veth2 root 2>/dev/null || true
+		return 0
+	fi
+	n1 tc qdisc replace dev veth1 root netem loss "$pct%" 2>/dev/null || exit 2
+	n2 tc qdisc replace dev veth2 root netem loss "$pct%" 2>/dev/null || exit 2
+}
+
+down() {
+	ip netns del "$netns1" 2>/dev/null || true
+	ip netns del "$netns2" 2>/dev/null || true
+}
+
+case $cmd in
+up) down; up ;;
+loss) loss "${3:?loss needs a percentage}" ;;
+down) down ;;
+*) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;
+esac

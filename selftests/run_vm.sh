@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of `make check`: runs as root inside the VM started by
+# scripts/vm (host root read-only; /tmp, /run and $XTCP_VM_OUT writable).
+# Loads xtcp.ko, runs every selftest binary and shell test, checks that the
+# module unloads, then prints kselftest-style TAP and, last, the line
+# "N passed, N failed" counted over individual test cases (skips are in the
+# "# Totals" line above it). Kernel warnings are scripts/vm's to catch.
+#
+# Environment (all optional):
+#   XTCP_KO         module to load (default: <repo>/xtcp.ko)
+#   XTCP_KO_ARGS    module parameters (default: tw_len_ms=2000, so TIME_WAIT
+#                   sockets are gone in time for rmmod)
+#   XTCP_TESTS      names of the tests to run (default: all, from Makefile)
+#   XTCP_VM_OUT     directory that receives a copy of the log (selftests.log)
+#   XTCP_TEST_TIMEOUT  outer limit per test program, seconds (default 3600)
+#   XTCP_NO_MODULES=1  load/unload nothing (native-only dry run on a dev
+#                   host: the module steps are skipped, xtcp variants fail).
+#                   Implied outside the VM (XTCP_VM=1 is set by scripts/vm):
+#                   kernel modules are only ever loaded in the VM.
+
+set -u
+
+outside_vm=
+if [[ ${XTCP_VM:-} != 1 && -z ${XTCP_NO_MODULES:-} ]]; then
+	outside_vm=1
+	export XTCP_NO_MODULES=1
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+ko=${XTCP_KO:-$repo/xtcp.ko}
+ko_args=${XTCP_KO_ARGS:-tw_len_ms=2000}
+prog_timeout=${XTCP_TEST_TIMEOUT:-3600}
+# In the VM the lossy veth test must really run: no netem is a failure.
+[[ -z ${XTCP_NO_MODULES:-} ]] && export XTCP_REQUIRE_NETEM=${XTCP_REQUIRE_NETEM:-1}
+
+pass=0 fail=0 skip=0	# test cases
+top=0			# top-level TAP results
+
+result() {	# result ok|fail|skip DESCRIPTION [REASON]
+	top=$((top + 1))
+	case $1 in
+	ok) pass=$((pass + 1)); echo "ok $top selftests: xtcp: $2" ;;
+	skip) skip=$((skip + 1)); echo "ok $top selftests: xtcp: $2 # SKIP ${3:-}" ;;
+	*) fail=$((fail + 1)); echo "not ok $top selftests: xtcp: $2${3:+ # $3}" ;;
+	esac
+}
+
+# Count the case results of one program's TAP output (file $1, exit code $2)
+# and report the program as one top-level result.
+account() {
+	local log=$1 rc=$2 name=$3 p f s plan seen
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	p=$((p - s))
+	plan=$(sed -n 's/^1\.\.\([0-9]\+\).*/\1/p' "$log" | head -n1)
+	seen=$((p + s + f))
+	# A crash or timeout loses the cases that never reported.
+	if [[ -n $plan && $seen -lt $plan ]]; then
+		f=$((f + plan - seen))
+		echo "# $name: only $seen of $plan cases reported"
+	fi
+	if [[ $rc != 0 && $f == 0 ]]; then
+		f=1
+		echo "# $name: exit code $rc without a failed case"
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	top=$((top + 1))
+	if [[ $f == 0 ]]; then
+		echo "ok $top selftests: xtcp: $name"
+	else
+		echo "not ok $top selftests: xtcp: $name # exit=$rc"
+	fi
+}
+
+run_prog() {	# run_prog NAME COMMAND...
+	local name=$1 log=/tmp/xtcp-selftest-$1.tap rc
+	shift
+	echo "# selftests: xtcp: $name"
+	: >"$log"
+	(cd "$here" && timeout -k 30 "$prog_timeout" "$@") >"$log" 2>&1 &
+	local pid=$!
+	# Stream the output while it runs (TCG runs are long).
+	tail -n +1 -f --pid=$pid "$log" 2>/dev/null | sed -u 's/^/# /'
+	wait $pid
+	rc=$?
+	[[ $rc == 124 ]] && echo "# $name: timed out after ${prog_timeout}s"
+	account "$log" $rc "$name"
+}
+
+main() {
+	local t tests name
+
+	echo "TAP version 13"
+	[[ -n $outside_vm ]] && echo "# not in the VM (XTCP_VM unset): no module is loaded"
+	ulimit -c 0
+	ip link set lo up
+	if [[ -z ${XTCP_NO_MODULES:-} ]]; then
+		modprobe -q veth 2>/dev/null
+		modprobe -q sch_netem 2>/dev/null
+	fi
+
+	tests=${XTCP_TESTS:-$(make -s --no-print-directory -C "$here" list)}
+	# module load + programs + unload
+	echo "1..$(($(wc -w <<<"$tests") + 2))"
+
+	echo "# selftests: xtcp: insmod"
+	if [[ -n ${XTCP_NO_MODULES:-} ]]; then
+		result skip "insmod xtcp.ko" "XTCP_NO_MODULES set"
+	elif [[ -d /sys/module/xtcp ]]; then
+		result ok "insmod xtcp.ko (already loaded)"
+	elif [[ ! -f $ko ]]; then
+		echo "# $ko: no such file (build the module first)"
+		result fail "insmod xtcp.ko" "module not built"
+	elif out=$(insmod "$ko" $ko_args 2>&1); then
+		result ok "insmod xtcp.ko $ko_args"
+		echo "# family $(cat /sys/module/xtcp/parameters/family 2>/dev/null)" \
+		     "ipproto $(cat /sys/module/xtcp/parameters/ipproto 2>/dev/null)"
+	else
+		echo "# $out"
+		# The xtcp variants will fail on their own: no silent skips.
+		result fail "insmod xtcp.ko $ko_args" "cannot load"
+	fi
+
+	for t in $tests; do
+		name=${t%.sh}
+		if [[ $t == *.sh ]]; then
+			run_prog "$name" bash "./$t"
+		elif [[ -x $here/$t ]]; then
+			run_prog "$name" "./$t"
+		else
+			echo "# $here/$t: not built"
+			result fail "$name" "not built"
+		fi
+	done
+
+	# Leftovers of a killed test would hold sockets and block rmmod.
+	ip netns list 2>/dev/null | awk '/^xtcp[a-z]*[0-9]+-[12]/ {print $1}' |
+		xargs -r -n1 ip netns del 2>/dev/null
+
+	# TIME_WAIT sockets hold the module; tw_len_ms=2000 lets them drain.
+	echo "# selftests: xtcp: rmmod"
+	if [[ -n ${XTCP_NO_MODULES:-} ]]; then
+		result skip "rmmod xtcp" "XTCP_NO_MODULES set"
+	elif [[ ! -d /sys/module/xtcp ]]; then
+		result fail "rmmod xtcp" "module not loaded"
+	else
+		for _ in $(seq 15); do
+			rmmod xtcp 2>/dev/null && break
+			sleep 1
+		done
+		if [[ -d /sys/module/xtcp ]]; then
+			echo "# $(rmmod xtcp 2>&1)"
+			echo "# refcount $(cat /sys/module/xtcp/refcnt 2>/dev/null)"
+			result fail "rmmod xtcp" "still loaded after 15 s"
+		else
+			result ok "rmmod xtcp"
+		fi
+	fi
+
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	echo "$pass passed, $fail failed"
+	[[ $fail == 0 ]]
+}
+
+if [[ -n ${XTCP_VM_OUT:-} ]]; then
+	mkdir -p "$XTCP_VM_OUT"
+	main 2>&1 | tee "$XTCP_VM_OUT/selftests.log"
+	exit "${PIPESTATUS[0]}"
+fi
+main

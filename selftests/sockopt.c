@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * recv flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT), timeouts and low-water
+ * marks, SIOCINQ/SIOCOUTQ, TCP_NODELAY, TCP_MAXSEG and the SO_SNDBUF /
+ * SO_RCVBUF bookkeeping, all as native TCP reports them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+/* What a native TCP socket reports for the same query: the oracle. */
+static int native_opt_after_set(int level, int name, int set)
+{
+	int fd = stack_socket(AF_INET), v = -1;
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt_int(fd, level, name, set) ||
+	    getsockopt_int(fd, level, name, &v))
+		v = -1;
+	close(fd);
+	return v;
+}
+
+TEST_F(stack, msg_peek_leaves_data_queued)
+{
+	char buf[16];
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(6, send(cli, "abcdef", 6, 0));
+	ASSERT_EQ(6, wait_inq(srv, 6, WAIT_MS));
+	ASSERT_EQ(3, recv(srv, buf, 3, MSG_PEEK));
+	ASSERT_EQ(0, memcmp(buf, "abc", 3));
+	ASSERT_EQ(6, recv(srv, buf, sizeof(buf), MSG_PEEK));
+	ASSERT_EQ(0, memcmp(buf, "abcdef", 6));
+	ASSERT_EQ(6, sock_inq(srv));
+	ASSERT_EQ(2, recv(srv, buf, 2, 0));
+	ASSERT_EQ(0, memcmp(buf, "ab", 2));
+	ASSERT_EQ(4, recv(srv, buf, sizeof(buf), MSG_PEEK));
+	ASSERT_EQ(0, memcmp(buf, "cdef", 4));
+	ASSERT_EQ(4, recv(srv, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, memcmp(buf, "cdef", 4));
+	ASSERT_EQ(0, sock_inq(srv));
+	ASSERT_EQ(-1, recv(srv, buf, 1, MSG_PEEK | MSG_DONTWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	close(cli);
+	close(srv);
+}
+
+struct dribble {
+	int fd;
+	int pieces;
+	int size;
+};
+
+/* Send pieces with pauses so the receiver sees them arrive separately. */
+static void *dribble(void *arg)
+{
+	struct dribble *d = arg;
+	uint8_t buf[4096];
+	int i;
+
+	for (i = 0; i < d->pieces; i++) {
+		msleep(50);
+		pattern_fill(buf, d->size, (uint64_t)i * d->size, 9);
+		if (send_all(d->fd, buf, d->size) != d->size)
+			break;
+	}
+	return NULL;
+}
+
+TEST_F(stack, msg_waitall_waits_for_full_count)
+{
+	struct dribble d = { .pieces = 4, .size = 1000 };
+	uint8_t buf[4000];
+	int cli, srv;
+	pthread_t t;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	d.fd = cli;
+	ASSERT_EQ(0, pthread_create(&t, NULL, dribble, &d));
+	ASSERT_EQ(4000, recv(srv, buf, sizeof(buf), MSG_WAITALL));
+	ASSERT_EQ(-1, pattern_check(buf, sizeof(buf), 0, 9));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+
+	/* EOF ends a WAITALL read early with what there is. */
+	ASSERT_EQ(10, send(cli, buf, 10, 0));
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	ASSERT_EQ(10, recv(srv, buf, sizeof(buf), MSG_WAITALL));
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, msg_dontwait_on_empty_is_eagain)
+{
+	int cli, srv;
+	char c;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(-1, recv(srv, &c, 1, MSG_DONTWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, send(cli, "z", 1, MSG_DONTWAIT));
+	ASSERT_EQ(1, wait_inq(srv, 1, WAIT_MS));
+	ASSERT_EQ(1, recv(srv, &c, 1, MSG_DONTWAIT));
+	ASSERT_EQ('z', c);
+	ASSERT_EQ(-1, recv(srv, &c, 1, MSG_DONTWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, rcvtimeo_expires_with_eagain)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 }, got;
+	socklen_t len = sizeof(got);
+	int cli, srv;
+	char c;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, getsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+	ASSERT_EQ(sizeof(got), len);
+	ASSERT_EQ(0, got.tv_sec);
+	ASSERT_EQ(200000, got.tv_usec);
+	ASSERT_EQ(-1, recv(srv, &c, 1, 0));
+	ASSERT_EQ(EAGAIN, errno);
+	/* Data already queued is returned normally. */
+	ASSERT_EQ(1, send(cli, "q", 1, 0));
+	ASSERT_EQ(1, wait_inq(srv, 1, WAIT_MS));
+	ASSERT_EQ(1, recv(srv, &c, 1, 0));
+	ASSERT_EQ('q', c);
+	/* An out-of-range timeval is refused. */
+	tv.tv_usec = 1000000;
+	ASSERT_EQ(-1, setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				 sizeof(tv)));
+	ASSERT_EQ(EDOM, errno);
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, rcvlowat_gates_poll_and_recv)
+{
+	struct pollfd pfd;
+	uint8_t buf[2000];
+	int cli, srv, v;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_RCVLOWAT, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_EQ(0, setsockopt_int(srv, SOL_SOCKET, SO_RCVLOWAT, 1000));
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_RCVLOWAT, &v));
+	ASSERT_EQ(1000, v);
+
+	pattern_fill(buf, sizeof(buf), 0, 11);
+	ASSERT_EQ(500, send(cli, buf, 500, 0));
+	ASSERT_EQ(500, wait_inq(srv, 500, WAIT_MS));
+	/* 500 bytes queued, below the mark: not readable. */
+	pfd = (struct pollfd){ .fd = srv, .events = POLLIN };
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(500, send(cli, buf + 500, 500, 0));
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(POLLIN, pfd.revents);
+	ASSERT_EQ(1000, recv(srv, buf + 1000, 1000, 0));
+	ASSERT_EQ(-1, pattern_check(buf + 1000, 1000, 0, 11));
+
+	/* Zero means one byte. */
+	ASSERT_EQ(0, setsockopt_int(srv, SOL_SOCKET, SO_RCVLOWAT, 0));
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_RCVLOWAT, &v));
+	ASSERT_EQ(1, v);
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, siocinq_siocoutq_track_queues)
+{
+	struct pollfd pfd;
+	uint16_t port;
+	int lfd, cli, srv, v;
+	char buf[100];
+
+	/* A listener has no queues to report. */
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(-1, ioctl(lfd, SIOCINQ, &v));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(lfd, SIOCOUTQ, &v));
+	ASSERT_EQ(EINVAL, errno);
+
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, sock_inq(srv));
+	ASSERT_EQ(0, sock_outq(cli));
+
+	memset(buf, 'i', sizeof(buf));
+	ASSERT_EQ(100, send(cli, buf, 100, 0));
+	ASSERT_EQ(100, wait_inq(srv, 100, WAIT_MS));
+	/* SIOCOUTQ counts unacknowledged bytes, not unread ones. */
+	ASSERT_EQ(0, wait_outq(cli, 0, WAIT_MS));
+	ASSERT_EQ(40, recv(srv, buf, 40, 0));
+	ASSERT_EQ(60, sock_inq(srv));
+
+	/* The FIN takes a sequence number but is not counted as data. */
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	pfd = (struct pollfd){ .fd = srv, .events = POLLRDHUP };
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(60, sock_inq(srv));
+	/* ...while on the sender it counts until acknowledged. */
+	ASSERT_EQ(0, wait_outq(cli, 0, WAIT_MS));
+	ASSERT_EQ(60, recv(srv, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, sock_inq(srv));
+	ASSERT_EQ(0, recv(srv, buf, sizeof(buf), 0));
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+TEST_F(stack, siocinq_siocoutq_unconnected_zero)
+{
+	int fd = stack_socket(self->family);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sock_inq(fd));
+	ASSERT_EQ(0, sock_outq(fd));
+	close(fd);
+}
+
+TEST_F(stack, tcp_nodelay_get_set)
+{
+	int fd, v, cli, srv;
+
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_TCP, TCP_NODELAY, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_NODELAY, 1));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_TCP, TCP_NODELAY, &v));
+	ASSERT_EQ(1, v);
+	/* Any non-zero value reads back as 1. */
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_NODELAY, 7));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_TCP, TCP_NODELAY, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 0));
+	ASSERT_EQ(0, getsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, &v));
+	ASSERT_EQ(0, v);
+	close(fd);
+
+	/* Small writes with NODELAY still arrive whole and in order. */
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_TCP, TCP_NODELAY, 1));
+	for (v = 0; v < 100; v++) {
+		uint8_t b = v;
+
+		ASSERT_EQ(1, send(cli, &b, 1, 0));
+	}
+	for (v = 0; v < 100; v++) {
+		uint8_t b;
+
+		ASSERT_EQ(1, recv(srv, &b, 1, 0));
+		ASSERT_EQ(v, b);
+	}
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, tcp_maxseg_get_set)
+{
+	struct sockaddr_in sin;
+	uint16_t port;
+	int fd, lfd, cli, srv, v;
+
+	/* Before a connection: the RFC default MSS, 536. */
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_TCP, TCP_MAXSEG, &v));
+	ASSERT_EQ(536, v);
+	ASSERT_EQ(-1, setsockopt_int(fd, SOL_TCP, TCP_MAXSEG, 87));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, setsockopt_int(fd, SOL_TCP, TCP_MAXSEG, 32768));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_MAXSEG, 1000));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_TCP, TCP_MAXSEG, &v));
+	ASSERT_EQ(1000, v);
+	close(fd);
+
+	/*
+	 * Loopback (MTU 65536) allows at most 65536 - 20 (IP) - 20 (TCP); the
+	 * timestamp option takes 12 more, and native also cuts the MSS to
+	 * half the peer's largest window (32741 and 32768 on 6.1), so only
+	 * the bound is fixed.
+	 */
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_TCP, TCP_MAXSEG, &v));
+	ASSERT_GE(65495, v);
+	ASSERT_LT(1000, v);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_TCP, TCP_MAXSEG, &v));
+	ASSERT_GE(65495, v);
+	ASSERT_LT(1000, v);
+	close(cli);
+	close(srv);
+
+	/*
+	 * A clamp set before connect is announced in the SYN and honoured by
+	 * both ends: 1000, less 12 when timestamps are on (native: 988).
+	 */
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	cli = stack_socket(self->family);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_TCP, TCP_MAXSEG, 1000));
+	sin = sin_make("127.0.0.1", port);
+	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&sin, sizeof(sin)));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_TCP, TCP_MAXSEG, &v));
+	ASSERT_TRUE(v == 988 || v == 1000) TH_LOG("client MSS %d", v);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_TCP, TCP_MAXSEG, &fd));
+	ASSERT_EQ(v, fd);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+TEST_F(stack, sndbuf_rcvbuf_defaults_from_tcp_sysctls)
+{
+	int fd, v, wmem, rmem;
+
+	ASSERT_EQ(0, read_int_file("/proc/sys/net/ipv4/tcp_wmem", 1, &wmem));
+	ASSERT_EQ(0, read_int_file("/proc/sys/net/ipv4/tcp_rmem", 1, &rmem));
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(wmem, v);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v));
+	ASSERT_EQ(rmem, v);
+	close(fd);
+}
+
+TEST_F(stack, sndbuf_rcvbuf_doubled_and_clamped)
+{
+	int fd, v, wmax, rmax, cli, srv;
+
+	ASSERT_EQ(0, read_int_file("/proc/sys/net/core/wmem_max", 0, &wmax));
+	ASSERT_EQ(0, read_int_file("/proc/sys/net/core/rmem_max", 0, &rmax));
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+
+	/* The kernel doubles the request for bookkeeping overhead. */
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, 65536));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(131072, v);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 65536));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v));
+	ASSERT_EQ(131072, v);
+
+	/* Large requests are capped at core.{w,r}mem_max, then doubled. */
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, 0x7fffffff));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(2 * wmax, v);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 0x7fffffff));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v));
+	ASSERT_EQ(2 * rmax, v);
+
+	/* Tiny requests are raised to the kernel's minimum, as native. */
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, 1));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(native_opt_after_set(SOL_SOCKET, SO_SNDBUF, 1), v);
+	ASSERT_LT(2, v);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 1));
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v));
+	ASSERT_EQ(native_opt_after_set(SOL_SOCKET, SO_RCVBUF, 1), v);
+	ASSERT_LT(2, v);
+	close(fd);
+
+	/* Same on a connected socket. */
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_SOCKET, SO_SNDBUF, 20000));
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(40000, v);
+	ASSERT_EQ(0, setsockopt_int(srv, SOL_SOCKET, SO_RCVBUF, 20000));
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_RCVBUF, &v));
+	ASSERT_EQ(40000, v);
+	close(cli);
+	close(srv);
+}
+
+/* Accepted sockets inherit buffer sizes set on the listener. */
+TEST_F(stack, accepted_socket_inherits_buffers)
+{
+	uint16_t port;
+	int lfd, cli, srv, v;
+
+	lfd = stack_listen_opts(self->family, "127.0.0.1", &port,
+				24 * KiB, 12 * KiB);
+	ASSERT_LE(0, lfd);
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_RCVBUF, &v));
+	ASSERT_EQ(48 * KiB, v);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(24 * KiB, v);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+/*
+ * SO_DOMAIN and SO_PROTOCOL are left out on purpose: xtcp may report its
+ * own family and IP protocol number there.
+ */
+TEST_F(stack, so_type_and_acceptconn)
+{
+	uint16_t port;
+	int fd, lfd, v;
+
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &v));
+	ASSERT_EQ(SOCK_STREAM, v);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v));
+	ASSERT_EQ(0, v);
+	close(fd);
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_ACCEPTCONN, &v));
+	ASSERT_EQ(1, v);
+	close(lfd);
+}
+
+TEST_F(stack, so_reuseaddr_rebinds_after_close)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	socklen_t len = sizeof(sin);
+	int lfd, cli, srv, fd;
+	char c;
+
+	/*
+	 * The server closes first and leaves a TIME_WAIT on its port. Both
+	 * the old and the new socket need SO_REUSEADDR to share it.
+	 */
+	lfd = stack_socket(self->family);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lfd, 1));
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
+	cli = stack_connect(self->family, "127.0.0.1", ntohs(sin.sin_port));
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(lfd);
+	close(srv);
+	ASSERT_EQ(0, recv(cli, &c, 1, 0));
+	close(cli);
+
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(fd, 1));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

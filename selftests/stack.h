@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fixture every behaviour test runs on: once on native TCP, the oracle,
+ * and once on xtcp. Test files include this instead of the harness.
+ *
+ * The xtcp variant fails (never skips) when the family cannot make sockets,
+ * so a missing module shows up as failures.
+ */
+#ifndef XTCP_STACK_H
+#define XTCP_STACK_H
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The harness itself is not -Wextra clean (an unused handler argument). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+/*
+ * Per-case limit, only to end a hang: a TCG guest runs 10-30x slower than
+ * native. Bulk cases set their own with TEST_F_TIMEOUT.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 60
+
+#include "xtcp_util.h"
+
+FIXTURE(stack) {
+	int family;
+	char netns[32];		/* topology tag for netns.sh, "" if none */
+};
+
+FIXTURE_VARIANT(stack) {
+	int family;		/* 0: AF_XTCP, resolved at setup */
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(stack, tcp) {
+	.family = AF_INET,
+	.name = "tcp",
+};
+
+FIXTURE_VARIANT_ADD(stack, xtcp) {
+	.family = 0,
+	.name = "xtcp",
+};
+
+FIXTURE_SETUP(stack)
+{
+	int fd;
+
+	self->family = variant->family ? variant->family : xtcp_family();
+	self->netns[0] = '\0';
+	/* Tests report EPIPE through errno; a stray SIGPIPE would hide it. */
+	signal(SIGPIPE, SIG_IGN);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd) {
+		TH_LOG("socket(%d, SOCK_STREAM, 0) for %s: %s%s",
+		       self->family, variant->name, strerror(errno),
+		       variant->family ? "" : " (is xtcp.ko loaded?)");
+	}
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(stack)
+{
+	if (self->netns[0])
+		run_cmd("'%s/netns.sh' down %s", self_dir(), self->netns);
+}
+
+#endif /* XTCP_STACK_H */

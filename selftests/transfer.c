@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bulk transfers over loopback, verified byte for byte: a position-dependent
+ * pattern catches loss, duplication, reordering and corruption alike, and
+ * EOF must come exactly after the last byte.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define BULK	(64ULL * MiB)
+/* Generous: xtcp on a TCG VM may be slow; this only stops a hang. */
+#define BULK_TIMEOUT	900
+
+struct flow {
+	int fd;
+	uint32_t seed;
+	uint64_t total;
+	ssize_t done;		/* bytes sent or received, -1 on error */
+	int err;		/* errno of the failure */
+	int64_t bad;		/* receiver: offset of the first wrong byte */
+};
+
+static void *sender(void *arg)
+{
+	struct flow *f = arg;
+
+	f->bad = -1;
+	f->done = send_pattern(f->fd, f->total, f->seed);
+	f->err = errno;
+	if (f->done >= 0 && shutdown(f->fd, SHUT_WR))
+		f->done = -1;
+	return NULL;
+}
+
+static void *receiver(void *arg)
+{
+	struct flow *f = arg;
+
+	f->done = recv_pattern(f->fd, f->total, f->seed, &f->bad);
+	f->err = errno;
+	return NULL;
+}
+
+#define ASSERT_FLOW_OK(f, what) do {						\
+	ASSERT_EQ((ssize_t)(f).total, (f).done)					\
+		TH_LOG("%s: %zd of %llu bytes (%s)", what, (f).done,		\
+		       (unsigned long long)(f).total, strerror((f).err));	\
+	ASSERT_EQ(-1, (f).bad)							\
+		TH_LOG("%s: first wrong byte at offset %lld", what,		\
+		       (long long)(f).bad);					\
+} while (0)
+
+/* One direction: from tx_fd to rx_fd, sender in a thread. */
+static void one_way(struct __test_metadata *_metadata, int tx_fd, int rx_fd,
+		    uint32_t seed)
+{
+	struct flow tx = { .fd = tx_fd, .seed = seed, .total = BULK };
+	struct flow rx = { .fd = rx_fd, .seed = seed, .total = BULK };
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, sender, &tx));
+	receiver(&rx);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_FLOW_OK(tx, "send");
+	ASSERT_FLOW_OK(rx, "recv");
+}
+
+TEST_F_TIMEOUT(stack, bulk_64MiB_client_to_server, BULK_TIMEOUT)
+{
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	one_way(_metadata, cli, srv, 0xc11e);
+	close(cli);
+	close(srv);
+}
+
+TEST_F_TIMEOUT(stack, bulk_64MiB_server_to_client, BULK_TIMEOUT)
+{
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	one_way(_metadata, srv, cli, 0x5e7e);
+	close(cli);
+	close(srv);
+}
+
+/* Both directions at once: data and ACKs share each segment's header. */
+TEST_F_TIMEOUT(stack, bulk_64MiB_full_duplex, BULK_TIMEOUT)
+{
+	struct flow f[4];
+	pthread_t t[4];
+	int cli, srv, i;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	f[0] = (struct flow){ .fd = cli, .seed = 1, .total = BULK };
+	f[1] = (struct flow){ .fd = srv, .seed = 1, .total = BULK };
+	f[2] = (struct flow){ .fd = srv, .seed = 2, .total = BULK };
+	f[3] = (struct flow){ .fd = cli, .seed = 2, .total = BULK };
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL,
+					    i % 2 ? receiver : sender, &f[i]));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	ASSERT_FLOW_OK(f[0], "client send");
+	ASSERT_FLOW_OK(f[1], "server recv");
+	ASSERT_FLOW_OK(f[2], "server send");
+	ASSERT_FLOW_OK(f[3], "client recv");
+	close(cli);
+	close(srv);
+}
+
+/* Many short-lived connections: setup and teardown paths, not bandwidth. */
+TEST_F_TIMEOUT(stack, sequential_connections_64KiB_each, BULK_TIMEOUT)
+{
+	uint16_t port;
+	int lfd, i;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < 50; i++) {
+		struct flow tx = { .seed = i, .total = 64 * KiB };
+		struct flow rx = { .seed = i, .total = 64 * KiB };
+		pthread_t t;
+
+		tx.fd = stack_connect(self->family, "127.0.0.1", port);
+		ASSERT_LE(0, tx.fd);
+		rx.fd = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, rx.fd);
+		ASSERT_EQ(0, pthread_create(&t, NULL, sender, &tx));
+		receiver(&rx);
+		ASSERT_EQ(0, pthread_join(t, NULL));
+		ASSERT_FLOW_OK(tx, "send");
+		ASSERT_FLOW_OK(rx, "recv");
+		close(tx.fd);
+		close(rx.fd);
+	}
+	close(lfd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two hosts: network namespaces joined by veth (topology in netns.sh). The
+ * client runs in the test process inside TAG-1, the server in a child inside
+ * TAG-2, so packets cross a real device path instead of loopback. With netem
+ * loss on both ends, transfers must still arrive intact.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define SERVER_IP	"10.77.0.2"
+
+/* Server exit codes, reported back through wait_child(). */
+enum {
+	SRV_OK = 0,
+	SRV_SETUP = 10,		/* netns, listen or accept failed */
+	SRV_IO,			/* recv/send failed */
+	SRV_COUNT,		/* wrong number of bytes */
+	SRV_CORRUPT,		/* wrong byte */
+};
+
+static const char * const srv_errors[] = {
+	[SRV_SETUP] = "setup", [SRV_IO] = "recv/send", [SRV_COUNT] = "count",
+	[SRV_CORRUPT] = "corrupt data",
+};
+
+typedef int (*serve_fn)(int fd, uint64_t len);
+
+static void topology_up(struct __test_metadata *_metadata,
+			FIXTURE_DATA(stack) *self, int loss)
+{
+	int r;
+
+	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
+	if (!loss)
+		return;
+	r = run_cmd("'%s/netns.sh' loss %s %d", self_dir(), self->netns, loss);
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "netem not available (sch_netem)");
+	ASSERT_EQ(0, r);
+}
+
+/*
+ * Fork the server into TAG-2; it listens on SERVER_IP, sends the port
+ * through a pipe, serves one connection with fn and exits with its code.
+ */
+static pid_t start_server(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(stack) *self, serve_fn fn, uint64_t len,
+			  uint16_t *port)
+{
+	char ns[48];
+	int p[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int lfd, fd;
+
+		close(p[0]);
+		snprintf(ns, sizeof(ns), "%s-2", self->netns);
+		if (enter_netns(ns))
+			_exit(SRV_SETUP);
+		lfd = stack_listen(self->family, SERVER_IP, port);
+		if (lfd < 0 || write(p[1], port, sizeof(*port)) != sizeof(*port))
+			_exit(SRV_SETUP);
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			_exit(SRV_SETUP);
+		_exit(fn(fd, len));
+	}
+	close(p[1]);
+	ASSERT_EQ((ssize_t)sizeof(*port), read(p[0], port, sizeof(*port)));
+	close(p[0]);
+	return pid;
+}
+
+static int client_connect(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(stack) *self, uint16_t port)
+{
+	char ns[48];
+	int fd;
+
+	snprintf(ns, sizeof(ns), "%s-1", self->netns);
+	ASSERT_EQ(0, enter_netns(ns));
+	fd = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	return fd;
+}
+
+#define ASSERT_SERVER_OK(pid) do {						\
+	int st_ = wait_child(pid);						\
+	ASSERT_EQ(SRV_OK, st_)							\
+		TH_LOG("server failed: %s (%d)", st_ >= SRV_SETUP &&		\
+		       st_ <= SRV_CORRUPT ? srv_errors[st_] : "?", st_);	\
+} while (0)
+
+static int serve_echo(int fd, uint64_t len)
+{
+	char buf[4096];
+	ssize_t n;
+
+	(void)len;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		if (send_all(fd, buf, n) != n)
+			return SRV_IO;
+	return n < 0 ? SRV_IO : SRV_OK;
+}
+
+/* Check len bytes of pattern 1 up to EOF, then send len of pattern 2. */
+static int serve_verify_and_reply(int fd, uint64_t len)
+{
+	int64_t bad;
+	ssize_t n = recv_pattern(fd, len, 1, &bad);
+
+	if (n < 0)
+		return SRV_IO;
+	if ((uint64_t)n != len)
+		return SRV_COUNT;
+	if (bad >= 0)
+		return SRV_CORRUPT;
+	if (send_pattern(fd, len, 2) != (ssize_t)len)
+		return SRV_IO;
+	return close(fd) ? SRV_IO : SRV_OK;
+}
+
+static void transfer_both_ways(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(stack) *self, uint64_t len)
+{
+	uint16_t port;
+	int64_t bad;
+	pid_t pid;
+	int fd;
+
+	pid = start_server(_metadata, self, serve_verify_and_reply, len, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_EQ((ssize_t)len, recv_pattern(fd, len, 2, &bad));
+	ASSERT_EQ(-1, bad);
+	ASSERT_SERVER_OK(pid);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(stack, veth_echo, 120)
+{
+	char msg[] = "across the veth", buf[sizeof(msg)];
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	topology_up(_metadata, self, 0);
+	pid = start_server(_metadata, self, serve_echo, 0, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ((ssize_t)sizeof(msg), send_all(fd, msg, sizeof(msg)));
+	ASSERT_EQ((ssize_t)sizeof(msg), recv_all(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(msg, buf, sizeof(msg)));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_EQ(0, recv(fd, buf, 1, 0));
+	ASSERT_SERVER_OK(pid);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(stack, veth_transfer_16MiB_each_way, 900)
+{
+	topology_up(_metadata, self, 0);
+	transfer_both_ways(_metadata, self, 16 * MiB);
+}
+
+TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_4MiB_each_way, 1200)
+{
+	topology_up(_metadata, self, 5);
+	transfer_both_ways(_metadata, self, 4 * MiB);
+}
+
+TEST_HARNESS_MAIN

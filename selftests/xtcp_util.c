@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the xtcp selftests; see xtcp_util.h. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xtcp_util.h"
+
+int read_int_file(const char *path, int index, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int i, ret = -1;
+
+	if (!f)
+		return -1;
+	for (i = 0; i <= index; i++) {
+		if (fscanf(f, "%d", val) != 1)
+			break;
+		if (i == index)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+int xtcp_family(void)
+{
+	int fam;
+
+	if (read_int_file(XTCP_SYSFS_FAMILY, 0, &fam) == 0 && fam > 0)
+		return fam;
+	return XTCP_DEFAULT_FAMILY;
+}
+
+struct sockaddr_in sin_make(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	return sin;
+}
+
+int stack_socket(int family)
+{
+	return socket(family, SOCK_STREAM, 0);
+}
+
+static int set_bufs(int fd, int rcvbuf, int sndbuf)
+{
+	if (rcvbuf > 0 && setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf))
+		return -1;
+	if (sndbuf > 0 && setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, sndbuf))
+		return -1;
+	return 0;
+}
+
+int stack_listen_opts(int family, const char *ip, uint16_t *port,
+		      int rcvbuf, int sndbuf)
+{
+	struct sockaddr_in sin = sin_make(ip, 0);
+	socklen_t len = sizeof(sin);
+	int fd, err;
+
+	fd = stack_socket(family);
+	if (fd < 0)
+		return -1;
+	if (set_bufs(fd, rcvbuf, sndbuf) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(fd, 16) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len))
+		goto fail;
+	*port = ntohs(sin.sin_port);
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+int stack_listen(int family, const char *ip, uint16_t *port)
+{
+	return stack_listen_opts(family, ip, port, 0, 0);
+}
+
+int stack_connect_opts(int family, const char *ip, uint16_t port,
+		       int rcvbuf, int sndbuf)
+{
+	struct sockaddr_in sin = sin_make(ip, port);
+	int fd, err;
+
+	fd = stack_socket(family);
+	if (fd < 0)
+		return -1;
+	if (set_bufs(fd, rcvbuf, sndbuf) ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+int stack_connect(int family, const char *ip, uint16_t port)
+{
+	return stack_connect_opts(family, ip, port, 0, 0);
+}
+
+int stack_pair(int family, int *cli, int *srv)
+{
+	uint16_t port;
+	int lfd, err;
+
+	lfd = stack_listen(family, "127.0.0.1", &port);
+	if (lfd < 0)
+		return -1;
+	*cli = stack_connect(family, "127.0.0.1", port);
+	if (*cli < 0)
+		goto fail;
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0) {
+		err = errno;
+		close(*cli);
+		errno = err;
+		goto fail;
+	}
+	close(lfd);
+	return 0;
+fail:
+	err = errno;
+	close(lfd);
+	errno = err;
+	return -1;
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint8_t pattern_byte(uint64_t pos, uint32_t seed)
+{
+	return splitmix64((pos >> 3) ^ ((uint64_t)seed << 40)) >> ((pos & 7) * 8);
+}
+
+void pattern_fill(uint8_t *buf, size_t len, uint64_t off, uint32_t seed)
+{
+	size_t i = 0;
+
+	for (; i < len && ((off + i) & 7); i++)
+		buf[i] = pattern_byte(off + i, seed);
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = splitmix64(((off + i) >> 3) ^ ((uint64_t)seed << 40));
+
+		memcpy(buf + i, &w, 8);	/* little endian, as pattern_byte */
+	}
+	for (; i < len; i++)
+		buf[i] = pattern_byte(off + i, seed);
+}
+
+ssize_t pattern_check(const uint8_t *buf, size_t len, uint64_t off,
+		      uint32_t seed)
+{
+	uint8_t want[4096];
+	size_t done, n, i;
+
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof(want) ? len - done : sizeof(want);
+		pattern_fill(want, n, off + done, seed);
+		if (memcmp(want, buf + done, n) == 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (want[i] != buf[done + i])
+				return done + i;
+	}
+	return -1;
+}
+
+/* False, with errno ETIMEDOUT, when nothing arrives within WAIT_MS. */
+static int readable_soon(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&pfd, 1, WAIT_MS);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r != 0;
+}
+
+/* Sizes that straddle MSS and page boundaries; cycled by send/recv. */
+static const size_t chunk_sizes[] = {
+	65536, 1, 1448, 4096, 200000, 7, 32768 + 3, 131072, 1000, 500000,
+};
+#define NCHUNKS (sizeof(chunk_sizes) / sizeof(chunk_sizes[0]))
+#define MAX_CHUNK 500000
+
+ssize_t send_pattern(int fd, uint64_t total, uint32_t seed)
+{
+	uint8_t *buf = malloc(MAX_CHUNK);
+	uint64_t off = 0;
+	unsigned int k = 0;
+
+	if (!buf)
+		return -1;
+	while (off < total) {
+		size_t n = chunk_sizes[k++ % NCHUNKS];
+		ssize_t r;
+
+		if (n > total - off)
+			n = total - off;
+		pattern_fill(buf, n, off, seed);
+		r = send_all(fd, buf, n);
+		if (r < 0) {
+			free(buf);
+			return -1;
+		}
+		off += r;
+	}
+	free(buf);
+	return off;
+}
+
+ssize_t recv_pattern(int fd, uint64_t limit, uint32_t seed, int64_t *bad)
+{
+	uint8_t *buf = malloc(MAX_CHUNK);
+	uint64_t off = 0;
+	unsigned int k = 3;	/* out of step with the sender's sizes */
+
+	*bad = -1;
+	if (!buf)
+		return -1;
+	for (;;) {
+		size_t n = chunk_sizes[k++ % NCHUNKS];
+		ssize_t r, at;
+
+		if (!readable_soon(fd))
+			break;	/* stalled: the short count tells */
+		r = recv(fd, buf, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		at = pattern_check(buf, r, off, seed);
+		if (at >= 0 && *bad < 0)
+			*bad = off + at;
+		off += r;
+		if (off > limit)
+			break;
+	}
+	free(buf);
+	return off;
+}
+
+ssize_t send_all(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = send(fd, (const char *)buf + done, len - done,
+				 MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		done += r;
+	}
+	return done;
+}
+
+ssize_t recv_all(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r;
+
+		if (!readable_soon(fd))
+			break;
+		r = recv(fd, (char *)buf + done, len - done, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+static void *bg_send_run(void *arg)
+{
+	struct bg_send *b = arg;
+	uint8_t *buf = malloc(b->len);
+
+	if (buf) {
+		pattern_fill(buf, b->len, 0, b->seed);
+		b->ret = send(b->fd, buf, b->len, MSG_NOSIGNAL);
+		b->err = errno;
+		free(buf);
+	} else {
+		b->ret = -1;
+		b->err = ENOMEM;
+	}
+	atomic_store(&b->done, 1);
+	return NULL;
+}
+
+int bg_send_start(struct bg_send *b)
+{
+	atomic_store(&b->done, 0);
+	return pthread_create(&b->thread, NULL, bg_send_run, b);
+}
+
+int bg_send_join(struct bg_send *b)
+{
+	return pthread_join(b->thread, NULL);
+}
+
+int sock_inq(int fd)
+{
+	int v;
+
+	return ioctl(fd, SIOCINQ, &v) ? -1 : v;
+}
+
+int sock_outq(int fd)
+{
+	int v;
+
+	return ioctl(fd, SIOCOUTQ, &v) ? -1 : v;
+}
+
+static int wait_q(int (*q)(int), int fd, int want, int timeout_ms)
+{
+	int v, waited = 0;
+
+	for (;;) {
+		v = q(fd);
+		if (v == want || v < 0 || waited >= timeout_ms)
+			return v;
+		msleep(5);
+		waited += 5;
+	}
+}
+
+int wait_inq(int fd, int want, int timeout_ms)
+{
+	return wait_q(sock_inq, fd, want, timeout_ms);
+}
+
+int wait_outq(int fd, int want, int timeout_ms)
+{
+	return wait_q(sock_outq, fd, want, timeout_ms);
+}
+
+int wait_window_closed(int rx_fd, int tx_fd, int *inq, int *outq)
+{
+	int waited, same = 0;
+
+	*inq = sock_inq(rx_fd);
+	*outq = sock_outq(tx_fd);
+	for (waited = 0; waited < WAIT_MS; waited += 20) {
+		int i, o;
+
+		msleep(20);
+		i = sock_inq(rx_fd);
+		o = sock_outq(tx_fd);
+		/* a second of stillness outlasts any delayed ACK */
+		if (i == *inq && o == *outq && i > 0 && o > 0) {
+			if (++same >= 50)
+				return 0;
+		} else {
+			same = 0;
+		}
+		*inq = i;
+		*outq = o;
+	}
+	return -1;
+}
+
+int getsockopt_int(int fd, int level, int name, int *val)
+{
+	socklen_t len = sizeof(*val);
+
+	return getsockopt(fd, level, name, val, &len);
+}
+
+int setsockopt_int(int fd, int level, int name, int val)
+{
+	return setsockopt(fd, level, name, &val, sizeof(val));
+}
+
+int set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl);
+}
+
+pid_t fork_child(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* A failed test must not leave a child holding sockets. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+	}
+	return pid;
+}
+
+int wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+int enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+int run_cmd(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(NULL);
+	st = system(cmd);
+	if (st < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+const char *self_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return ".";
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	return dir;
+}
+
+void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}

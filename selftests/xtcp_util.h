@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the xtcp selftests. Nothing here knows the test
+ * harness: functions return -1 with errno set (or a status) and the tests
+ * assert. Every helper takes the address family so the same test code runs
+ * on native TCP (AF_INET, the oracle) and on xtcp (AF_XTCP).
+ */
+#ifndef XTCP_UTIL_H
+#define XTCP_UTIL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include <linux/xtcp.h>
+
+#define KiB 1024
+#define MiB (1024 * 1024)
+
+/*
+ * Bound on waiting for the kernel to move data (poll, queue polling): long
+ * for the slowest VM, shorter than a test case's timeout so a stuck wait
+ * fails with a message rather than a kill.
+ */
+#define WAIT_MS 30000
+
+/* The AF_XTCP number in force: sysfs, else the header default. */
+int xtcp_family(void);
+/* First integer in a sysfs/procfs file (index picks among several). */
+int read_int_file(const char *path, int index, int *val);
+
+struct sockaddr_in sin_make(const char *ip, uint16_t port);
+
+/* socket(family, SOCK_STREAM, 0) */
+int stack_socket(int family);
+/*
+ * Listener on ip:0 (the kernel picks the port, returned in *port).
+ * rcvbuf/sndbuf > 0 are set before listen() so accepted sockets inherit them.
+ */
+int stack_listen_opts(int family, const char *ip, uint16_t *port,
+		      int rcvbuf, int sndbuf);
+int stack_listen(int family, const char *ip, uint16_t *port);
+/* Blocking connect; rcvbuf/sndbuf > 0 are set before connect(). */
+int stack_connect_opts(int family, const char *ip, uint16_t port,
+		       int rcvbuf, int sndbuf);
+int stack_connect(int family, const char *ip, uint16_t port);
+/* A connected pair over loopback: *cli from connect, *srv from accept. */
+int stack_pair(int family, int *cli, int *srv);
+
+/* Position-dependent pattern: byte i of the stream depends on i and seed. */
+void pattern_fill(uint8_t *buf, size_t len, uint64_t off, uint32_t seed);
+/* Offset of the first wrong byte within buf, or -1 if all match. */
+ssize_t pattern_check(const uint8_t *buf, size_t len, uint64_t off,
+		      uint32_t seed);
+
+/*
+ * Send total bytes of the pattern in chunks that vary in size, so segment
+ * boundaries never line up with writes. Returns bytes sent or -1.
+ */
+ssize_t send_pattern(int fd, uint64_t total, uint32_t seed);
+/*
+ * Receive until EOF, checking each byte against the pattern. Returns the
+ * number of bytes received; *bad is the stream offset of the first wrong
+ * byte or -1. Returns -1 on a recv error. A stall (nothing for WAIT_MS)
+ * ends it early with errno ETIMEDOUT, so a stuck stream fails with its
+ * byte count rather than a killed test; recv_all does the same.
+ */
+ssize_t recv_pattern(int fd, uint64_t limit, uint32_t seed, int64_t *bad);
+
+ssize_t send_all(int fd, const void *buf, size_t len);
+ssize_t recv_all(int fd, void *buf, size_t len);
+
+/*
+ * One send() of len pattern bytes in a thread, to watch it block: done
+ * turns 1 when send returns, with its result in ret (errno in err).
+ */
+struct bg_send {
+	int fd;
+	size_t len;
+	uint32_t seed;
+	ssize_t ret;
+	int err;
+	atomic_int done;
+	pthread_t thread;
+};
+int bg_send_start(struct bg_send *b);
+int bg_send_join(struct bg_send *b);
+
+/* SIOCINQ / SIOCOUTQ as an int, -1 on error. */
+int sock_inq(int fd);
+int sock_outq(int fd);
+/*
+ * Poll the queue until it equals want (or timeout_ms passes); returns the
+ * last value seen. For waiting on the kernel, never for timing assertions.
+ */
+int wait_inq(int fd, int want, int timeout_ms);
+int wait_outq(int fd, int want, int timeout_ms);
+
+/*
+ * Wait until the receiver rx_fd holds data, the sender tx_fd has data
+ * queued, and neither count has moved for a second: the receive window is
+ * closed. Returns 0, or -1 after WAIT_MS; *inq and *outq are the last seen.
+ */
+int wait_window_closed(int rx_fd, int tx_fd, int *inq, int *outq);
+
+int getsockopt_int(int fd, int level, int name, int *val);
+int setsockopt_int(int fd, int level, int name, int val);
+int set_nonblock(int fd, int on);
+
+/* fork() whose child dies with the test (PR_SET_PDEATHSIG). */
+pid_t fork_child(void);
+/* Exit code of the child, or 128+signal, or -1. */
+int wait_child(pid_t pid);
+
+/* Network namespace /run/netns/name entered by this thread. */
+int enter_netns(const char *name);
+/* Run a shell command line; returns its exit status or -1. */
+int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Directory of the running test binary (to find netns.sh). */
+const char *self_dir(void);
+
+void msleep(int ms);
+
+#endif /* XTCP_UTIL_H */
