@@ -486,6 +486,17 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	u32 len = seg_seq_len(skb, th);
+	/*
+	 * Simultaneous open (RFC 9293 figure 7): the peer's SYN-ACK repeats
+	 * the SYN we already took; its ACK completes our side.
+	 */
+	bool crossed_synack = sk->sk_state == TCP_SYN_RECV && !xs->parent &&
+			      (th->flags & XTCP_FLAG_SYN) &&
+			      (th->flags & XTCP_FLAG_ACK) &&
+			      th->seq == xs->irs && th->ack == xs->snd_max;
+
+	if (crossed_synack)
+		goto ack_field;
 
 	/* First: the sequence number. */
 	if (!xtcp_seq_acceptable(th->seq, len, xs->rcv_nxt,
@@ -531,6 +542,7 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	/* Fifth: the ACK field. */
 	if (!(th->flags & XTCP_FLAG_ACK))
 		return;
+ack_field:
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		int err;

@@ -265,3 +265,28 @@ TEST_F(stack, closing_listener_resets_unaccepted)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * Both ends close their sending side at once: the FINs may cross
+ * (FIN_WAIT1 -> CLOSING -> TIME_WAIT on both ends, RFC 9293 figure 13);
+ * either way each end reads what the other sent, then EOF.
+ */
+TEST_F(stack, simultaneous_shutdown_both_see_eof)
+{
+	char buf[8];
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(3, send(cli, "cli", 3, 0));
+	ASSERT_EQ(3, send(srv, "srv", 3, 0));
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
+	ASSERT_EQ(3, recv_all(cli, buf, 3));
+	ASSERT_EQ(0, memcmp(buf, "srv", 3));
+	ASSERT_EQ(3, recv_all(srv, buf, 3));
+	ASSERT_EQ(0, memcmp(buf, "cli", 3));
+	ASSERT_EQ(0, recv(cli, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, recv(srv, buf, sizeof(buf), 0));
+	close(cli);
+	close(srv);
+}

@@ -324,3 +324,27 @@ TEST_F(stack, connect_nonblocking_refused_so_error)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * A socket connecting to its own address meets its own SYN: the
+ * simultaneous open of RFC 9293 3.5 (SYN-SENT -> SYN-RECEIVED ->
+ * ESTABLISHED), which native TCP completes; data then loops back to it.
+ */
+TEST_F(stack, self_connect_simultaneous_open)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	socklen_t len = sizeof(sin);
+	char buf[8];
+	int fd;
+
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&sin, &len));
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("connect to self: %s", strerror(errno));
+	ASSERT_EQ(4, send(fd, "self", 4, 0));
+	ASSERT_EQ(4, recv_all(fd, buf, 4));
+	ASSERT_EQ(0, memcmp(buf, "self", 4));
+	close(fd);
+}

@@ -104,8 +104,8 @@ main() {
 	fi
 
 	tests=${XTCP_TESTS:-$(make -s --no-print-directory -C "$here" list)}
-	# module load + programs + unload
-	echo "1..$(($(wc -w <<<"$tests") + 2))"
+	# module load + programs + refused unload + unload
+	echo "1..$(($(wc -w <<<"$tests") + 3))"
 
 	echo "# selftests: xtcp: insmod"
 	if [[ -n ${XTCP_NO_MODULES:-} ]]; then
@@ -140,6 +140,32 @@ main() {
 	# Leftovers of a killed test would hold sockets and block rmmod.
 	ip netns list 2>/dev/null | awk '/^xtcp[a-z]*[0-9]+-[12]/ {print $1}' |
 		xargs -r -n1 ip netns del 2>/dev/null
+
+	# An open xtcp socket pins the module, as for any socket family. Wait
+	# for the tests' TIME_WAIT sockets to go first, so only ours holds it.
+	echo "# selftests: xtcp: rmmod refused while a socket is open"
+	if [[ -n ${XTCP_NO_MODULES:-} || ! -d /sys/module/xtcp ]]; then
+		result skip "rmmod refused while a socket is open" "module not loaded"
+	else
+		for _ in $(seq 150); do
+			[[ $(cat /sys/module/xtcp/refcnt) == 0 ]] && break
+			sleep 0.1
+		done
+		"$repo/tools/xtcp-perf" -s --stack xtcp -p 5999 -1 >/dev/null 2>&1 &
+		local holder=$!
+		for _ in $(seq 50); do
+			[[ $(cat /sys/module/xtcp/refcnt) != 0 ]] && break
+			sleep 0.1
+		done
+		echo "# refcount with a listener open: $(cat /sys/module/xtcp/refcnt)"
+		if rmmod xtcp 2>/dev/null; then
+			result fail "rmmod refused while a socket is open" "rmmod succeeded"
+		else
+			result ok "rmmod refused while a socket is open"
+		fi
+		kill "$holder" 2>/dev/null
+		wait "$holder" 2>/dev/null
+	fi
 
 	# TIME_WAIT sockets hold the module; tw_len_ms=2000 lets them drain.
 	echo "# selftests: xtcp: rmmod"
