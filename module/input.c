@@ -277,7 +277,10 @@ static void drain_ooo(struct sock *sk)
 		if (xtcp_seq_before(cb->seq, xs->rcv_nxt)) {
 			u32 dup = min(xs->rcv_nxt - cb->seq, skb->len);
 
-			skb_pull(skb, dup);
+			if (!pskb_pull(skb, dup)) {
+				kfree_skb(skb);
+				continue;
+			}
 			cb->seq += dup;
 		}
 		/* Already charged to the socket: requeue as is. */
@@ -375,7 +378,9 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 			/* Only an old FIN is left: nothing new. */
 			return false;
 		}
-		__skb_pull(skb, dup);
+		/* The payload may sit in page frags: pskb_pull, never BUG. */
+		if (!pskb_pull(skb, dup))
+			return false;
 		cb->seq = xs->rcv_nxt;
 	}
 	skb = compact_skb(skb);
@@ -458,6 +463,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		xs->snd_nxt = ack;
 	xs->backoff = 0;
 	xs->retries = 0;
+	xs->probes = 0;
 	if (xs->in_recovery) {
 		if (xtcp_cong_recovery_ack(xs, ack, acked))
 			xtcp_retransmit_one(sk);
@@ -563,7 +569,9 @@ ack_field:
 			return;
 		}
 		xs->snd_una = th->ack;
-		xs->snd_wnd = (u32)th->window << xs->snd_wscale;
+		/* RFC 7323 2.2: a SYN's window is never scaled. */
+		xs->snd_wnd = (u32)th->window <<
+			      (th->flags & XTCP_FLAG_SYN ? 0 : xs->snd_wscale);
 		xs->max_window = xs->snd_wnd;
 		xs->snd_wl1 = th->seq;
 		xs->snd_wl2 = th->ack;
@@ -600,8 +608,11 @@ ack_field:
 		break;
 	}
 
-	/* Seventh and eighth: the text and the FIN. */
-	switch (sk->sk_state) {
+	/*
+	 * Seventh and eighth: the text and the FIN. Text on a crossed SYN-ACK
+	 * would start at the SYN's number; the peer sends it again.
+	 */
+	switch (crossed_synack ? TCP_CLOSE : sk->sk_state) {
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
@@ -629,7 +640,7 @@ ack_field:
 }
 
 /* One segment for @sk, whose lock we hold (softirq or release_sock). */
-int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_seg_hdr th;
 	bool consumed = false;
@@ -655,6 +666,18 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 drop:
 	if (!consumed)
 		consume_skb(skb);
+}
+
+/*
+ * release_sock() runs the backlog in process context with BH enabled. The
+ * input path takes spinlocks that softirq takes too (a new child's socket
+ * lock, the tables), so it runs with BH off, as in the hook.
+ */
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	local_bh_disable();
+	xtcp_do_rcv(sk, skb);
+	local_bh_enable();
 	return 0;
 }
 
@@ -762,7 +785,7 @@ static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
 
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
-		xtcp_backlog_rcv(sk, skb);
+		xtcp_do_rcv(sk, skb);
 	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
 				  READ_ONCE(sk->sk_sndbuf))) {
 		xtcp_stat_inc(net, XTCP_MIB_BACKLOG_DROPS);

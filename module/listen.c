@@ -283,6 +283,8 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	if (!child)
 		return NULL;
 	sock_init_data(NULL, child);
+	/* No struct socket to take it from until accept() grafts one. */
+	child->sk_type = SOCK_STREAM;
 	child->sk_protocol = xtcp_ipproto;
 	child->sk_destruct = inet_sock_destruct;
 	child->sk_backlog_rcv = xtcp_backlog_rcv;

@@ -108,6 +108,8 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 	skb->protocol = htons(ETH_P_IP);
 	skb->priority = READ_ONCE(sk->sk_priority);
 
+	/* skb->cb held our per-skb state; IPv4 reads it as its IPCB. */
+	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
 	if (flags & XTCP_FLAG_ACK) {
 		xs->ack_now = 0;
 		sk_stop_timer(sk, &xs->delack_timer);

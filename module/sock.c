@@ -52,6 +52,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->ack_now = 0;
 	xs->backoff = 0;
 	xs->retries = 0;
+	xs->probes = 0;
 	xs->rtt_pending = false;
 	xs->send_head = NULL;
 	xs->rtx_mode = XTCP_RTX_NONE;
@@ -414,8 +415,11 @@ void xtcp_destroy_sock(struct sock *sk)
 	xtcp_unhash_established(sk);
 	xtcp_unhash_listener(sk);
 	if (sock_flag(sk, SOCK_DEAD) ||
-	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
 		xtcp_unbind_port(sk);
+		inet_sk(sk)->inet_num = 0;
+		inet_sk(sk)->inet_sport = 0;
+	}
 }
 
 /*

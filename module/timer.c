@@ -116,6 +116,15 @@ static void persist_work(struct sock *sk)
 	xs->rtx_mode = XTCP_RTX_NONE;
 	if (!xs->send_head || xs->snd_nxt != xs->snd_una)
 		return;
+	/*
+	 * A user's socket waits for the window as long as the peer answers,
+	 * as native TCP does; an orphan nobody waits for gives up.
+	 */
+	if (sock_flag(sk, SOCK_DEAD) && ++xs->probes > XTCP_ORPHAN_PROBES) {
+		xtcp_send_active_reset(sk, GFP_ATOMIC);
+		give_up(sk);
+		return;
+	}
 	if (xs->snd_wnd) {
 		xtcp_push(sk, XTCP_PUSH_PROBE);
 		if (xs->snd_nxt != xs->snd_una)

@@ -45,6 +45,7 @@ extern unsigned int xtcp_tw_len_ms;
 #define XTCP_SYN_RETRIES	6
 #define XTCP_SYNACK_RETRIES	5
 #define XTCP_DATA_RETRIES	15
+#define XTCP_ORPHAN_PROBES	8	/* as tcp_orphan_retries' default */
 #define XTCP_FIN_TIMEOUT_MS	60000	/* orphaned FIN_WAIT2 */
 #define XTCP_DEFAULT_SNDBUF	16384	/* as tcp_wmem[1] */
 #define XTCP_DEFAULT_RCVBUF	131072	/* as tcp_rmem[1] */
@@ -134,6 +135,7 @@ struct xtcp_sock {
 	enum xtcp_rtx_mode rtx_mode;
 	u8 backoff;		/* consecutive RTO expiries */
 	u8 retries;		/* consecutive retransmissions of the head */
+	u8 probes;		/* zero-window probes since data was last ACKed */
 	u32 rtt_seq;		/* sample in flight: ACK beyond this ends it */
 	u64 rtt_start_us;
 	bool rtt_pending;

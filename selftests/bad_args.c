@@ -368,3 +368,38 @@ TEST_F(stack, socket_protocol_argument)
 }
 
 TEST_HARNESS_MAIN
+
+/* Multicast group membership is refused on stream sockets with EPROTO. */
+TEST_F(stack, ip_add_membership_eproto)
+{
+	struct ip_mreq mreq = {
+		.imr_multiaddr.s_addr = htonl(0xe0000101),	/* 224.0.1.1 */
+		.imr_interface.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = stack_socket(self->family);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, setsockopt(fd, SOL_IP, IP_ADD_MEMBERSHIP, &mreq,
+				 sizeof(mreq)));
+	ASSERT_EQ(EPROTO, errno);
+	close(fd);
+}
+
+/*
+ * connect(AF_UNSPEC) drops the connection and, for a port the kernel chose,
+ * the port: the socket can bind anew and listen.
+ */
+TEST_F(stack, disconnect_then_bind_and_listen)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, connect(cli, &unspec, sizeof(unspec)));
+	ASSERT_EQ(0, bind(cli, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("bind after disconnect: %s", strerror(errno));
+	ASSERT_EQ(0, listen(cli, 1));
+	close(cli);
+	close(srv);
+}

@@ -438,6 +438,15 @@ TEST_F(stack, so_type_and_acceptconn)
 	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_ACCEPTCONN, &v));
 	ASSERT_EQ(1, v);
 	close(lfd);
+
+	/* An accepted socket is a stream socket too. */
+	ASSERT_EQ(0, stack_pair(self->family, &fd, &lfd));
+	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_TYPE, &v));
+	ASSERT_EQ(SOCK_STREAM, v);
+	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_ACCEPTCONN, &v));
+	ASSERT_EQ(0, v);
+	close(fd);
+	close(lfd);
 }
 
 TEST_F(stack, so_reuseaddr_rebinds_after_close)
