@@ -74,6 +74,23 @@ static void become_established(struct sock *sk)
 	}
 }
 
+/* Our SYN is acknowledged by @th, whose window is @wnd bytes. */
+static void handshake_acked(struct sock *sk, const struct xtcp_seg_hdr *th,
+			    u32 wnd)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_una = th->ack;
+	xs->snd_wnd = wnd;
+	xs->max_window = wnd;
+	xs->snd_wl1 = th->seq;
+	xs->snd_wl2 = th->ack;
+	xs->backoff = 0;
+	xs->retries = 0;
+	xtcp_stop_rtx(sk);
+	become_established(sk);
+}
+
 static void take_peer_options(struct sock *sk, const struct xtcp_seg_hdr *th)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -129,12 +146,7 @@ static void syn_sent_rcv(struct sock *sk, struct sk_buff *skb,
 		xtcp_send_syn(sk);
 		return;
 	}
-	xs->snd_una = th->ack;
-	xs->snd_wl2 = th->ack;
-	xs->backoff = 0;
-	xs->retries = 0;
-	xtcp_stop_rtx(sk);
-	become_established(sk);
+	handshake_acked(sk, th, th->window);
 	xtcp_send_ack(sk);
 }
 
@@ -568,17 +580,10 @@ ack_field:
 			xtcp_done(sk);
 			return;
 		}
-		xs->snd_una = th->ack;
 		/* RFC 7323 2.2: a SYN's window is never scaled. */
-		xs->snd_wnd = (u32)th->window <<
-			      (th->flags & XTCP_FLAG_SYN ? 0 : xs->snd_wscale);
-		xs->max_window = xs->snd_wnd;
-		xs->snd_wl1 = th->seq;
-		xs->snd_wl2 = th->ack;
-		xs->backoff = 0;
-		xs->retries = 0;
-		xtcp_stop_rtx(sk);
-		become_established(sk);
+		handshake_acked(sk, th, (u32)th->window <<
+				(th->flags & XTCP_FLAG_SYN ? 0 :
+				 xs->snd_wscale));
 	} else if (!ack_rcv(sk, skb, th)) {
 		return;
 	}
