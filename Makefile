@@ -6,6 +6,8 @@
 #   make            module, tools, selftests and host unit tests
 #   make run        benchmark native TCP and xtcp in one VM run
 #   make check      everything the CI runs (build with W=1, unit, lint, VM)
+#   make check-debug  the selftests on the debug kernel (KASAN, lockdep,
+#                   kmemleak, ...; scripts/debug-kernel builds it once)
 #   make lint       checkpatch --strict and sparse
 #   make clean      remove build products (keeps the .cache of kernel sources)
 
@@ -52,8 +54,18 @@ CHECK_VM_TIMEOUT ?= 2400
 
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)
 
+# The debug kernel (scripts/debug-kernel, cached outside the repository) and
+# the module built against it: a mirror of the sources in build/debug, since
+# a module built for one kernel does not load on the other (vermagic).
+DEBUG_KERNEL_DIR = $(shell scripts/debug-kernel --print-dir)
+DEBUG_KDIR ?= $(DEBUG_KERNEL_DIR)/src
+DEBUG_OUT := build/debug
+DEBUG_VM_TIMEOUT ?= 3000
+DEBUG_SCALE ?= 16
+
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
-	check run clean distclean ksrc kdir-check vm-selftest
+	check run clean distclean ksrc kdir-check vm-selftest \
+	debug-kernel module-debug check-debug
 
 all: module tools selftests
 	$(MAKE) -C tests/unit
@@ -65,6 +77,20 @@ kdir-check:
 
 module: kdir-check
 	$(KBUILD) modules
+
+debug-kernel:
+	scripts/debug-kernel >/dev/null
+
+# Only the sources are linked into build/debug (never the stock objects).
+module-debug:
+	@test -f $(DEBUG_KDIR)/Module.symvers || { \
+	  echo "no debug kernel build in '$(DEBUG_KDIR)' (make debug-kernel)"; \
+	  exit 1; }
+	@mkdir -p $(DEBUG_OUT)
+	@find Kbuild module include -name Kbuild -o -name '*.[ch]' | \
+	  while read -r f; do mkdir -p "$$(dirname "$(DEBUG_OUT)/$$f")"; \
+	    ln -sfn "$(CURDIR)/$$f" "$(DEBUG_OUT)/$$f"; done
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(DEBUG_OUT) modules
 
 # Objects of the module only (kbuild's clean sweeps the whole tree).
 clean-module:
@@ -117,6 +143,11 @@ sparse: kdir-check
 check:
 	KDIR=$(KDIR) VM_KERNEL=$(VM_KERNEL) KSFT_INC=$(KSFT_INC) \
 	VM_TIMEOUT=$(CHECK_VM_TIMEOUT) MAKE="$(MAKE)" scripts/check
+
+# The same selftests on the debug kernel, then a kmemleak scan and rmmod.
+check-debug:
+	DEBUG_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) DEBUG_SCALE=$(DEBUG_SCALE) \
+	KSFT_INC=$(KSFT_INC) MAKE="$(MAKE)" scripts/check-debug
 
 run: module tools
 	XTCP_BENCH_TIME=$(BENCH_TIME) XTCP_BENCH_LEN=$(BENCH_LEN) \

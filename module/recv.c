@@ -34,6 +34,21 @@ void xtcp_rcv_window_update(struct sock *sk)
 		xtcp_send_ack(sk);
 }
 
+/*
+ * Receive buffer autotuning, crudely: a reader that takes half the buffer
+ * in one call keeps up with the sender, so the window limits the flow;
+ * double the buffer (unless SO_RCVBUF fixed it), up to tcp_rmem[2].
+ */
+static void rcvbuf_autotune(struct sock *sk, int copied)
+{
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || rcvbuf >= XTCP_MAX_RCVBUF)
+		return;
+	if (copied >= (int)(xtcp_rcv_space(sk) / 2))
+		WRITE_ONCE(sk->sk_rcvbuf, min(2 * rcvbuf, XTCP_MAX_RCVBUF));
+}
+
 /* Consume an skb the reader is done with (not with MSG_PEEK). */
 static void eat_skb(struct sock *sk, struct sk_buff *skb)
 {
@@ -135,8 +150,10 @@ found_fin:
 		break;
 	}
 
-	if (copied > 0 && !(flags & MSG_PEEK))
+	if (copied > 0 && !(flags & MSG_PEEK)) {
+		rcvbuf_autotune(sk, copied);
 		xtcp_rcv_window_update(sk);
+	}
 	release_sock(sk);
 	return copied;
 }

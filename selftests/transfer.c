@@ -12,7 +12,7 @@
 
 #include "stack.h"
 
-#define BULK	(64ULL * MiB)
+#define BULK	xtcp_scaled(64ULL * MiB, 1 * MiB)
 /* Generous: xtcp on a TCG VM may be slow; this only stops a hang. */
 #define BULK_TIMEOUT	900
 

@@ -172,13 +172,13 @@ TEST_F_TIMEOUT(stack, veth_echo, 120)
 TEST_F_TIMEOUT(stack, veth_transfer_16MiB_each_way, 900)
 {
 	topology_up(_metadata, self, 0);
-	transfer_both_ways(_metadata, self, 16 * MiB);
+	transfer_both_ways(_metadata, self, xtcp_scaled(16 * MiB, 1 * MiB));
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_4MiB_each_way, 1200)
 {
 	topology_up(_metadata, self, 5);
-	transfer_both_ways(_metadata, self, 4 * MiB);
+	transfer_both_ways(_metadata, self, xtcp_scaled(4 * MiB, 512 * KiB));
 }
 
 TEST_HARNESS_MAIN

@@ -512,3 +512,17 @@ void msleep(int ms)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
+
+uint64_t xtcp_scaled(uint64_t len, uint64_t min)
+{
+	static unsigned long scale;
+	const char *e;
+
+	if (!scale) {
+		e = getenv("XTCP_SCALE");
+		scale = e ? strtoul(e, NULL, 10) : 1;
+		if (!scale)
+			scale = 1;
+	}
+	return len / scale < min ? min : len / scale;
+}

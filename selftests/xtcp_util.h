@@ -124,4 +124,11 @@ const char *self_dir(void);
 
 void msleep(int ms);
 
+/*
+ * Suite-wide size factor for slow kernels: XTCP_SCALE=N in the environment
+ * (read once; default 1) divides bulk transfer sizes by N, never below min,
+ * so a debug kernel crosses the same paths with less data.
+ */
+uint64_t xtcp_scaled(uint64_t len, uint64_t min);
+
 #endif /* XTCP_UTIL_H */
