@@ -82,6 +82,8 @@ debug-kernel:
 	scripts/debug-kernel >/dev/null
 
 # Only the sources are linked into build/debug (never the stock objects).
+# -g: the kernel has no debug info, the module does, for reports' lines
+# ($(DEBUG_KDIR)/scripts/faddr2line build/debug/xtcp.ko FUNC+OFF/LEN).
 module-debug:
 	@test -f $(DEBUG_KDIR)/Module.symvers || { \
 	  echo "no debug kernel build in '$(DEBUG_KDIR)' (make debug-kernel)"; \
@@ -90,7 +92,7 @@ module-debug:
 	@find Kbuild module include -name Kbuild -o -name '*.[ch]' | \
 	  while read -r f; do mkdir -p "$$(dirname "$(DEBUG_OUT)/$$f")"; \
 	    ln -sfn "$(CURDIR)/$$f" "$(DEBUG_OUT)/$$f"; done
-	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(DEBUG_OUT) modules
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(DEBUG_OUT) KCFLAGS=-g modules
 
 # Objects of the module only (kbuild's clean sweeps the whole tree).
 clean-module:
