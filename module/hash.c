@@ -161,8 +161,12 @@ void xtcp_unbind_port(struct sock *sk)
 		xs->bound = false;
 	}
 	spin_unlock_bh(&xn->lock);
-	if (was_bound)
+	if (was_bound) {
+		/* The port is given back: bind() and listen() start afresh. */
+		inet_sk(sk)->inet_num = 0;
+		inet_sk(sk)->inet_sport = 0;
 		__sock_put(sk);
+	}
 }
 
 /* Bind a child to its listener's port (it shares it, as native TCP does). */

@@ -615,12 +615,14 @@ ack_field:
 
 	/*
 	 * Seventh and eighth: the text and the FIN. Text on a crossed SYN-ACK
-	 * would start at the SYN's number; the peer sends it again.
+	 * would start at the SYN's number: skip it, the peer sends it again.
 	 */
-	switch (crossed_synack ? TCP_CLOSE : sk->sk_state) {
+	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
+		if (crossed_synack)
+			break;
 		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
 		    sock_flag(sk, SOCK_DEAD) &&
 		    xtcp_seq_after(th->seq + skb->len - th->hdr_len,

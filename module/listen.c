@@ -41,11 +41,8 @@ int xtcp_listen(struct socket *sock, int backlog)
 		}
 		err = xtcp_hash_listener(sk);
 		if (err) {
-			if (auto_bound) {
+			if (auto_bound)
 				xtcp_unbind_port(sk);
-				inet->inet_num = 0;
-				inet->inet_sport = 0;
-			}
 			goto out;
 		}
 		xtcp_set_state(sk, TCP_LISTEN);

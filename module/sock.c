@@ -225,10 +225,6 @@ failure:
 		inet->inet_saddr = 0;
 		inet->inet_rcv_saddr = 0;
 	}
-	if (auto_bound) {
-		inet->inet_num = 0;
-		inet->inet_sport = 0;
-	}
 	return err;
 }
 
@@ -415,11 +411,8 @@ void xtcp_destroy_sock(struct sock *sk)
 	xtcp_unhash_established(sk);
 	xtcp_unhash_listener(sk);
 	if (sock_flag(sk, SOCK_DEAD) ||
-	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 		xtcp_unbind_port(sk);
-		inet_sk(sk)->inet_num = 0;
-		inet_sk(sk)->inet_sport = 0;
-	}
 }
 
 /*
