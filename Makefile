@@ -6,8 +6,9 @@
 #   make            module, tools, selftests and host unit tests
 #   make run        benchmark native TCP and xtcp in one VM run
 #   make check      everything the CI runs (build with W=1, unit, lint, VM)
-#   make check-debug  the selftests on the debug kernel (KASAN, lockdep,
-#                   kmemleak, ...; scripts/debug-kernel builds it once)
+#   make check-debug  the selftests and the unit tests (as KUnit suites) on
+#                   the debug kernel (KASAN, lockdep, kmemleak, ...;
+#                   scripts/debug-kernel builds it once)
 #   make lint       checkpatch --strict and sparse
 #   make clean      remove build products (keeps the .cache of kernel sources)
 
@@ -65,7 +66,7 @@ DEBUG_SCALE ?= 16
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
 	check run clean distclean ksrc kdir-check vm-selftest \
-	debug-kernel module-debug check-debug
+	debug-kernel module-debug kunit-debug check-debug
 
 all: module tools selftests
 	$(MAKE) -C tests/unit
@@ -93,6 +94,25 @@ module-debug:
 	  while read -r f; do mkdir -p "$$(dirname "$(DEBUG_OUT)/$$f")"; \
 	    ln -sfn "$(CURDIR)/$$f" "$(DEBUG_OUT)/$$f"; done
 	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(DEBUG_OUT) KCFLAGS=-g modules
+
+# The unit tests as KUnit suites (tests/kunit) against the debug kernel:
+# their sources, tests/unit and module/lib linked flat into KUNIT_OUT.
+# scripts/tests/debug-selftest builds a second copy with a failing case
+# (KUNIT_KCFLAGS=-DXTCP_KUNIT_SELFTEST).
+KUNIT_OUT ?= build/debug-kunit
+KUNIT_KCFLAGS ?=
+KUNIT_SRCS = tests/kunit/Kbuild tests/kunit/kunit_module.c \
+	     tests/unit/harness.h $(wildcard tests/unit/test_*.c) \
+	     $(wildcard module/lib/*.[ch])
+
+kunit-debug:
+	@test -f $(DEBUG_KDIR)/Module.symvers || { \
+	  echo "no debug kernel build in '$(DEBUG_KDIR)' (make debug-kernel)"; \
+	  exit 1; }
+	@mkdir -p $(KUNIT_OUT)
+	@for f in $(KUNIT_SRCS); do ln -sfn "$(CURDIR)/$$f" $(KUNIT_OUT)/; done
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(KUNIT_OUT) W=1 \
+	  KCFLAGS="-g $(KUNIT_KCFLAGS)" modules
 
 # Objects of the module only (kbuild's clean sweeps the whole tree).
 clean-module:

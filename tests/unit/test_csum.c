@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests for module/lib/csum.c: the Internet checksum (RFC 1071)
+ * Unit tests for module/lib/csum.c: the Internet checksum (RFC 1071)
  * and the TCP/IPv4 pseudo-header.
  *
  * xtcp's partial sums are in host order (like the kernel's __wsum); the
@@ -132,17 +132,17 @@ TEST(csum_odd_lengths)
 	uint8_t *p;
 
 	/* Heap copies of exact length: the tail byte read must stay inside. */
-	p = malloc(1);
+	p = th_alloc(1);
 	memcpy(p, one, 1);
 	CHECK_EQ(wire16(xtcp_csum_fold(xtcp_csum_partial(p, 1, 0))), 0x54ff);
-	free(p);
+	th_free(p);
 
-	p = malloc(3);
+	p = th_alloc(3);
 	memcpy(p, three, 3);
 	CHECK_EQ(wire16(xtcp_csum_fold(xtcp_csum_partial(p, 3, 0))), 0xfbfd);
 	memcpy(p, ffs, 3);
 	CHECK_EQ(wire16(xtcp_csum_fold(xtcp_csum_partial(p, 3, 0))), 0x00ff);
-	free(p);
+	th_free(p);
 
 	CHECK_EQ(ref_csum1(one, 1), 0x54ff);
 	CHECK_EQ(ref_csum1(three, 3), 0xfbfd);
@@ -222,12 +222,12 @@ TEST(csum_matches_reference_random)
 	for (iter = 0; iter < 3000; iter++) {
 		size_t len = th_rand() % 1600, i;
 
-		p = malloc(len ? len : 1);
+		p = th_alloc(len);
 		for (i = 0; i < len; i++)
 			p[i] = (uint8_t)th_rand();
 		CHECK_EQ(wire16(xtcp_csum_fold(xtcp_csum_partial(p, len, 0))),
 			 ref_csum1(p, len));
-		free(p);
+		th_free(p);
 	}
 }
 
@@ -235,7 +235,7 @@ TEST(csum_large_buffer_carries)
 {
 	/* 64 KiB of ff and a seed of ffffffff: the 32-bit carry path. */
 	size_t len = 65536 + 1;
-	uint8_t *p = malloc(len);
+	uint8_t *p = th_alloc(len);
 	u32 s;
 
 	memset(p, 0xff, len);
@@ -243,7 +243,7 @@ TEST(csum_large_buffer_carries)
 	/* Every word is -0, the odd ff00 tail and the seed: fold ~ ff00. */
 	CHECK_EQ(wire16(xtcp_csum_fold(s)), ref_csum1(p, len));
 	CHECK_EQ(wire16(xtcp_csum_fold(s)), 0x00ff);
-	free(p);
+	th_free(p);
 }
 
 TEST(csum_partial_carry_out_of_carry)
@@ -255,13 +255,13 @@ TEST(csum_partial_carry_out_of_carry)
 	 * so the checksum is ~1 = fffe (byte-order neutral).
 	 */
 	size_t len = 65538 * 2;
-	uint8_t *p = malloc(len);
+	uint8_t *p = th_alloc(len);
 	u32 s;
 
 	memset(p, 0xff, len);
 	s = xtcp_csum_partial(p, len, 0xffff0001u);
 	CHECK_EQ(xtcp_csum_fold(s), 0xfffe);
-	free(p);
+	th_free(p);
 }
 
 TEST(csum_pseudo_header)
@@ -293,7 +293,7 @@ TEST(csum_pseudo_header)
 
 TEST(csum_real_segment_compute)
 {
-	uint8_t *p = malloc(sizeof(seg));
+	uint8_t *p = th_alloc(sizeof(seg));
 	const uint8_t *parts[2];
 	size_t lens[2];
 	static const uint8_t ph[12] = { 192, 0, 2, 1, 198, 51, 100, 2,
@@ -313,12 +313,12 @@ TEST(csum_real_segment_compute)
 	/* Stored as is, the field holds the right bytes. */
 	memcpy(p + 16, &c, 2);
 	CHECK_MEM(p, seg, sizeof(seg));
-	free(p);
+	th_free(p);
 }
 
 TEST(csum_real_segment_verifies_ok)
 {
-	uint8_t *p = malloc(sizeof(seg));
+	uint8_t *p = th_alloc(sizeof(seg));
 
 	memcpy(p, seg, sizeof(seg));
 	CHECK_TRUE(xtcp_csum_ok(seg_sum(seg_saddr, seg_daddr, p, sizeof(seg))));
@@ -326,12 +326,12 @@ TEST(csum_real_segment_verifies_ok)
 	CHECK_TRUE(xtcp_csum_ok(xtcp_csum_partial(p, sizeof(seg),
 		xtcp_csum_pseudo(be32_of(seg_saddr), be32_of(seg_daddr), 6,
 				 sizeof(seg)))));
-	free(p);
+	th_free(p);
 }
 
 TEST(csum_real_segment_any_bit_flip_fails)
 {
-	uint8_t *p = malloc(sizeof(seg));
+	uint8_t *p = th_alloc(sizeof(seg));
 	uint8_t sa[4], da[4];
 	size_t i;
 	int bit;
@@ -372,7 +372,7 @@ TEST(csum_real_segment_any_bit_flip_fails)
 					 sizeof(seg) - 1)));
 	/* And the untouched segment still passes. */
 	CHECK_TRUE(xtcp_csum_ok(seg_sum(seg_saddr, seg_daddr, p, sizeof(seg))));
-	free(p);
+	th_free(p);
 }
 
 TEST(csum_roundtrip_random_segments)
@@ -382,7 +382,7 @@ TEST(csum_roundtrip_random_segments)
 
 	for (iter = 0; iter < 2000; iter++) {
 		size_t len = 20 + th_rand() % 1480;
-		uint8_t *p = malloc(len), sa[4], da[4];
+		uint8_t *p = th_alloc(len), sa[4], da[4];
 		size_t i;
 		__sum16 c;
 		uint32_t r;
@@ -400,26 +400,24 @@ TEST(csum_roundtrip_random_segments)
 		i = th_rand() % len;
 		p[i] ^= (uint8_t)(1u << (th_rand() % 8));
 		CHECK_FALSE(xtcp_csum_ok(seg_sum(sa, da, p, len)));
-		free(p);
+		th_free(p);
 	}
 }
 
-int main(void)
-{
-	RUN(csum_rfc1071_example);
-	RUN(csum_rfc1071_byte_order_independence);
-	RUN(csum_odd_lengths);
-	RUN(csum_empty_and_zero);
-	RUN(csum_fold_values);
-	RUN(csum_add_end_around_carry);
-	RUN(csum_split_and_add_matches_whole);
-	RUN(csum_matches_reference_random);
-	RUN(csum_large_buffer_carries);
-	RUN(csum_partial_carry_out_of_carry);
-	RUN(csum_pseudo_header);
-	RUN(csum_real_segment_compute);
-	RUN(csum_real_segment_verifies_ok);
-	RUN(csum_real_segment_any_bit_flip_fails);
-	RUN(csum_roundtrip_random_segments);
-	return th_done();
-}
+TH_SUITE_BEGIN(csum)
+TH_CASE(csum_rfc1071_example)
+TH_CASE(csum_rfc1071_byte_order_independence)
+TH_CASE(csum_odd_lengths)
+TH_CASE(csum_empty_and_zero)
+TH_CASE(csum_fold_values)
+TH_CASE(csum_add_end_around_carry)
+TH_CASE(csum_split_and_add_matches_whole)
+TH_CASE(csum_matches_reference_random)
+TH_CASE(csum_large_buffer_carries)
+TH_CASE(csum_partial_carry_out_of_carry)
+TH_CASE(csum_pseudo_header)
+TH_CASE(csum_real_segment_compute)
+TH_CASE(csum_real_segment_verifies_ok)
+TH_CASE(csum_real_segment_any_bit_flip_fails)
+TH_CASE(csum_roundtrip_random_segments)
+TH_SUITE_END(csum);

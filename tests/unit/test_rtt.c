@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests for module/lib/rtt.c: the RFC 6298 estimator.
+ * Unit tests for module/lib/rtt.c: the RFC 6298 estimator.
  *
  * Expected values are worked out by hand with the RFC's formulas in integer
  * microseconds, each term truncated separately:
@@ -9,7 +9,6 @@
  *           SRTT   = SRTT - SRTT/8 + R/8
  *   RTO = SRTT + max(G, 4*RTTVAR), G = 1000 us, then clamped to [min, max].
  */
-#include <limits.h>
 #include "harness.h"
 #include "rtt.h"
 
@@ -20,8 +19,8 @@ static void check_est(const struct xtcp_rtt_est *e, u32 srtt, u32 rttvar,
 		      u32 rto, int line)
 {
 	if (e->srtt_us != srtt || e->rttvar_us != rttvar || e->rto_us != rto) {
-		printf("#   line %d: want srtt %u rttvar %u rto %u\n",
-		       line, srtt, rttvar, rto);
+		th_note("line %d: want srtt %u rttvar %u rto %u",
+			line, srtt, rttvar, rto);
 		CHECK_EQ(e->srtt_us, srtt);
 		CHECK_EQ(e->rttvar_us, rttvar);
 		CHECK_EQ(e->rto_us, rto);
@@ -319,18 +318,16 @@ TEST(rtt_backoff_cap)
 	CHECK_EQ(xtcp_rto_backoff(&e, UINT_MAX), 0xffffffffu);
 }
 
-int main(void)
-{
-	RUN(rtt_init);
-	RUN(rtt_first_sample);
-	RUN(rtt_subsequent_samples_exact);
-	RUN(rtt_rttvar_uses_old_srtt);
-	RUN(rtt_steady_state_and_granularity);
-	RUN(rtt_min_clamp);
-	RUN(rtt_max_clamp);
-	RUN(rtt_extreme_samples_no_overflow);
-	RUN(rtt_zero_sample);
-	RUN(rtt_backoff_doubling);
-	RUN(rtt_backoff_cap);
-	return th_done();
-}
+TH_SUITE_BEGIN(rtt)
+TH_CASE(rtt_init)
+TH_CASE(rtt_first_sample)
+TH_CASE(rtt_subsequent_samples_exact)
+TH_CASE(rtt_rttvar_uses_old_srtt)
+TH_CASE(rtt_steady_state_and_granularity)
+TH_CASE(rtt_min_clamp)
+TH_CASE(rtt_max_clamp)
+TH_CASE(rtt_extreme_samples_no_overflow)
+TH_CASE(rtt_zero_sample)
+TH_CASE(rtt_backoff_doubling)
+TH_CASE(rtt_backoff_cap)
+TH_SUITE_END(rtt);

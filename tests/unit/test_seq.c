@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host unit tests for module/lib/seq.h: sequence arithmetic modulo 2^32. */
+/* Unit tests for module/lib/seq.h: sequence arithmetic modulo 2^32. */
 #include "harness.h"
 #include "seq.h"
 
@@ -144,15 +144,13 @@ TEST(seq_consistency_sweep)
 	}
 }
 
-int main(void)
-{
-	RUN(seq_before_after_plain);
-	RUN(seq_before_after_across_wrap);
-	RUN(seq_equal_values);
-	RUN(seq_distance_2_31_minus_1);
-	RUN(seq_between_inclusive);
-	RUN(seq_between_across_wrap);
-	RUN(seq_min_max);
-	RUN(seq_consistency_sweep);
-	return th_done();
-}
+TH_SUITE_BEGIN(seq)
+TH_CASE(seq_before_after_plain)
+TH_CASE(seq_before_after_across_wrap)
+TH_CASE(seq_equal_values)
+TH_CASE(seq_distance_2_31_minus_1)
+TH_CASE(seq_between_inclusive)
+TH_CASE(seq_between_across_wrap)
+TH_CASE(seq_min_max)
+TH_CASE(seq_consistency_sweep)
+TH_SUITE_END(seq);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests for module/lib/window.c: send allowance, the advertised
+ * Unit tests for module/lib/window.c: send allowance, the advertised
  * window field, receive window choice, and the RFC 9293 acceptability test.
  */
 #include "harness.h"
@@ -291,25 +291,23 @@ TEST(win_acceptable_largest_window)
 	CHECK_FALSE(xtcp_seq_acceptable(0x7ffffff0u, 0x10, 0x80000000u, w));
 }
 
-int main(void)
-{
-	RUN(win_allowance_rwnd_limited);
-	RUN(win_allowance_cwnd_limited);
-	RUN(win_allowance_at_or_past_edge_is_zero);
-	RUN(win_allowance_across_wrap);
-	RUN(win_allowance_large_windows);
-	RUN(win_field_scaling_and_clamp);
-	RUN(win_rcv_never_shrinks);
-	RUN(win_rcv_sws_step_mss);
-	RUN(win_rcv_sws_step_half_space);
-	RUN(win_rcv_rounds_to_scale);
-	RUN(win_rcv_rounding_never_below_promise);
-	RUN(win_rcv_clamped_to_field_max);
-	RUN(win_acceptable_zero_len_zero_window);
-	RUN(win_acceptable_zero_len_open_window);
-	RUN(win_acceptable_data_zero_window);
-	RUN(win_acceptable_data_open_window);
-	RUN(win_acceptable_across_wrap);
-	RUN(win_acceptable_largest_window);
-	return th_done();
-}
+TH_SUITE_BEGIN(window)
+TH_CASE(win_allowance_rwnd_limited)
+TH_CASE(win_allowance_cwnd_limited)
+TH_CASE(win_allowance_at_or_past_edge_is_zero)
+TH_CASE(win_allowance_across_wrap)
+TH_CASE(win_allowance_large_windows)
+TH_CASE(win_field_scaling_and_clamp)
+TH_CASE(win_rcv_never_shrinks)
+TH_CASE(win_rcv_sws_step_mss)
+TH_CASE(win_rcv_sws_step_half_space)
+TH_CASE(win_rcv_rounds_to_scale)
+TH_CASE(win_rcv_rounding_never_below_promise)
+TH_CASE(win_rcv_clamped_to_field_max)
+TH_CASE(win_acceptable_zero_len_zero_window)
+TH_CASE(win_acceptable_zero_len_open_window)
+TH_CASE(win_acceptable_data_zero_window)
+TH_CASE(win_acceptable_data_open_window)
+TH_CASE(win_acceptable_across_wrap)
+TH_CASE(win_acceptable_largest_window)
+TH_SUITE_END(window);

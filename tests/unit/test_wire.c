@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests for module/lib/wire.c: TCP header and option parsing and
- * building. Every buffer handed to xtcp_parse_hdr is a malloc of exactly the
- * length passed, so AddressSanitizer catches any read past the end.
+ * Unit tests for module/lib/wire.c: TCP header and option parsing and
+ * building. Every buffer handed to xtcp_parse_hdr is a heap block of exactly
+ * the length passed, so AddressSanitizer (KASAN in the kernel) catches any
+ * read past the end.
  */
 #include "harness.h"
 #include "wire.h"
@@ -12,14 +13,12 @@ static enum xtcp_parse_result parse_exact(const void *bytes, size_t len,
 					  struct xtcp_seg_hdr *out)
 {
 	enum xtcp_parse_result r;
-	void *p = malloc(len ? len : 1);
+	void *p = th_alloc(len);
 
-	if (!p)
-		abort();
 	if (len)
 		memcpy(p, bytes, len);
 	r = xtcp_parse_hdr(p, len, out);
-	free(p);
+	th_free(p);
 	return r;
 }
 
@@ -503,7 +502,7 @@ TEST(wire_build_exact_bytes_full_syn)
 		0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04,
 	};
 	struct xtcp_hdr_fields f;
-	uint8_t *buf = malloc(XTCP_MAX_HDR_LEN);
+	uint8_t *buf = th_alloc(XTCP_MAX_HDR_LEN);
 	unsigned int n, i;
 
 	memset(&f, 0, sizeof(f));
@@ -528,7 +527,7 @@ TEST(wire_build_exact_bytes_full_syn)
 	CHECK_MEM(buf, want, 44);
 	for (i = 44; i < XTCP_MAX_HDR_LEN; i++)
 		CHECK_EQ(buf[i], 0xaa);
-	free(buf);
+	th_free(buf);
 }
 
 TEST(wire_build_bare_header)
@@ -541,7 +540,7 @@ TEST(wire_build_bare_header)
 		0x00, 0x00, 0x00, 0x00,
 	};
 	struct xtcp_hdr_fields f;
-	uint8_t *buf = malloc(XTCP_MAX_HDR_LEN);
+	uint8_t *buf = th_alloc(XTCP_MAX_HDR_LEN);
 
 	memset(&f, 0, sizeof(f));
 	f.sport = 22;
@@ -551,7 +550,7 @@ TEST(wire_build_bare_header)
 	CHECK_EQ(xtcp_build_hdr(buf, &f), 20);
 	CHECK_MEM(buf, want, 20);
 	CHECK_EQ(buf[20], 0x55);
-	free(buf);
+	th_free(buf);
 }
 
 static void roundtrip(unsigned int mask, uint8_t flags, uint16_t mss,
@@ -560,7 +559,7 @@ static void roundtrip(unsigned int mask, uint8_t flags, uint16_t mss,
 {
 	struct xtcp_hdr_fields f;
 	struct xtcp_seg_hdr h;
-	uint8_t *buf = malloc(XTCP_MAX_HDR_LEN + payload);
+	uint8_t *buf = th_alloc(XTCP_MAX_HDR_LEN + payload);
 	unsigned int want_len, n, i;
 	bool syn = flags & XTCP_FLAG_SYN;
 
@@ -623,7 +622,7 @@ static void roundtrip(unsigned int mask, uint8_t flags, uint16_t mss,
 			CHECK_EQ(h.opts.tsecr, tsecr);
 		}
 	}
-	free(buf);
+	th_free(buf);
 }
 
 TEST(wire_build_parse_roundtrip_syn)
@@ -747,14 +746,12 @@ static bool check_against_ref(const uint8_t *bytes, size_t len)
 {
 	struct xtcp_seg_hdr got, want;
 	enum xtcp_parse_result rg, rw;
-	uint8_t *p = malloc(len ? len : 1);
+	uint8_t *p = th_alloc(len);
 
-	if (!p)
-		abort();
 	if (len)
 		memcpy(p, bytes, len);
 	rg = xtcp_parse_hdr(len ? p : NULL, len, &got);
-	free(p);
+	th_free(p);
 	rw = ref_parse(bytes, len, &want);
 	if (rg != rw || (rg == XTCP_PARSE_OK && !same_hdr(&got, &want))) {
 		CHECK_EQ(rg, rw);
@@ -846,31 +843,29 @@ TEST(wire_exhaustive_one_option_word)
 	}
 }
 
-int main(void)
-{
-	RUN(wire_parse_syn_all_options);
-	RUN(wire_parse_linux_synack_layout);
-	RUN(wire_parse_bare_header_with_payload);
-	RUN(wire_parse_all_flags_and_max_fields);
-	RUN(wire_parse_60_byte_header_of_nops);
-	RUN(wire_parse_unknown_option_skipped);
-	RUN(wire_short_below_20);
-	RUN(wire_bad_doff_below_5);
-	RUN(wire_short_doff_past_len);
-	RUN(wire_bad_option_len_0_or_1);
-	RUN(wire_bad_option_past_header_end);
-	RUN(wire_bad_option_lone_kind_at_end);
-	RUN(wire_eol_stops_parsing);
-	RUN(wire_wscale_clamped_to_14);
-	RUN(wire_syn_only_options_ignored_without_syn);
-	RUN(wire_wrong_length_known_options_ignored);
-	RUN(wire_opts_len);
-	RUN(wire_build_exact_bytes_full_syn);
-	RUN(wire_build_bare_header);
-	RUN(wire_build_parse_roundtrip_syn);
-	RUN(wire_build_parse_roundtrip_non_syn);
-	RUN(wire_fuzz_random_bytes);
-	RUN(wire_fuzz_structured_options);
-	RUN(wire_exhaustive_one_option_word);
-	return th_done();
-}
+TH_SUITE_BEGIN(wire)
+TH_CASE(wire_parse_syn_all_options)
+TH_CASE(wire_parse_linux_synack_layout)
+TH_CASE(wire_parse_bare_header_with_payload)
+TH_CASE(wire_parse_all_flags_and_max_fields)
+TH_CASE(wire_parse_60_byte_header_of_nops)
+TH_CASE(wire_parse_unknown_option_skipped)
+TH_CASE(wire_short_below_20)
+TH_CASE(wire_bad_doff_below_5)
+TH_CASE(wire_short_doff_past_len)
+TH_CASE(wire_bad_option_len_0_or_1)
+TH_CASE(wire_bad_option_past_header_end)
+TH_CASE(wire_bad_option_lone_kind_at_end)
+TH_CASE(wire_eol_stops_parsing)
+TH_CASE(wire_wscale_clamped_to_14)
+TH_CASE(wire_syn_only_options_ignored_without_syn)
+TH_CASE(wire_wrong_length_known_options_ignored)
+TH_CASE(wire_opts_len)
+TH_CASE(wire_build_exact_bytes_full_syn)
+TH_CASE(wire_build_bare_header)
+TH_CASE(wire_build_parse_roundtrip_syn)
+TH_CASE(wire_build_parse_roundtrip_non_syn)
+TH_CASE(wire_fuzz_random_bytes)
+TH_CASE(wire_fuzz_structured_options)
+TH_CASE(wire_exhaustive_one_option_word)
+TH_SUITE_END(wire);
