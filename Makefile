@@ -40,7 +40,9 @@ KSFT_INC := $(CURDIR)/$(KSRC)/tools/testing/selftests
 
 CC ?= gcc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Iinclude/uapi $(TOOLS_EXTRA_CFLAGS)
-TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
+# Single-file tools are tools/NAME.c; xtcp-perf is built from tools/perf/.
+TOOLS := $(sort $(patsubst %.c,%,$(wildcard tools/*.c)) tools/xtcp-perf)
+PERF_SRCS := $(wildcard tools/perf/*.c)
 
 LINT_FILES = $(wildcard module/*.[ch] module/lib/*.[ch]) include/uapi/linux/xtcp.h
 
@@ -123,6 +125,9 @@ tools: $(TOOLS)
 
 tools/%: tools/%.c include/uapi/linux/xtcp.h
 	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+tools/xtcp-perf: $(PERF_SRCS) $(wildcard tools/perf/*.h) include/uapi/linux/xtcp.h
+	$(CC) $(TOOLS_CFLAGS) -pthread -o $@ $(PERF_SRCS)
 
 ksrc: $(KSRC_STAMP)
 
