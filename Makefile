@@ -4,7 +4,8 @@
 # tests; boot the test VM. Kernel code only runs inside the VM (scripts/vm).
 #
 #   make            module, tools, selftests and host unit tests
-#   make run        benchmark native TCP and xtcp in one VM run
+#   make run        compare xtcp with native TCP and AF_UNIX in one VM run
+#   make bench      the benchmark matrix into BENCHMARKS.md
 #   make check      everything the CI runs (build with W=1, unit, lint, VM)
 #   make check-debug  the selftests and the unit tests (as KUnit suites) on
 #                   the debug kernel (KASAN, lockdep, kmemleak, ...;
@@ -51,6 +52,7 @@ LINT_FILES = $(wildcard module/*.[ch] module/lib/*.[ch]) include/uapi/linux/xtcp
 # under TCG); the tests keep it.
 BENCH_TIME ?= 5
 BENCH_LEN ?= 131072
+BENCH_REPEAT ?= 3
 BENCH_VM_APPEND ?= slub_debug=-
 VM_TIMEOUT ?= 1200
 CHECK_VM_TIMEOUT ?= 2400
@@ -67,7 +69,7 @@ DEBUG_VM_TIMEOUT ?= 3000
 DEBUG_SCALE ?= 16
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
-	check run clean distclean ksrc kdir-check vm-selftest \
+	check run bench clean distclean ksrc kdir-check vm-selftest \
 	debug-kernel module-debug kunit-debug check-debug
 
 all: module tools selftests
@@ -178,8 +180,25 @@ check-debug:
 
 run: module tools
 	XTCP_BENCH_TIME=$(BENCH_TIME) XTCP_BENCH_LEN=$(BENCH_LEN) \
-	scripts/vm --timeout $(VM_TIMEOUT) --kernel $(VM_KERNEL) \
+	XTCP_BENCH_REPEAT=$(BENCH_REPEAT) scripts/vm --timeout $(VM_TIMEOUT) --kernel $(VM_KERNEL) \
 	  $(if $(BENCH_VM_APPEND),--append "$(BENCH_VM_APPEND)") -- scripts/bench
+
+# The benchmark matrix (scripts/bench-matrix in the VM, then
+# scripts/bench-report): loopback, veth at MTU 1500 and 9000, netem delay and
+# loss; stream, rr, crr and memory per idle connection, on native TCP, xtcp
+# and AF_UNIX. Writes BENCHMARKS.md (between its markers) and the chart.
+MATRIX_TIME ?= 3
+MATRIX_REPEAT ?= 3
+MATRIX_VM_TIMEOUT ?= 5400
+bench: module tools
+	@rm -rf build/vm-out/bench
+	XTCP_BENCH_TIME=$(MATRIX_TIME) XTCP_BENCH_REPEAT=$(MATRIX_REPEAT) \
+	scripts/vm --timeout $(MATRIX_VM_TIMEOUT) --kernel $(VM_KERNEL) \
+	  $(if $(BENCH_VM_APPEND),--append "$(BENCH_VM_APPEND)") \
+	  -- scripts/bench-matrix; rc=$$?; \
+	scripts/bench-report build/vm-out/bench BENCHMARKS.md \
+	  docs/bench-ratios.png "make bench MATRIX_TIME=$(MATRIX_TIME) MATRIX_REPEAT=$(MATRIX_REPEAT)" \
+	  || rc=1; exit $$rc
 
 # Infrastructure self-test: a WARN in the guest must fail scripts/vm.
 vm-selftest: kdir-check

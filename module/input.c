@@ -760,8 +760,6 @@ static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
 		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_FRAGMENT);
 		goto drop;
 	}
-	if (inet_addr_type_dev_table(net, dev, iph->daddr) != RTN_LOCAL)
-		goto drop;
 	if (pskb_trim_rcsum(skb, tot_len))
 		goto drop;
 	__skb_pull(skb, ihl);
@@ -784,6 +782,17 @@ static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
 
 	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
 			 htons(th.dport), inet_iif(skb));
+	/*
+	 * Is the segment addressed to this host? A connection's local
+	 * address was local when it was bound, so only a listener's match
+	 * (which may be a wildcard) and a reset answer need the FIB lookup.
+	 */
+	if ((!sk || sk->sk_state == TCP_LISTEN) &&
+	    inet_addr_type_dev_table(net, dev, iph->daddr) != RTN_LOCAL) {
+		if (sk)
+			sock_put(sk);
+		goto drop;
+	}
 	if (!sk) {
 		xtcp_stat_inc(net, XTCP_MIB_IN_NO_SOCKET);
 		xtcp_send_reset_reply(net, skb, &th);

@@ -40,11 +40,20 @@ static u32 tail_room(const struct sock *sk, struct sk_buff **tailp)
 	return min_t(u32, goal - skb->len, skb_tailroom(skb));
 }
 
+/*
+ * A new skb sized for @want bytes, or for a whole size goal when earlier
+ * data is still queued or unacknowledged: then this one will probably wait
+ * (Nagle, the windows) and later small writes should fill it rather than
+ * each become a segment of its own.
+ */
 static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, size_goal(xs));
 	struct sk_buff *skb;
+
+	if (xs->send_head || xs->snd_nxt != xs->snd_una)
+		size = size_goal(xs);
 
 	skb = alloc_skb(size + XTCP_MAX_HEADER,
 			sk->sk_allocation | __GFP_NOWARN);

@@ -15,9 +15,13 @@
 #
 # usage: netns.sh up TAG          create TAG-1 and TAG-2, wired and up
 #        netns.sh loss TAG PCT    netem PCT% loss on both veth ends (0: none)
+#        netns.sh netem TAG ARGS  netem ARGS (e.g. delay 10ms loss 1%) on both
+#                                 veth ends
+#        netns.sh mtu TAG BYTES   MTU of both veth ends
 #        netns.sh down TAG        delete both namespaces
 #
-# Exit status 0 on success; "loss" exits 2 when netem is not available.
+# Exit status 0 on success; "loss" and "netem" exit 2 when netem is not
+# available.
 
 set -e
 
@@ -60,6 +64,16 @@ loss() {
 	n2 tc qdisc replace dev veth2 root netem loss "$pct%" 2>/dev/null || exit 2
 }
 
+netem() {
+	n1 tc qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
+	n2 tc qdisc replace dev veth2 root netem "$@" 2>/dev/null || exit 2
+}
+
+mtu() {
+	ip1 link set veth1 mtu "$1"
+	ip2 link set veth2 mtu "$1"
+}
+
 down() {
 	ip netns del "$netns1" 2>/dev/null || true
 	ip netns del "$netns2" 2>/dev/null || true
@@ -68,6 +82,8 @@ down() {
 case $cmd in
 up) down; up ;;
 loss) loss "${3:?loss needs a percentage}" ;;
+netem) shift 2; netem "$@" ;;
+mtu) mtu "${3:?mtu needs a size}" ;;
 down) down ;;
 *) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;
 esac
