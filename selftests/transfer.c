@@ -143,4 +143,64 @@ TEST_F_TIMEOUT(stack, sequential_connections_64KiB_each, BULK_TIMEOUT)
 	close(lfd);
 }
 
+/* Sends f->total bytes of the pattern in send() calls of SMALL_WRITE. */
+#define SMALL_WRITE	1448
+
+static void *small_sender(void *arg)
+{
+	struct flow *f = arg;
+	uint8_t buf[SMALL_WRITE];
+	uint64_t off = 0;
+
+	f->bad = -1;
+	while (off < f->total) {
+		size_t len = f->total - off < SMALL_WRITE ?
+			     f->total - off : SMALL_WRITE;
+
+		pattern_fill(buf, len, off, f->seed);
+		if (send_all(f->fd, buf, len) != (ssize_t)len) {
+			f->err = errno;
+			f->done = -1;
+			return NULL;
+		}
+		off += len;
+	}
+	f->done = off;
+	if (shutdown(f->fd, SHUT_WR))
+		f->done = -1;
+	return NULL;
+}
+
+/*
+ * Nagle (RFC 896): while data is unacknowledged, writes smaller than an
+ * MSS wait and coalesce, so a stream of 1448-byte writes over loopback
+ * (MSS near 64 KiB) leaves in far fewer, larger segments than writes. The
+ * bound counts every segment of both directions in this namespace (data
+ * and ACKs): at least 4 KiB of data per segment on average.
+ */
+TEST_F_TIMEOUT(stack, small_writes_coalesce_behind_unacked_data, BULK_TIMEOUT)
+{
+	struct flow tx = { .seed = 31, .total = xtcp_scaled(16 * MiB, 1 * MiB) };
+	struct flow rx = { .seed = 31, .total = tx.total };
+	int64_t before, after;
+	pthread_t t;
+
+	ASSERT_EQ(0, stack_pair(self->family, &tx.fd, &rx.fd));
+	before = stack_out_segs(self->family);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, pthread_create(&t, NULL, small_sender, &tx));
+	receiver(&rx);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	after = stack_out_segs(self->family);
+	ASSERT_FLOW_OK(tx, "send");
+	ASSERT_FLOW_OK(rx, "recv");
+	TH_LOG("%llu bytes in %d-byte writes: %lld segments (both ways), %llu bytes per segment",
+	       (unsigned long long)tx.total, SMALL_WRITE,
+	       (long long)(after - before),
+	       (unsigned long long)(tx.total / (after - before ? after - before : 1)));
+	ASSERT_LT(after - before, (int64_t)(tx.total / (4 * KiB)));
+	close(tx.fd);
+	close(rx.fd);
+}
+
 TEST_HARNESS_MAIN

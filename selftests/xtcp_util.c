@@ -48,6 +48,56 @@ int xtcp_family(void)
 	return XTCP_DEFAULT_FAMILY;
 }
 
+/* The value under @name in the "Tcp:" header/value line pair of snmp. */
+static int64_t snmp_tcp_field(const char *name)
+{
+	char head[2048], vals[2048], *hs, *vs, *h, *v;
+	FILE *f = fopen("/proc/net/snmp", "r");
+	int64_t ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(head, sizeof(head), f)) {
+		if (strncmp(head, "Tcp:", 4) || !fgets(vals, sizeof(vals), f))
+			continue;
+		h = strtok_r(head, " \n", &hs);
+		v = strtok_r(vals, " \n", &vs);
+		while (h && v) {
+			if (!strcmp(h, name)) {
+				ret = strtoll(v, NULL, 10);
+				break;
+			}
+			h = strtok_r(NULL, " \n", &hs);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+int64_t stack_out_segs(int family)
+{
+	char name[64];
+	long long val;
+	int64_t ret = -1;
+	FILE *f;
+
+	if (family == AF_INET)
+		return snmp_tcp_field("OutSegs");
+	f = fopen("/proc/net/xtcp_stat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &val) == 2) {
+		if (!strcmp(name, "XtcpOutSegs")) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 struct sockaddr_in sin_make(const char *ip, uint16_t port)
 {
 	struct sockaddr_in sin;

@@ -89,6 +89,13 @@ struct bg_send {
 int bg_send_start(struct bg_send *b);
 int bg_send_join(struct bg_send *b);
 
+/*
+ * Segments the stack of @family has sent in this network namespace (the
+ * OutSegs counter: /proc/net/snmp for TCP, /proc/net/xtcp_stat for xtcp),
+ * or -1 when it cannot be read.
+ */
+int64_t stack_out_segs(int family);
+
 /* SIOCINQ / SIOCOUTQ as an int, -1 on error. */
 int sock_inq(int fd);
 int sock_outq(int fd);

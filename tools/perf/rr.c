@@ -25,6 +25,24 @@ static int expect_eof(int fd, char *buf)
 	return n ? -1 : 0;
 }
 
+/* One request out on @fd and its response back; -1 (reported) on failure. */
+static int exchange(struct worker *w, int fd, size_t len)
+{
+	ssize_t n;
+
+	if (write_all(fd, w->buf, len)) {
+		worker_fail(w, "write: %s", io_error(errno));
+		return -1;
+	}
+	n = read_full(fd, w->buf, len);
+	if (n != (ssize_t)len) {
+		worker_fail(w, "reading the response: %s",
+			    n < 0 ? io_error(errno) : "connection closed by the server");
+		return -1;
+	}
+	return 0;
+}
+
 static int record(struct worker *w, int64_t t0, int64_t t1)
 {
 	if (samples_add(&w->lat, t1 - t0)) {
@@ -44,20 +62,11 @@ void rr_client(struct worker *w)
 
 	while (!worker_should_stop(w)) {
 		int64_t t0 = now_ns();
-		ssize_t n;
 
 		if (t0 >= ctx->deadline_ns)
 			break;
-		if (write_all(w->fd, w->buf, len)) {
-			worker_fail(w, "write: %s", io_error(errno));
+		if (exchange(w, w->fd, len))
 			break;
-		}
-		n = read_full(w->fd, w->buf, len);
-		if (n != (ssize_t)len) {
-			worker_fail(w, "reading the response: %s",
-				    n < 0 ? io_error(errno) : "connection closed by the server");
-			break;
-		}
 		if (record(w, t0, now_ns()))
 			break;
 	}
@@ -104,8 +113,7 @@ void crr_client(struct worker *w)
 
 	while (!worker_should_stop(w)) {
 		int64_t t0 = now_ns();
-		ssize_t n;
-		int fd;
+		int fd, err;
 
 		if (t0 >= ctx->deadline_ns)
 			break;
@@ -118,18 +126,10 @@ void crr_client(struct worker *w)
 				    " (no local port left: TIME_WAIT? try a shorter -t)" : "");
 			break;
 		}
-		if (write_all(fd, w->buf, len)) {
-			worker_fail(w, "write: %s", io_error(errno));
-			close(fd);
-			break;
-		}
-		n = read_full(fd, w->buf, len);
+		err = exchange(w, fd, len);
 		close(fd);
-		if (n != (ssize_t)len) {
-			worker_fail(w, "reading the response: %s",
-				    n < 0 ? io_error(errno) : "connection closed by the server");
+		if (err)
 			break;
-		}
 		if (record(w, t0, now_ns()))
 			break;
 	}
