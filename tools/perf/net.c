@@ -261,21 +261,7 @@ fail:
 /* Up to @len bytes: fewer only at EOF. -1 with errno on error. */
 ssize_t read_full(int fd, void *buf, size_t len)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (!n)
-			break;
-		got += n;
-	}
-	return got;
+	return read_full_timeout(fd, buf, len, -1);
 }
 
 int write_all(int fd, const void *buf, size_t len)
@@ -312,27 +298,32 @@ int wait_readable(int fd, int timeout_ms)
 	}
 }
 
-/* read_full with an overall deadline, by poll (for control connections). */
+/*
+ * read_full with an overall deadline, by poll (for control connections);
+ * a negative @timeout_ms waits for as long as it takes.
+ */
 ssize_t read_full_timeout(int fd, void *buf, size_t len, int timeout_ms)
 {
 	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
 	size_t got = 0;
 
 	while (got < len) {
-		int64_t left = (deadline - now_ns()) / 1000000;
 		ssize_t n;
-		int rc;
 
-		rc = wait_readable(fd, left > 0 ? (int)left : 0);
-		if (rc < 0)
-			return -1;
-		if (!rc) {
-			errno = ETIMEDOUT;
-			return -1;
+		if (timeout_ms >= 0) {
+			int64_t left = (deadline - now_ns()) / 1000000;
+			int rc = wait_readable(fd, left > 0 ? (int)left : 0);
+
+			if (rc < 0)
+				return -1;
+			if (!rc) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
 		}
 		n = read(fd, (char *)buf + got, len - got);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || (errno == EAGAIN && timeout_ms >= 0))
 				continue;
 			return -1;
 		}
