@@ -717,6 +717,18 @@ static bool checksum_ok(struct sk_buff *skb, const struct iphdr *iph)
 }
 
 /*
+ * Bytes (truesize) the backlog and receive queue may hold together while a
+ * user owns the socket. The backlog's count only drops when release_sock
+ * has emptied it, so segments that arrive while it runs (answers to the
+ * ACKs it sends) add to what it already handed on: allow the receive
+ * queue's own bound (rmem_admits) plus the send buffer, as ACKs land here.
+ */
+static u32 backlog_limit(const struct sock *sk)
+{
+	return 2 * READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf);
+}
+
+/*
  * The netif_receive_skb hook (softirq, RCU read side). We own one reference
  * to @skb, which ip_rcv may share: take a private clone before changing it.
  */
@@ -778,7 +790,9 @@ static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
 	iph = ip_hdr(skb);
 	if (!checksum_ok(skb, iph))
 		goto bad_csum;
-	xtcp_stat_inc(net, XTCP_MIB_IN_SEGS);
+	/* A GSO packet from a local sender counts as its segments. */
+	xtcp_stat_add(net, XTCP_MIB_IN_SEGS,
+		      max_t(u16, skb_shinfo(skb)->gso_segs, 1));
 
 	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
 			 htons(th.dport), inet_iif(skb));
@@ -802,8 +816,7 @@ static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-				  READ_ONCE(sk->sk_sndbuf))) {
+	} else if (sk_add_backlog(sk, skb, backlog_limit(sk))) {
 		xtcp_stat_inc(net, XTCP_MIB_BACKLOG_DROPS);
 		kfree_skb(skb);
 	}

@@ -308,7 +308,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 		sk_free(child);
 		return NULL;
 	}
-	sk_setup_caps(child, &rt->dst);
+	xtcp_setup_caps(child, &rt->dst);
 
 	cxs = xtcp_sk(child);
 	cxs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;

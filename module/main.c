@@ -43,12 +43,17 @@ static int __init xtcp_init(void)
 	err = xtcp_af_init();
 	if (err)
 		goto out_hash;
-	err = xtcp_input_init();
+	err = xtcp_offload_init();
 	if (err)
 		goto out_af;
+	err = xtcp_input_init();
+	if (err)
+		goto out_offload;
 	pr_info("xtcp: family %d, IP protocol %d\n", xtcp_family, xtcp_ipproto);
 	return 0;
 
+out_offload:
+	xtcp_offload_exit();
 out_af:
 	xtcp_af_exit();
 out_hash:
@@ -60,6 +65,7 @@ out:
 static void __exit xtcp_exit(void)
 {
 	xtcp_input_exit();
+	xtcp_offload_exit();
 	xtcp_af_exit();
 	xtcp_hash_exit();
 }

@@ -43,7 +43,10 @@ u16 xtcp_select_window(struct sock *sk)
 	return field;
 }
 
-/* The checksum: offloaded when the route's device sums anything. */
+/*
+ * The checksum: offloaded when the route's device sums any protocol. A GSO
+ * packet always leaves it partial: whoever cuts it sums each segment.
+ */
 static void set_checksum(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_wire_hdr *th = (struct xtcp_wire_hdr *)skb->data;
@@ -51,7 +54,7 @@ static void set_checksum(struct sock *sk, struct sk_buff *skb)
 	u32 pseudo = xtcp_csum_pseudo(inet->inet_saddr, inet->inet_daddr,
 				      xtcp_ipproto, skb->len);
 
-	if (sk->sk_route_caps & NETIF_F_HW_CSUM) {
+	if (xtcp_sk(sk)->hw_csum || skb_is_gso(skb)) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct xtcp_wire_hdr, check);
@@ -114,12 +117,55 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 		xs->ack_now = 0;
 		sk_stop_timer(sk, &xs->delack_timer);
 	}
-	xtcp_stat_inc(sock_net(sk), XTCP_MIB_OUT_SEGS);
+	xtcp_stat_add(sock_net(sk), XTCP_MIB_OUT_SEGS,
+		      max_t(u16, skb_shinfo(skb)->gso_segs, 1));
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
 }
 
-/* Send one write-queue skb; the queued original stays for retransmission. */
+/*
+ * Payload one write-queue skb takes: an MSS, or as many whole MSS as one
+ * GSO packet and one skb allocation hold when the route takes GSO. On
+ * loopback one MSS is larger than the allocation.
+ */
+u32 xtcp_size_goal(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xs->mss_cache;
+	u32 limit = XTCP_MAX_SKB_PAYLOAD;
+	u32 segs;
+
+	if (mss >= limit)
+		return limit;
+	if (!xs->gso_ok)
+		return mss;
+	limit = min_t(u32, limit, READ_ONCE(sk->sk_gso_max_size));
+	segs = clamp_t(u32, limit / mss, 1, READ_ONCE(sk->sk_gso_max_segs));
+	return segs * mss;
+}
+
+/* One packet for the whole skb; the stack or the device cuts it by MSS. */
+static void set_gso(struct sock *sk, struct sk_buff *skb)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u32 mss = xtcp_sk(sk)->mss_cache;
+
+	if (skb->len > mss) {
+		shinfo->gso_size = mss;
+		shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
+		shinfo->gso_type = XTCP_GSO_TYPE;
+	} else {
+		shinfo->gso_size = 0;
+		shinfo->gso_segs = 1;
+		shinfo->gso_type = 0;
+	}
+}
+
+/*
+ * Send one write-queue skb; the queued original stays for retransmission.
+ * Its gso fields live in the shared info it shares with the clone: nobody
+ * else reads them, since an skb with a clone still out is copied instead.
+ */
 int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -136,6 +182,7 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 		clone = skb_clone(skb, GFP_ATOMIC);
 	if (!clone)
 		return -ENOBUFS;
+	set_gso(sk, clone);
 	if (skb->len && skb_queue_is_last(&sk->sk_write_queue, skb))
 		flags |= XTCP_FLAG_PSH;
 	cb->sent_us = xtcp_clock_us();
@@ -143,30 +190,49 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Cut the unsent @skb after @len bytes; the rest (and a FIN) moves to a new
- * skb right behind it. Write-queue skbs are linear.
+ * Cut @skb after @len bytes into two skbs, in queue order; returns the one
+ * with the first @len bytes, NULL without memory. The smaller part is
+ * copied into a new skb, so a small piece that leaves now does not carry
+ * (and charge the receiver for) the whole buffer. Write-queue skbs are
+ * linear; trimming or pulling one whose data a clone in flight shares
+ * changes only this skb's own pointers.
  */
-static int split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
+static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
+				 u32 len)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 rest = skb->len - len;
-	struct sk_buff *tail;
+	bool copy_head = len < rest;
+	struct sk_buff *part;
+	struct xtcp_skb_cb *pcb;
 
-	tail = alloc_skb(XTCP_MAX_HEADER + rest, GFP_ATOMIC);
-	if (!tail)
-		return -ENOBUFS;
-	skb_reserve(tail, XTCP_MAX_HEADER);
-	skb_put_data(tail, skb->data + len, rest);
-	XTCP_SKB_CB(tail)->seq = cb->seq + len;
-	XTCP_SKB_CB(tail)->end_seq = cb->end_seq;
-	XTCP_SKB_CB(tail)->flags = cb->flags;
-	XTCP_SKB_CB(tail)->retransmitted = 0;
+	part = alloc_skb(XTCP_MAX_HEADER + (copy_head ? len : rest),
+			 GFP_ATOMIC);
+	if (!part)
+		return NULL;
+	skb_reserve(part, XTCP_MAX_HEADER);
+	pcb = XTCP_SKB_CB(part);
+	*pcb = *cb;
+	sk_wmem_queued_add(sk, part->truesize);
+	if (copy_head) {
+		skb_put_data(part, skb->data, len);
+		pcb->end_seq = cb->seq + len;
+		pcb->flags &= ~XTCP_FLAG_FIN;
+		__skb_pull(skb, len);
+		cb->seq += len;
+		__skb_queue_before(&sk->sk_write_queue, skb, part);
+		if (xs->send_head == skb)
+			xs->send_head = part;
+		return part;
+	}
+	skb_put_data(part, skb->data + len, rest);
+	pcb->seq = cb->seq + len;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= ~XTCP_FLAG_FIN;
 	__skb_trim(skb, len);
-	__skb_queue_after(&sk->sk_write_queue, skb, tail);
-	sk_wmem_queued_add(sk, tail->truesize);
-	return 0;
+	__skb_queue_after(&sk->sk_write_queue, skb, part);
+	return skb;
 }
 
 /*
@@ -174,14 +240,50 @@ static int split_skb(struct sock *sk, struct sk_buff *skb, u32 len)
  * earlier data is unacknowledged, unless it is not the last one queued or
  * carries the FIN.
  */
-static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
+static bool nagle_applies(const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	return !xs->nodelay && skb->len < xs->mss_cache &&
-	       !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
+	return !xs->nodelay && !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
 	       skb_queue_is_last(&sk->sk_write_queue, skb) &&
 	       xs->snd_nxt != xs->snd_una;
+}
+
+static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
+{
+	return skb->len < xtcp_sk(sk)->mss_cache && nagle_applies(sk, skb);
+}
+
+/*
+ * How much of @skb to send now (*@lenp; false: nothing): what the windows
+ * allow (@allowance), in whole MSS when it is more than one, so the rest
+ * leaves in full segments later. Without GSO, one MSS at most. Under Nagle
+ * the sub-MSS end of the last skb waits like a small skb would.
+ */
+static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
+		     u32 allowance, enum xtcp_push_mode mode, u32 *lenp)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xs->mss_cache;
+	u32 len = skb->len;
+
+	if (len > allowance) {
+		/*
+		 * Sender SWS avoidance (RFC 1122 4.2.3.4); the persist timer's
+		 * @mode sends what fits regardless.
+		 */
+		if (!allowance || (mode != XTCP_PUSH_PROBE && allowance < mss &&
+				   allowance < xs->max_window / 2))
+			return false;
+		len = allowance < mss ? allowance : allowance - allowance % mss;
+	}
+	if (len > mss && !xs->gso_ok)
+		len = mss;
+	if (len > mss && len % mss && len == skb->len &&
+	    mode == XTCP_PUSH_NAGLE && nagle_applies(sk, skb))
+		len -= len % mss;
+	*lenp = len;
+	return true;
 }
 
 /* Start an RTT sample on the first transmission of new data (Karn). */
@@ -230,16 +332,13 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 						    xs->snd_wnd,
 						    xs->cwnd * xs->mss_cache);
 
-		if (skb->len > allowance) {
-			/*
-			 * Sender SWS avoidance (RFC 1122 4.2.3.4); the persist
-			 * timer's @mode sends what fits regardless.
-			 */
-			if (!allowance || (mode != XTCP_PUSH_PROBE &&
-					   allowance < xs->mss_cache &&
-					   allowance < xs->max_window / 2))
-				break;
-			if (split_skb(sk, skb, allowance))
+		u32 cut;
+
+		if (!send_cut(sk, skb, allowance, mode, &cut))
+			break;
+		if (cut < skb->len) {
+			skb = split_skb(sk, skb, cut);
+			if (!skb)
 				break;
 		}
 		if (mode == XTCP_PUSH_NAGLE && nagle_holds(sk, skb))
@@ -255,6 +354,22 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 		xtcp_arm_persist(sk);
 }
 
+/*
+ * A retransmission repairs one lost segment, not a whole GSO packet: cut the
+ * head to one MSS. Out of memory, it goes again whole.
+ */
+static struct sk_buff *cut_to_one_segment(struct sock *sk,
+					  struct sk_buff *skb)
+{
+	u32 mss = xtcp_sk(sk)->mss_cache;
+	struct sk_buff *first;
+
+	if (skb->len <= mss)
+		return skb;
+	first = split_skb(sk, skb, mss);
+	return first ?: skb;
+}
+
 /* RTO: go back to the oldest unacknowledged skb and send it again. */
 void xtcp_retransmit_head(struct sock *sk)
 {
@@ -263,6 +378,7 @@ void xtcp_retransmit_head(struct sock *sk)
 
 	if (!skb)
 		return;
+	skb = cut_to_one_segment(sk, skb);
 	xs->send_head = skb;
 	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
 	XTCP_SKB_CB(skb)->retransmitted = 1;
@@ -281,6 +397,7 @@ void xtcp_retransmit_one(struct sock *sk)
 
 	if (!skb || !xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_nxt))
 		return;
+	skb = cut_to_one_segment(sk, skb);
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->rtt_pending = false;
 	if (!xtcp_transmit_skb(sk, skb))

@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The send path, after tcp_sendmsg: user data is copied into skbs of up to
- * one MSS appended to the write queue, and send() returns once it is
- * copied. With the send buffer full (sk_wmem_queued >= sk_sndbuf) a blocking
- * send waits for ACKs to free memory; a non-blocking one returns what it
- * copied, or EAGAIN. Skbs leave the queue only when acknowledged.
+ * The send path, after tcp_sendmsg: user data is copied into skbs of one
+ * size goal (an MSS, or whole MSS for one GSO packet: xtcp_size_goal)
+ * appended to the write queue, and send() returns once it is copied. With
+ * the send buffer full (sk_wmem_queued >= sk_sndbuf) a blocking send waits
+ * for ACKs to free memory; a non-blocking one returns what it copied, or
+ * EAGAIN. Skbs leave the queue only when acknowledged.
  */
 #include <linux/net.h>
 #include <linux/tcp.h>
 #include <linux/uio.h>
 
 #include "xtcp.h"
-
-/* Payload bytes one skb takes: an MSS, bounded by what we allocate. */
-static u32 size_goal(const struct xtcp_sock *xs)
-{
-	return min_t(u32, xs->mss_cache, XTCP_MAX_SKB_PAYLOAD);
-}
 
 static void free_write_skb(struct sock *sk, struct sk_buff *skb)
 {
@@ -29,7 +24,7 @@ static u32 tail_room(const struct sock *sk, struct sk_buff **tailp)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-	u32 goal = size_goal(xs);
+	u32 goal = xtcp_size_goal(sk);
 
 	*tailp = skb;
 	if (!skb || skb_cloned(skb) ||
@@ -49,11 +44,11 @@ static u32 tail_room(const struct sock *sk, struct sk_buff **tailp)
 static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, size_goal(xs));
+	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, xtcp_size_goal(sk));
 	struct sk_buff *skb;
 
 	if (xs->send_head || xs->snd_nxt != xs->snd_una)
-		size = size_goal(xs);
+		size = xtcp_size_goal(sk);
 
 	skb = alloc_skb(size + XTCP_MAX_HEADER,
 			sk->sk_allocation | __GFP_NOWARN);
@@ -105,7 +100,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			skb = new_write_skb(sk, msg_data_left(msg));
 			if (!skb)
 				goto wait_for_space;
-			copy = min_t(u32, size_goal(xs), skb_tailroom(skb));
+			copy = min_t(u32, xtcp_size_goal(sk), skb_tailroom(skb));
 		}
 		copy = min_t(size_t, copy, msg_data_left(msg));
 		if (!copy_from_iter_full(skb_put(skb, copy), copy,

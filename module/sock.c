@@ -198,7 +198,7 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		rt = NULL;
 		goto failure;
 	}
-	sk_setup_caps(sk, &rt->dst);
+	xtcp_setup_caps(sk, &rt->dst);
 	rt = NULL;
 
 	xtcp_init_connection(sk, xtcp_new_isn(inet->inet_saddr, daddr,

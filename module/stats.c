@@ -42,6 +42,12 @@ void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)
 	this_cpu_inc(xtcp_net(net)->mib->v[field]);
 }
 
+void xtcp_stat_add(const struct net *net, enum xtcp_mib_field field,
+		   unsigned long n)
+{
+	this_cpu_add(xtcp_net(net)->mib->v[field], n);
+}
+
 static int xtcp_stat_show(struct seq_file *seq, void *v)
 {
 	struct xtcp_net *xn = xtcp_net(seq_file_single_net(seq));

@@ -47,6 +47,8 @@ struct xtcp_mib {
 
 struct net;
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field);
+void xtcp_stat_add(const struct net *net, enum xtcp_mib_field field,
+		   unsigned long n);
 int xtcp_stats_net_init(struct net *net);
 void xtcp_stats_net_exit(struct net *net);
 

@@ -58,6 +58,9 @@ extern unsigned int xtcp_tw_len_ms;
  * allocation (order 3), so a loopback MSS of 64 KiB never asks for order 5.
  */
 #define XTCP_MAX_SKB_PAYLOAD	(SKB_WITH_OVERHEAD(32768) - XTCP_MAX_HEADER)
+/* The GSO type our multi-segment packets carry: see offload.c. */
+#define XTCP_GSO_TYPE		SKB_GSO_SCTP
+
 /* Smallest buffer for a new skb, so small writes can share one. */
 #define XTCP_MIN_SKB_PAYLOAD	2048
 
@@ -118,7 +121,9 @@ struct xtcp_sock {
 	u8 nodelay:1,		/* TCP_NODELAY: Nagle off */
 	   ack_now:1,		/* an ACK is owed (delayed-ACK timer) */
 	   fin_sent:1,		/* FIN on the wire (snd_max covers it) */
-	   wscale_ok:1;		/* both sides sent the window scale option */
+	   wscale_ok:1,		/* both sides sent the window scale option */
+	   gso_ok:1,		/* the route takes GSO packets (offload.c) */
+	   hw_csum:1;		/* its device sums any protocol */
 	u8 quickacks;		/* segments still ACKed at once */
 	u8 deferred_state;	/* state-timer work pending while owned */
 
@@ -292,6 +297,12 @@ void xtcp_send_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
 void xtcp_retransmit_one(struct sock *sk);
 u16 xtcp_select_window(struct sock *sk);
+u32 xtcp_size_goal(const struct sock *sk);
+
+/* offload.c */
+int xtcp_offload_init(void);
+void xtcp_offload_exit(void);
+void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 
 /* input.c */
 int xtcp_input_init(void);

@@ -18,6 +18,8 @@
 #        netns.sh netem TAG ARGS  netem ARGS (e.g. delay 10ms loss 1%) on both
 #                                 veth ends
 #        netns.sh mtu TAG BYTES   MTU of both veth ends
+#        netns.sh offload TAG ARGS ethtool -K ARGS (e.g. tso off) on both
+#                                 veth ends
 #        netns.sh down TAG        delete both namespaces
 #
 # Exit status 0 on success; "loss" and "netem" exit 2 when netem is not
@@ -74,6 +76,11 @@ mtu() {
 	ip2 link set veth2 mtu "$1"
 }
 
+offload() {
+	n1 ethtool -K veth1 "$@" >/dev/null
+	n2 ethtool -K veth2 "$@" >/dev/null
+}
+
 down() {
 	ip netns del "$netns1" 2>/dev/null || true
 	ip netns del "$netns2" 2>/dev/null || true
@@ -84,6 +91,7 @@ up) down; up ;;
 loss) loss "${3:?loss needs a percentage}" ;;
 netem) shift 2; netem "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
+offload) shift 2; offload "$@" ;;
 down) down ;;
 *) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;
 esac

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,6 +133,73 @@ static int serve_verify_and_reply(int fd, uint64_t len)
 	return close(fd) ? SRV_IO : SRV_OK;
 }
 
+/* Check len bytes of pattern 1 up to EOF; the client sends, only ACKs return. */
+static int serve_verify(int fd, uint64_t len)
+{
+	int64_t bad;
+	ssize_t n = recv_pattern(fd, len, 1, &bad);
+
+	if (n < 0)
+		return SRV_IO;
+	if ((uint64_t)n != len)
+		return SRV_COUNT;
+	if (bad >= 0)
+		return SRV_CORRUPT;
+	return close(fd) ? SRV_IO : SRV_OK;
+}
+
+/* veth1's transmit counters, from /proc/net/dev of our namespace (TAG-1). */
+static int veth1_tx(uint64_t *packets, uint64_t *bytes)
+{
+	char line[512];
+	FILE *f = fopen("/proc/net/dev", "r");
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[10];
+		char *p = strstr(line, "veth1:");
+
+		if (!p)
+			continue;
+		if (sscanf(p + 6, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7], &v[8], &v[9]) == 10) {
+			*bytes = v[8];
+			*packets = v[9];
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Send len bytes one way and return the mean size of the frames veth1 sent
+ * meanwhile (data, SYN and FIN: the ACKs come the other way).
+ */
+static uint64_t send_one_way_mean_frame(struct __test_metadata *_metadata,
+					FIXTURE_DATA(stack) *self,
+					uint64_t len)
+{
+	uint64_t pk0, by0, pk1, by1;
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	pid = start_server(_metadata, self, serve_verify, len, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(0, veth1_tx(&pk0, &by0));
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_SERVER_OK(pid);
+	close(fd);
+	ASSERT_EQ(0, veth1_tx(&pk1, &by1));
+	ASSERT_LT(pk0, pk1);
+	return (by1 - by0) / (pk1 - pk0);
+}
+
 static void transfer_both_ways(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(stack) *self, uint64_t len)
 {
@@ -173,6 +241,53 @@ TEST_F_TIMEOUT(stack, veth_transfer_16MiB_each_way, 900)
 {
 	topology_up(_metadata, self, 0);
 	transfer_both_ways(_metadata, self, xtcp_scaled(16 * MiB, 1 * MiB));
+}
+
+/*
+ * veth takes packets larger than its MTU whole (GSO) and hands them to the
+ * peer as they are: a bulk sender uses that rather than one pass through
+ * the stack per MSS.
+ */
+TEST_F_TIMEOUT(stack, veth_bulk_leaves_in_packets_above_mtu, 600)
+{
+	uint64_t mean;
+
+	topology_up(_metadata, self, 0);
+	mean = send_one_way_mean_frame(_metadata, self,
+				       xtcp_scaled(8 * MiB, 1 * MiB));
+	TH_LOG("mean frame on veth1: %llu bytes", (unsigned long long)mean);
+	ASSERT_LT((uint64_t)1514, mean);
+}
+
+/*
+ * With segmentation offload off on the device the stack cuts the large
+ * packets itself, before the driver: frames fit the MTU and the data and
+ * checksums still arrive intact. "tx off" makes the stack sum them too.
+ */
+static void segmented_by_stack(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(stack) *self, const char *features)
+{
+	uint64_t mean;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s %s", self_dir(),
+			     self->netns, features));
+	mean = send_one_way_mean_frame(_metadata, self,
+				       xtcp_scaled(4 * MiB, 512 * KiB));
+	TH_LOG("mean frame on veth1: %llu bytes", (unsigned long long)mean);
+	ASSERT_GE((uint64_t)1514, mean);
+}
+
+TEST_F_TIMEOUT(stack, veth_segmentation_offload_off_stack_cuts, 600)
+{
+	segmented_by_stack(_metadata, self,
+			   "tso off tx-sctp-segmentation off");
+}
+
+TEST_F_TIMEOUT(stack, veth_checksum_offload_off_stack_cuts_and_sums, 600)
+{
+	segmented_by_stack(_metadata, self,
+			   "tx off tso off tx-sctp-segmentation off");
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_4MiB_each_way, 1200)
