@@ -80,6 +80,10 @@ static void handshake_acked(struct sock *sk, const struct xtcp_seg_hdr *th,
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	if (xs->rtt_pending && xtcp_seq_after_eq(th->ack, xs->rtt_seq))
+		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, now_us() -
+						     xs->rtt_start_us, U32_MAX));
+	xs->rtt_pending = false;
 	xs->snd_una = th->ack;
 	xs->snd_wnd = wnd;
 	xs->max_window = wnd;
@@ -404,6 +408,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		return true;
 	}
 	queue_in_order(sk, skb);
+	xtcp_rcv_rtt_measure(sk);
 	if (had_ooo) {
 		drain_ooo(sk);
 		xs->ack_now = 1;

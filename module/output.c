@@ -452,6 +452,10 @@ void xtcp_send_syn(struct sock *sk)
 	}
 	xs->snd_nxt = xs->iss + 1;
 	xs->snd_max = xs->iss + 1;
+	/* The handshake's RTT sample; Karn: not from a SYN sent again. */
+	xs->rtt_pending = !xs->retries;
+	xs->rtt_seq = xs->iss + 1;
+	xs->rtt_start_us = xtcp_clock_us();
 	skb = alloc_control_skb(GFP_ATOMIC);
 	if (skb)
 		send_segment(sk, skb, xs->iss, flags, &opts);

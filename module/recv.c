@@ -34,19 +34,84 @@ void xtcp_rcv_window_update(struct sock *sk)
 		xtcp_send_ack(sk);
 }
 
-/*
- * Receive buffer autotuning, crudely: a reader that takes half the buffer
- * in one call keeps up with the sender, so the window limits the flow;
- * double the buffer (unless SO_RCVBUF fixed it), up to tcp_rmem[2].
- */
-static void rcvbuf_autotune(struct sock *sk, int copied)
+static u64 recv_clock_us(void)
 {
-	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
 
-	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK || rcvbuf >= XTCP_MAX_RCVBUF)
+/*
+ * The receiver's own RTT sample (in-order data arrived, socket lock held):
+ * the peer cannot send beyond the window's right edge before it hears of
+ * our next window, so the time until rcv_nxt passes today's edge is about
+ * one round trip when the window limits the sender, and more when the
+ * sender is slow. Hence the estimate follows lower samples at once and
+ * higher ones only by an eighth.
+ */
+void xtcp_rcv_rtt_measure(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 now = recv_clock_us();
+	u32 edge = xs->rcv_wup + xs->rcv_wnd;
+
+	if (xs->rcv_rtt_start_us) {
+		u32 sample;
+
+		if (xtcp_seq_before(xs->rcv_nxt, xs->rcv_rtt_seq))
+			return;
+		sample = (u32)min_t(u64, now - xs->rcv_rtt_start_us, U32_MAX);
+		sample = max_t(u32, sample, 1);
+		if (!xs->rcv_rtt_us || sample < xs->rcv_rtt_us)
+			xs->rcv_rtt_us = sample;
+		else
+			xs->rcv_rtt_us += (sample - xs->rcv_rtt_us) / 8;
+	}
+	xs->rcv_rtt_seq = xtcp_seq_after(edge, xs->rcv_nxt) ? edge :
+			  xs->rcv_nxt + xs->rcv_mss;
+	xs->rcv_rtt_start_us = now;
+}
+
+/* What a round of the reader lasts: the better of the two RTT estimates. */
+static u32 reader_round_us(const struct xtcp_sock *xs)
+{
+	u32 srtt = xs->rtt.srtt_us;
+	u32 rrtt = xs->rcv_rtt_us;
+
+	if (!srtt)
+		return rrtt;
+	return rrtt ? min(srtt, rrtt) : srtt;
+}
+
+/*
+ * Receive buffer autotuning, once per round trip of the reader: the window
+ * must carry what the reader took in the last round, and twice that while
+ * the sender is still growing its own window, plus a few segments of
+ * slack. The window is half the buffer (xtcp_rcv_space). The buffer only
+ * grows, and never where SO_RCVBUF fixed it; tcp_rmem[2] bounds it.
+ */
+static void rcvbuf_autotune(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 now = recv_clock_us();
+	u32 round = reader_round_us(xs);
+	u32 copied, want;
+
+	if (!xs->rcvq_start_us) {
+		xs->rcvq_start_us = now;
+		xs->rcvq_seq = xs->copied_seq;
 		return;
-	if (copied >= (int)(xtcp_rcv_space(sk) / 2))
-		WRITE_ONCE(sk->sk_rcvbuf, min(2 * rcvbuf, XTCP_MAX_RCVBUF));
+	}
+	if (!round || now - xs->rcvq_start_us < round)
+		return;
+	copied = xs->copied_seq - xs->rcvq_seq;
+	xs->rcvq_seq = xs->copied_seq;
+	xs->rcvq_start_us = now;
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		return;
+	want = 2 * (2 * min_t(u32, copied, XTCP_MAX_RCVBUF) +
+		    16 * xs->rcv_mss);
+	want = min_t(u32, want, XTCP_MAX_RCVBUF);
+	if (want > (u32)READ_ONCE(sk->sk_rcvbuf))
+		WRITE_ONCE(sk->sk_rcvbuf, want);
 }
 
 /* Consume an skb the reader is done with (not with MSG_PEEK). */
@@ -151,7 +216,7 @@ found_fin:
 	}
 
 	if (copied > 0 && !(flags & MSG_PEEK)) {
-		rcvbuf_autotune(sk, copied);
+		rcvbuf_autotune(sk);
 		xtcp_rcv_window_update(sk);
 	}
 	release_sock(sk);

@@ -54,6 +54,9 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->retries = 0;
 	xs->probes = 0;
 	xs->rtt_pending = false;
+	xs->rcv_rtt_us = 0;
+	xs->rcv_rtt_start_us = 0;
+	xs->rcvq_start_us = 0;
 	xs->send_head = NULL;
 	xs->rtx_mode = XTCP_RTX_NONE;
 	xtcp_rtt_init(&xs->rtt, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US);

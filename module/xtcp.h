@@ -145,6 +145,13 @@ struct xtcp_sock {
 	u64 rtt_start_us;
 	bool rtt_pending;
 
+	/* receive buffer autotuning (socket lock), recv.c */
+	u32 rcv_rtt_us;		/* receiver's RTT estimate, 0: none yet */
+	u32 rcv_rtt_seq;	/* the running sample ends at this rcv_nxt */
+	u64 rcv_rtt_start_us;	/* 0: no sample running */
+	u32 rcvq_seq;		/* copied_seq when this round began */
+	u64 rcvq_start_us;	/* 0: no round yet */
+
 	/* queues (socket lock) */
 	struct sk_buff *send_head;	/* first skb not yet (re)sent */
 	struct sk_buff_head ooo_queue;	/* out-of-order segments, by seq */
@@ -277,6 +284,7 @@ void xtcp_queue_fin(struct sock *sk);
 int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 		 int flags);
 void xtcp_rcv_window_update(struct sock *sk);
+void xtcp_rcv_rtt_measure(struct sock *sk);
 
 /* output.c */
 enum xtcp_push_mode {

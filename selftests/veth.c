@@ -24,11 +24,13 @@ enum {
 	SRV_IO,			/* recv/send failed */
 	SRV_COUNT,		/* wrong number of bytes */
 	SRV_CORRUPT,		/* wrong byte */
+	SRV_RCVBUF,		/* the receive buffer did not grow */
 };
 
 static const char * const srv_errors[] = {
 	[SRV_SETUP] = "setup", [SRV_IO] = "recv/send", [SRV_COUNT] = "count",
 	[SRV_CORRUPT] = "corrupt data",
+	[SRV_RCVBUF] = "receive buffer did not grow",
 };
 
 typedef int (*serve_fn)(int fd, uint64_t len);
@@ -101,7 +103,7 @@ static int client_connect(struct __test_metadata *_metadata,
 	int st_ = wait_child(pid);						\
 	ASSERT_EQ(SRV_OK, st_)							\
 		TH_LOG("server failed: %s (%d)", st_ >= SRV_SETUP &&		\
-		       st_ <= SRV_CORRUPT ? srv_errors[st_] : "?", st_);	\
+		       st_ <= SRV_RCVBUF ? srv_errors[st_] : "?", st_);	\
 } while (0)
 
 static int serve_echo(int fd, uint64_t len)
@@ -146,6 +148,22 @@ static int serve_verify(int fd, uint64_t len)
 	if (bad >= 0)
 		return SRV_CORRUPT;
 	return close(fd) ? SRV_IO : SRV_OK;
+}
+
+/* As serve_verify, and the receive buffer must have grown meanwhile. */
+static int serve_verify_rcvbuf_grows(int fd, uint64_t len)
+{
+	int before, after, rc;
+
+	if (getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &before))
+		return SRV_IO;
+	rc = serve_verify(dup(fd), len);
+	if (rc != SRV_OK)
+		return rc;
+	if (getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &after))
+		return SRV_IO;
+	fprintf(stderr, "# SO_RCVBUF %d -> %d\n", before, after);
+	return after > before ? SRV_OK : SRV_RCVBUF;
 }
 
 /* veth1's transmit counters, from /proc/net/dev of our namespace (TAG-1). */
@@ -288,6 +306,33 @@ TEST_F_TIMEOUT(stack, veth_checksum_offload_off_stack_cuts_and_sums, 600)
 {
 	segmented_by_stack(_metadata, self,
 			   "tx off tso off tx-sctp-segmentation off");
+}
+
+/*
+ * Receive buffer autotuning: on a path with a 20 ms round trip the default
+ * window would cap a bulk transfer at a few MB/s; the receiver grows its
+ * buffer (and so its window) as the reader keeps up.
+ */
+TEST_F_TIMEOUT(stack, veth_delay_20ms_rcvbuf_grows, 600)
+{
+	uint64_t len = xtcp_scaled(8 * MiB, 1 * MiB);
+	uint16_t port;
+	pid_t pid;
+	int fd, r;
+
+	topology_up(_metadata, self, 0);
+	r = run_cmd("'%s/netns.sh' netem %s delay 10ms", self_dir(),
+		    self->netns);
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "netem not available (sch_netem)");
+	ASSERT_EQ(0, r);
+	pid = start_server(_metadata, self, serve_verify_rcvbuf_grows, len,
+			   &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_SERVER_OK(pid);
+	close(fd);
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_4MiB_each_way, 1200)
