@@ -31,14 +31,23 @@ void xtcp_cong_on_ack(struct xtcp_sock *xs, u32 acked_bytes)
 	u32 segs = DIV_ROUND_UP(acked_bytes, xs->mss_cache);
 
 	if (xs->cwnd < xs->ssthresh) {
-		/* Slow start: one segment per segment ACKed (RFC 3465 L=2). */
-		xs->cwnd += min(segs, 2u);
-	} else {
+		/*
+		 * Slow start: one segment per segment ACKed, up to ssthresh.
+		 * No RFC 3465 limit of two per ACK: a receiver ACKs a whole
+		 * GSO packet at once, and the limit would make slow start
+		 * linear (Linux has none either).
+		 */
+		u32 grow = min(segs, xs->ssthresh - xs->cwnd);
+
+		xs->cwnd += grow;
+		segs -= grow;
+	}
+	if (segs && xs->cwnd >= xs->ssthresh) {
 		/* Congestion avoidance: one segment per window ACKed. */
 		xs->cwnd_cnt += segs;
 		if (xs->cwnd_cnt >= xs->cwnd) {
-			xs->cwnd_cnt -= xs->cwnd;
-			xs->cwnd++;
+			xs->cwnd += xs->cwnd_cnt / xs->cwnd;
+			xs->cwnd_cnt %= xs->cwnd;
 		}
 	}
 	if (xs->cwnd > XTCP_MAX_CWND)

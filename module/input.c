@@ -255,7 +255,7 @@ static bool coalesce_into_tail(struct sock *sk, struct sk_buff *skb)
 static bool rmem_admits(struct sock *sk, const struct sk_buff *skb)
 {
 	return atomic_read(&sk->sk_rmem_alloc) <=
-	       2 * READ_ONCE(sk->sk_rcvbuf);
+	       2 * (u64)READ_ONCE(sk->sk_rcvbuf);
 }
 
 /* In-order data (its seq is rcv_nxt) joins the receive queue. */
@@ -730,7 +730,10 @@ static bool checksum_ok(struct sk_buff *skb, const struct iphdr *iph)
  */
 static u32 backlog_limit(const struct sock *sk)
 {
-	return 2 * READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf);
+	u64 limit = 2 * (u64)READ_ONCE(sk->sk_rcvbuf) +
+		    READ_ONCE(sk->sk_sndbuf);
+
+	return min_t(u64, limit, U32_MAX);
 }
 
 /*

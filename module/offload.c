@@ -134,10 +134,5 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
 
 	sk->sk_gso_type = XTCP_GSO_TYPE;
 	sk_setup_caps(sk, dst);
-	/*
-	 * Only a device that sums any protocol may finish our checksum;
-	 * one with NETIF_F_IP_CSUM knows TCP and UDP alone.
-	 */
-	xs->hw_csum = !!(dst->dev->features & NETIF_F_HW_CSUM);
 	xs->gso_ok = xtcp_gso_registered && sk_can_gso(sk);
 }

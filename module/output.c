@@ -44,9 +44,20 @@ u16 xtcp_select_window(struct sock *sk)
 }
 
 /*
- * The checksum: offloaded when the route's device sums any protocol. A GSO
- * packet always leaves it partial: whoever cuts it sums each segment.
+ * The checksum. A GSO packet leaves it partial: whoever cuts it sums each
+ * segment (offload.c), with the features of the device that sends them.
+ * Anything else is summed here unless it stays on this host (loopback):
+ * a bridge, vlan or veth claims NETIF_F_HW_CSUM even when the NIC behind
+ * it only sums TCP and UDP, and that NIC would take our partial checksum
+ * at the TCP offset for a TCP one.
  */
+static bool checksum_offloaded(struct sock *sk, struct sk_buff *skb)
+{
+	struct dst_entry *dst = __sk_dst_get(sk);
+
+	return skb_is_gso(skb) || (dst && (dst->dev->flags & IFF_LOOPBACK));
+}
+
 static void set_checksum(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_wire_hdr *th = (struct xtcp_wire_hdr *)skb->data;
@@ -54,7 +65,7 @@ static void set_checksum(struct sock *sk, struct sk_buff *skb)
 	u32 pseudo = xtcp_csum_pseudo(inet->inet_saddr, inet->inet_daddr,
 				      xtcp_ipproto, skb->len);
 
-	if (xtcp_sk(sk)->hw_csum || skb_is_gso(skb)) {
+	if (checksum_offloaded(sk, skb)) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct xtcp_wire_hdr, check);
@@ -238,27 +249,26 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 /*
  * Nagle (RFC 896, RFC 1122 4.2.3.4): hold a small segment back while
  * earlier data is unacknowledged, unless it is not the last one queued or
- * carries the FIN.
+ * carries the FIN. With GSO the unit is the packet: the last skb, still
+ * filling, waits while it ends in a partial segment and is short of the
+ * size goal. Sending its whole segments alone would cut a copy off it for
+ * every MSS that small writes add.
  */
-static bool nagle_applies(const struct sock *sk, const struct sk_buff *skb)
+static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	return !xs->nodelay && !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
+	return !xs->nodelay && skb->len % xs->mss_cache &&
+	       skb->len < xtcp_size_goal(sk) &&
+	       !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
 	       skb_queue_is_last(&sk->sk_write_queue, skb) &&
 	       xs->snd_nxt != xs->snd_una;
-}
-
-static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
-{
-	return skb->len < xtcp_sk(sk)->mss_cache && nagle_applies(sk, skb);
 }
 
 /*
  * How much of @skb to send now (*@lenp; false: nothing): what the windows
  * allow (@allowance), in whole MSS when it is more than one, so the rest
- * leaves in full segments later. Without GSO, one MSS at most. Under Nagle
- * the sub-MSS end of the last skb waits like a small skb would.
+ * leaves in full segments later. Without GSO, one MSS at most.
  */
 static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
 		     u32 allowance, enum xtcp_push_mode mode, u32 *lenp)
@@ -267,6 +277,17 @@ static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
 	u32 mss = xs->mss_cache;
 	u32 len = skb->len;
 
+	if (len > allowance && mode != XTCP_PUSH_PROBE &&
+	    xtcp_in_flight(xs) && (u64)xs->cwnd * mss >= 2 * (u64)len &&
+	    xtcp_send_allowance(xs->snd_una, xs->snd_nxt, xs->snd_wnd,
+				U32_MAX) >= len) {
+		/*
+		 * Only the congestion window is short, and the ACKs on their
+		 * way will open it for the whole skb: wait for them rather
+		 * than cut a copy off it (as Linux defers TSO packets).
+		 */
+		return false;
+	}
 	if (len > allowance) {
 		/*
 		 * Sender SWS avoidance (RFC 1122 4.2.3.4); the persist timer's
@@ -279,9 +300,6 @@ static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
 	}
 	if (len > mss && !xs->gso_ok)
 		len = mss;
-	if (len > mss && len % mss && len == skb->len &&
-	    mode == XTCP_PUSH_NAGLE && nagle_applies(sk, skb))
-		len -= len % mss;
 	*lenp = len;
 	return true;
 }

@@ -41,17 +41,16 @@ static u64 recv_clock_us(void)
 
 /*
  * The receiver's own RTT sample (in-order data arrived, socket lock held):
- * the peer cannot send beyond the window's right edge before it hears of
- * our next window, so the time until rcv_nxt passes today's edge is about
- * one round trip when the window limits the sender, and more when the
- * sender is slow. Hence the estimate follows lower samples at once and
- * higher ones only by an eighth.
+ * a window's worth beyond rcv_nxt lies past any edge the peer has heard
+ * of, so the time until rcv_nxt gets there is at least one round trip:
+ * about one when the window limits the sender, more when the sender is
+ * slow. Hence the estimate follows lower samples at once and higher ones
+ * only by an eighth.
  */
 void xtcp_rcv_rtt_measure(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 now = recv_clock_us();
-	u32 edge = xs->rcv_wup + xs->rcv_wnd;
 
 	if (xs->rcv_rtt_start_us) {
 		u32 sample;
@@ -65,20 +64,17 @@ void xtcp_rcv_rtt_measure(struct sock *sk)
 		else
 			xs->rcv_rtt_us += (sample - xs->rcv_rtt_us) / 8;
 	}
-	xs->rcv_rtt_seq = xtcp_seq_after(edge, xs->rcv_nxt) ? edge :
-			  xs->rcv_nxt + xs->rcv_mss;
+	xs->rcv_rtt_seq = xs->rcv_nxt + max(xs->rcv_wnd, xs->rcv_mss);
 	xs->rcv_rtt_start_us = now;
 }
 
-/* What a round of the reader lasts: the better of the two RTT estimates. */
+/*
+ * What a round of the reader lasts: the receiver's estimate, which follows
+ * the path; the sender side's (perhaps just the handshake) until then.
+ */
 static u32 reader_round_us(const struct xtcp_sock *xs)
 {
-	u32 srtt = xs->rtt.srtt_us;
-	u32 rrtt = xs->rcv_rtt_us;
-
-	if (!srtt)
-		return rrtt;
-	return rrtt ? min(srtt, rrtt) : srtt;
+	return xs->rcv_rtt_us ?: xs->rtt.srtt_us;
 }
 
 /*

@@ -122,8 +122,7 @@ struct xtcp_sock {
 	   ack_now:1,		/* an ACK is owed (delayed-ACK timer) */
 	   fin_sent:1,		/* FIN on the wire (snd_max covers it) */
 	   wscale_ok:1,		/* both sides sent the window scale option */
-	   gso_ok:1,		/* the route takes GSO packets (offload.c) */
-	   hw_csum:1;		/* its device sums any protocol */
+	   gso_ok:1;		/* the route takes GSO packets (offload.c) */
 	u8 quickacks;		/* segments still ACKed at once */
 	u8 deferred_state;	/* state-timer work pending while owned */
 
