@@ -12,6 +12,12 @@
  * type only decides which devices take the packet whole, and only software
  * devices (NETIF_F_GSO_SOFTWARE) claim NETIF_F_GSO_SCTP: no hardware ever
  * parses our header. IPv4 fixes up the IP header of each segment itself.
+ * One cost of the borrowed type: the stack's estimate of a segment's size
+ * (skb_gso_transport_seglen) counts SCTP's 12-byte header where ours has
+ * 20 or more, so a GSO packet forwarded onto a path whose MTU is less than
+ * 8 bytes below ours passes the MTU check and its segments are dropped
+ * further on (our MSS comes from our own route's MTU; there is no PMTU
+ * discovery yet).
  *
  * xtcp_gso_segment may see packets from untrusted sources (a guest's GSO
  * packet through tun/virtio), so it checks what it reads.
