@@ -136,8 +136,9 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 
 /*
  * Payload one write-queue skb takes: an MSS, or as many whole MSS as one
- * GSO packet and one skb allocation hold when the route takes GSO. On
- * loopback one MSS is larger than the allocation.
+ * GSO packet and one skb allocation (up to 64 KiB) hold when the route
+ * takes GSO. On loopback one MSS is larger than a 32 KiB allocation, which
+ * is what its skbs take.
  */
 u32 xtcp_size_goal(const struct sock *sk)
 {
@@ -150,7 +151,8 @@ u32 xtcp_size_goal(const struct sock *sk)
 		return limit;
 	if (!xs->gso_ok)
 		return mss;
-	limit = min_t(u32, limit, READ_ONCE(sk->sk_gso_max_size));
+	limit = min_t(u32, XTCP_MAX_GSO_PAYLOAD,
+		      READ_ONCE(sk->sk_gso_max_size));
 	segs = clamp_t(u32, limit / mss, 1, READ_ONCE(sk->sk_gso_max_segs));
 	return segs * mss;
 }

@@ -52,6 +52,10 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
 
 	skb = alloc_skb(size + XTCP_MAX_HEADER,
 			sk->sk_allocation | __GFP_NOWARN);
+	if (!skb && size > XTCP_MAX_SKB_PAYLOAD)
+		/* No 64 KiB block free: the smaller one is no worse. */
+		skb = alloc_skb(XTCP_MAX_SKB_PAYLOAD + XTCP_MAX_HEADER,
+				sk->sk_allocation | __GFP_NOWARN);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, XTCP_MAX_HEADER);

@@ -61,6 +61,13 @@ extern unsigned int xtcp_tw_len_ms;
 /* The GSO type our multi-segment packets carry: see offload.c. */
 #define XTCP_GSO_TYPE		SKB_GSO_SCTP
 
+/*
+ * A GSO packet's skb may take a 64 KiB allocation (order 4), as a GSO
+ * packet of native TCP carries 64 KiB; new_write_skb falls back to
+ * XTCP_MAX_SKB_PAYLOAD when memory is fragmented.
+ */
+#define XTCP_MAX_GSO_PAYLOAD	(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
+
 /* Smallest buffer for a new skb, so small writes can share one. */
 #define XTCP_MIN_SKB_PAYLOAD	2048
 
