@@ -198,6 +198,43 @@ static bool ip_mc_option(int optname)
 	}
 }
 
+/* TCP_CONGESTION: a name, NUL-terminated or not, as native TCP takes it. */
+static int set_congestion(struct sock *sk, sockptr_t optval,
+			  unsigned int optlen)
+{
+	char name[XTCP_CONG_NAME_MAX];
+	long n;
+	int err;
+
+	if (optlen < 1)
+		return -EINVAL;
+	n = strncpy_from_sockptr(name, optval,
+				 min_t(long, sizeof(name) - 1, optlen));
+	if (n < 0)
+		return -EFAULT;
+	name[n] = '\0';
+	lock_sock(sk);
+	err = xtcp_cong_select(sk, name);
+	release_sock(sk);
+	return err;
+}
+
+static int get_congestion(struct sock *sk, char __user *optval,
+			  int __user *optlen, int len)
+{
+	char name[XTCP_CONG_NAME_MAX] = {};
+
+	len = min_t(unsigned int, len, sizeof(name));
+	if (put_user(len, optlen))
+		return -EFAULT;
+	lock_sock(sk);
+	memcpy(name, xtcp_sk(sk)->cong_ops->name, sizeof(name));
+	release_sock(sk);
+	if (copy_to_user(optval, name, len))
+		return -EFAULT;
+	return 0;
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -214,6 +251,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			return -EPROTO;
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 	}
+	if (optname == TCP_CONGESTION)
+		return set_congestion(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -256,6 +295,10 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (optname == TCP_INFO)
+		return xtcp_get_info(sk, optval, optlen);
+	if (optname == TCP_CONGESTION)
+		return get_congestion(sk, optval, optlen, len);
 	len = min_t(unsigned int, len, sizeof(int));
 
 	lock_sock(sk);

@@ -1,75 +1,168 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Congestion control, Reno with NewReno recovery (RFC 5681, RFC 6582):
- * slow start, congestion avoidance, fast retransmit and fast recovery, and
- * the collapse to one segment after a retransmission timeout. The window is
- * counted in segments. Socket lock held throughout.
+ * Congestion control: what every algorithm shares, and the choice among
+ * them. RFC 5681 slow start and the NewReno loss recovery of RFC 6582
+ * (fast retransmit, fast recovery, partial ACKs) are here; how the window
+ * grows in congestion avoidance and how far it falls on a loss is the
+ * algorithm's (struct xtcp_cong_ops: cong_reno.c, cong_cubic.c).
+ *
+ * The algorithm of a new socket is the sysctl net.xtcp.congestion_control
+ * (cubic unless changed); TCP_CONGESTION picks another per socket, and a
+ * listener's choice passes to its children. Windows are in segments.
+ * Socket lock held throughout, except for the sysctl handlers.
  */
+#include <linux/sysctl.h>
+#include <linux/tcp.h>
+
 #include "xtcp.h"
 
 #define XTCP_MAX_CWND	65535u
 
-void xtcp_cong_init(struct xtcp_sock *xs)
+static const struct xtcp_cong_ops *const cong_algorithms[] = {
+	&xtcp_cong_cubic,
+	&xtcp_cong_reno,
+};
+
+/* Read locklessly by socket creation: one pointer, replaced whole. */
+static const struct xtcp_cong_ops *cong_default = &xtcp_cong_cubic;
+
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name)
 {
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cong_algorithms); i++)
+		if (!strcmp(cong_algorithms[i]->name, name))
+			return cong_algorithms[i];
+	return NULL;
+}
+
+const struct xtcp_cong_ops *xtcp_cong_default(void)
+{
+	return READ_ONCE(cong_default);
+}
+
+/* The connection (re)starts: the initial window, and a fresh algorithm. */
+void xtcp_cong_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
 	xs->cwnd = XTCP_INIT_CWND;
-	xs->ssthresh = XTCP_MAX_CWND;
+	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
 	xs->cwnd_cnt = 0;
 	xs->dupacks = 0;
 	xs->in_recovery = false;
+	xs->ca_state = TCP_CA_Open;
+	memset(xs->cong_priv, 0, sizeof(xs->cong_priv));
+	xs->cong_ops->init(sk);
 }
 
-static u32 flight_half(const struct xtcp_sock *xs)
+/*
+ * TCP_CONGESTION. The windows stay as they are; the new algorithm starts
+ * from its initial state, as native TCP's reinitialisation does.
+ */
+int xtcp_cong_select(struct sock *sk, const char *name)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_cong_ops *ops = xtcp_cong_find(name);
+
+	if (!ops)
+		return -ENOENT;
+	if (ops == xs->cong_ops)
+		return 0;
+	xs->cong_ops = ops;
+	memset(xs->cong_priv, 0, sizeof(xs->cong_priv));
+	ops->init(sk);
+	return 0;
+}
+
+/*
+ * Slow start (RFC 5681 3.1): one segment per segment ACKed, up to ssthresh.
+ * No RFC 3465 limit of two per ACK: a receiver ACKs a whole GSO packet at
+ * once, and the limit would make slow start linear (Linux has none
+ * either). Returns the ACKed segments left for congestion avoidance.
+ */
+u32 xtcp_slow_start(struct xtcp_sock *xs, u32 segs)
+{
+	u32 grow = min(segs, xs->ssthresh - xs->cwnd);
+
+	xs->cwnd = min(xs->cwnd + grow, XTCP_MAX_CWND);
+	return segs - grow;
+}
+
+/* Additive increase: one segment each time @per segments are ACKed. */
+void xtcp_cong_avoid_ai(struct xtcp_sock *xs, u32 per, u32 segs)
+{
+	per = max(per, 1u);
+	/* A window that shrank under a big count starts counting anew. */
+	if (xs->cwnd_cnt >= per)
+		xs->cwnd_cnt = 0;
+	xs->cwnd_cnt += segs;
+	if (xs->cwnd_cnt >= per) {
+		xs->cwnd += xs->cwnd_cnt / per;
+		xs->cwnd_cnt %= per;
+	}
+	xs->cwnd = min(xs->cwnd, XTCP_MAX_CWND);
+}
+
+/* RFC 5681 (4): FlightSize / 2, at least two segments. */
+u32 xtcp_flight_half(const struct xtcp_sock *xs)
 {
 	u32 segs = DIV_ROUND_UP(xtcp_in_flight(xs), xs->mss_cache);
 
 	return max(segs / 2, 2u);
 }
 
-/* New data ACKed outside recovery. */
-void xtcp_cong_on_ack(struct xtcp_sock *xs, u32 acked_bytes)
+/*
+ * An ACK of new data (snd_una already moved). @rtt_us is the sample of the
+ * newest segment it covers that was sent only once, 0 if none.
+ */
+void xtcp_cong_on_ack(struct sock *sk, u32 acked_bytes, u32 rtt_us)
 {
-	u32 segs = DIV_ROUND_UP(acked_bytes, xs->mss_cache);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_cong_ops *ops = xs->cong_ops;
 
-	if (xs->cwnd < xs->ssthresh) {
-		/*
-		 * Slow start: one segment per segment ACKed, up to ssthresh.
-		 * No RFC 3465 limit of two per ACK: a receiver ACKs a whole
-		 * GSO packet at once, and the limit would make slow start
-		 * linear (Linux has none either).
-		 */
-		u32 grow = min(segs, xs->ssthresh - xs->cwnd);
+	if (rtt_us && ops->rtt_sample)
+		ops->rtt_sample(sk, rtt_us);
+	if (xs->ca_state == TCP_CA_Loss &&
+	    xtcp_seq_after_eq(xs->snd_una, xs->recover))
+		xs->ca_state = TCP_CA_Open;
+	if (xs->ca_state == TCP_CA_Disorder)
+		xs->ca_state = TCP_CA_Open;
+	xs->dupacks = 0;
+	ops->cong_avoid(sk, DIV_ROUND_UP(acked_bytes, xs->mss_cache));
+}
 
-		xs->cwnd += grow;
-		segs -= grow;
-	}
-	if (segs && xs->cwnd >= xs->ssthresh) {
-		/* Congestion avoidance: one segment per window ACKed. */
-		xs->cwnd_cnt += segs;
-		if (xs->cwnd_cnt >= xs->cwnd) {
-			xs->cwnd += xs->cwnd_cnt / xs->cwnd;
-			xs->cwnd_cnt %= xs->cwnd;
-		}
-	}
-	if (xs->cwnd > XTCP_MAX_CWND)
-		xs->cwnd = XTCP_MAX_CWND;
+/* A duplicate ACK outside recovery. True on the third: retransmit. */
+bool xtcp_cong_dupack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->dupacks++;
+	if (xs->ca_state == TCP_CA_Open)
+		xs->ca_state = TCP_CA_Disorder;
+	return xs->dupacks == 3;
 }
 
 /* Third duplicate ACK: the caller retransmits the oldest segment. */
-void xtcp_cong_enter_recovery(struct xtcp_sock *xs)
+void xtcp_cong_enter_recovery(struct sock *sk)
 {
-	xs->ssthresh = flight_half(xs);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ssthresh = xs->cong_ops->ssthresh(sk);
 	xs->cwnd = xs->ssthresh + 3;
 	xs->cwnd_cnt = 0;
 	xs->recover = xs->snd_max;
 	xs->in_recovery = true;
+	xs->ca_state = TCP_CA_Recovery;
 }
 
 /*
  * An ACK of new data during recovery. Returns true on a partial ACK (RFC
  * 6582 3.2 step 5): the caller retransmits the next hole.
  */
-bool xtcp_cong_recovery_ack(struct xtcp_sock *xs, u32 ack, u32 acked_bytes)
+bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 segs = DIV_ROUND_UP(acked_bytes, xs->mss_cache);
 
 	if (xtcp_seq_after_eq(ack, xs->recover)) {
@@ -77,19 +170,91 @@ bool xtcp_cong_recovery_ack(struct xtcp_sock *xs, u32 ack, u32 acked_bytes)
 		xs->cwnd = xs->ssthresh;
 		xs->in_recovery = false;
 		xs->dupacks = 0;
+		xs->ca_state = TCP_CA_Open;
 		return false;
 	}
 	xs->cwnd = xs->cwnd > segs ? xs->cwnd - segs + 1 : 1;
 	return true;
 }
 
-void xtcp_cong_on_rto(struct xtcp_sock *xs)
+void xtcp_cong_on_rto(struct sock *sk)
 {
-	/* RFC 5681 (4): only the first timeout of a series halves. */
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	/* RFC 5681 (4): only the first timeout of a series lowers ssthresh. */
 	if (!xs->backoff)
-		xs->ssthresh = flight_half(xs);
+		xs->ssthresh = xs->cong_ops->ssthresh(sk);
 	xs->cwnd = 1;
 	xs->cwnd_cnt = 0;
 	xs->dupacks = 0;
 	xs->in_recovery = false;
+	/* Everything sent so far counts as lost until it is ACKed. */
+	xs->ca_state = TCP_CA_Loss;
+	xs->recover = xs->snd_max;
+	if (xs->cong_ops->on_timeout)
+		xs->cong_ops->on_timeout(sk);
+}
+
+/* ---- sysctl: net.xtcp.congestion_control ------------------------------ */
+
+static char cong_available[XTCP_CONG_NAME_MAX * ARRAY_SIZE(cong_algorithms)];
+
+static int cong_default_handler(struct ctl_table *table, int write,
+				void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char name[XTCP_CONG_NAME_MAX];
+	struct ctl_table tmp = {
+		.data = name,
+		.maxlen = sizeof(name),
+	};
+	const struct xtcp_cong_ops *ops;
+	int err;
+
+	strscpy(name, xtcp_cong_default()->name, sizeof(name));
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	ops = xtcp_cong_find(name);
+	if (!ops)
+		return -ENOENT;	/* as net.ipv4.tcp_congestion_control */
+	WRITE_ONCE(cong_default, ops);
+	return 0;
+}
+
+static struct ctl_table cong_sysctl_table[] = {
+	{
+		.procname = "congestion_control",
+		.maxlen = XTCP_CONG_NAME_MAX,
+		.mode = 0644,
+		.proc_handler = cong_default_handler,
+	},
+	{
+		.procname = "available_congestion_control",
+		.data = cong_available,
+		.maxlen = sizeof(cong_available),
+		.mode = 0444,
+		.proc_handler = proc_dostring,
+	},
+	{ }
+};
+
+static struct ctl_table_header *cong_sysctl_header;
+
+int xtcp_cong_init_sysctl(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cong_algorithms); i++) {
+		if (i)
+			strlcat(cong_available, " ", sizeof(cong_available));
+		strlcat(cong_available, cong_algorithms[i]->name,
+			sizeof(cong_available));
+	}
+	cong_sysctl_header = register_sysctl("net/xtcp", cong_sysctl_table);
+	return cong_sysctl_header ? 0 : -ENOMEM;
+}
+
+void xtcp_cong_exit_sysctl(void)
+{
+	unregister_sysctl_table(cong_sysctl_header);
 }

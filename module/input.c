@@ -20,11 +20,6 @@
 #include "xtcp.h"
 #include "lib/csum.h"
 
-static u64 now_us(void)
-{
-	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
-}
-
 /* Sequence space a segment takes: payload, SYN and FIN. */
 static u32 seg_seq_len(const struct sk_buff *skb,
 		       const struct xtcp_seg_hdr *th)
@@ -81,9 +76,11 @@ static void handshake_acked(struct sock *sk, const struct xtcp_seg_hdr *th,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->rtt_pending && xtcp_seq_after_eq(th->ack, xs->rtt_seq))
-		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, now_us() -
+		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, xtcp_clock_us() -
 						     xs->rtt_start_us, U32_MAX));
 	xs->rtt_pending = false;
+	xs->bytes_acked += th->ack - xs->snd_una;	/* our SYN: 1 */
+	xs->ack_rcvd_at = jiffies;
 	xs->snd_una = th->ack;
 	xs->snd_wnd = wnd;
 	xs->max_window = wnd;
@@ -264,6 +261,7 @@ static void queue_in_order(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool fin = XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN;
 
+	xs->bytes_received += XTCP_SKB_CB(skb)->end_seq - xs->rcv_nxt;
 	xs->rcv_nxt = XTCP_SKB_CB(skb)->end_seq;
 	if (!coalesce_into_tail(sk, skb)) {
 		skb_set_owner_r(skb, sk);
@@ -300,6 +298,7 @@ static void drain_ooo(struct sock *sk)
 			cb->seq += dup;
 		}
 		/* Already charged to the socket: requeue as is. */
+		xs->bytes_received += cb->end_seq - xs->rcv_nxt;
 		xs->rcv_nxt = cb->end_seq;
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		if (cb->flags & XTCP_FLAG_FIN) {
@@ -333,6 +332,7 @@ static void queue_out_of_order(struct sock *sk, struct sk_buff *skb)
 	skb_set_owner_r(skb, sk);
 	__skb_queue_head(&xs->ooo_queue, skb);
 queued:
+	xs->rcv_ooopack++;
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_OFO_QUEUED);
 }
 
@@ -435,7 +435,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = th->ack;
 	u32 wnd = (u32)th->window << xs->snd_wscale;
-	u32 acked;
+	u32 acked, rtt_us;
 
 	if (xtcp_seq_after(ack, xs->snd_max)) {
 		/* ACKs something not yet sent. */
@@ -444,6 +444,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	}
 	if (xtcp_seq_before(ack, xs->snd_una))
 		return true;	/* old duplicate: the text may still count */
+	xs->ack_rcvd_at = jiffies;
 
 	acked = ack - xs->snd_una;
 	if (xtcp_seq_before(xs->snd_wl1, th->seq) ||
@@ -451,13 +452,12 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		if (!acked && wnd == xs->snd_wnd && skb->len == th->hdr_len &&
 		    !(th->flags & XTCP_FLAG_FIN) && xs->snd_una != xs->snd_max) {
 			/* RFC 5681: a duplicate ACK. */
-			xs->dupacks++;
-			if (xs->dupacks == 3 && !xs->in_recovery) {
+			if (xs->in_recovery) {
+				xs->cwnd++;	/* RFC 6582 3.2 step 4 */
+			} else if (xtcp_cong_dupack(sk)) {
 				xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
-				xtcp_cong_enter_recovery(xs);
+				xtcp_cong_enter_recovery(sk);
 				xtcp_retransmit_one(sk);
-			} else if (xs->in_recovery) {
-				xs->cwnd++;
 			}
 		}
 		xs->snd_wnd = wnd;
@@ -470,11 +470,14 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		return true;
 
 	if (xs->rtt_pending && xtcp_seq_after_eq(ack, xs->rtt_seq)) {
-		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, now_us() -
+		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, xtcp_clock_us() -
 						     xs->rtt_start_us, U32_MAX));
 		xs->rtt_pending = false;
 	}
-	xtcp_free_acked(sk, ack);
+	rtt_us = xtcp_free_acked(sk, ack);
+	if (rtt_us && (!xs->min_rtt_us || rtt_us < xs->min_rtt_us))
+		xs->min_rtt_us = rtt_us;
+	xs->bytes_acked += acked;
 	xs->snd_una = ack;
 	if (xtcp_seq_before(xs->snd_nxt, ack))
 		xs->snd_nxt = ack;
@@ -482,11 +485,10 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	xs->retries = 0;
 	xs->probes = 0;
 	if (xs->in_recovery) {
-		if (xtcp_cong_recovery_ack(xs, ack, acked))
+		if (xtcp_cong_recovery_ack(sk, ack, acked))
 			xtcp_retransmit_one(sk);
 	} else {
-		xs->dupacks = 0;
-		xtcp_cong_on_ack(xs, acked);
+		xtcp_cong_on_ack(sk, acked, rtt_us);
 		sndbuf_expand(sk);
 	}
 	if (xs->snd_una == xs->snd_max)
@@ -654,12 +656,19 @@ ack_field:
 /* One segment for @sk, whose lock we hold (softirq or release_sock). */
 static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u16 segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	struct xtcp_seg_hdr th;
 	bool consumed = false;
 
 	/* Validated by the hook already; parsing again cannot fail. */
 	if (xtcp_parse_hdr(skb->data, skb_headlen(skb), &th) != XTCP_PARSE_OK)
 		goto drop;
+	xs->segs_in += segs;
+	if (skb->len > th.hdr_len) {
+		xs->data_segs_in += segs;
+		xs->data_rcvd_at = jiffies;
+	}
 
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
@@ -722,15 +731,52 @@ static bool checksum_ok(struct sk_buff *skb, const struct iphdr *iph)
 }
 
 /*
+ * A short segment can arrive in a large buffer (a clone of the sender's
+ * write-queue skb, on veth or loopback) and would charge the backlog and
+ * the receive buffer with that buffer's whole truesize: copy it, from the
+ * IP header on, into a buffer of its own size. Without memory it stays as
+ * it is.
+ */
+static struct sk_buff *condense(struct sk_buff *skb)
+{
+	unsigned int nhlen = skb->data - skb_network_header(skb);
+	unsigned int total = nhlen + skb->len;
+	struct sk_buff *nskb;
+
+	if (skb->truesize <= 2 * SKB_TRUESIZE(total))
+		return skb;
+	nskb = alloc_skb(total, GFP_ATOMIC);
+	if (!nskb)
+		return skb;
+	if (skb_copy_bits(skb, -(int)nhlen, skb_put(nskb, total), total)) {
+		kfree_skb(nskb);
+		return skb;
+	}
+	/* Device, checksum state, cb and gso fields; offsets are redone. */
+	skb_copy_header(nskb, skb);
+	skb_reset_network_header(nskb);
+	skb_reset_mac_header(nskb);
+	nskb->mac_len = 0;
+	__skb_pull(nskb, nhlen);
+	skb_reset_transport_header(nskb);
+	consume_skb(skb);
+	return nskb;
+}
+
+/*
  * Bytes (truesize) the backlog and receive queue may hold together while a
  * user owns the socket. The backlog's count only drops when release_sock
  * has emptied it, so segments that arrive while it runs (answers to the
- * ACKs it sends) add to what it already handed on: allow the receive
- * queue's own bound (rmem_admits) plus the send buffer, as ACKs land here.
+ * ACKs it sends) add to what it already handed on. Allow the receive
+ * queue's own bound (rmem_admits, 2 x rcvbuf), a whole window (rcvbuf / 2
+ * of payload) of condensed segments at up to twice their size, and the
+ * send buffer, as ACKs land here. Less, and a window of small segments
+ * queued out of order behind a loss overflows it: every drop is one more
+ * hole to recover.
  */
 static u32 backlog_limit(const struct sock *sk)
 {
-	u64 limit = 2 * (u64)READ_ONCE(sk->sk_rcvbuf) +
+	u64 limit = 3 * (u64)READ_ONCE(sk->sk_rcvbuf) +
 		    READ_ONCE(sk->sk_sndbuf);
 
 	return min_t(u64, limit, U32_MAX);
@@ -824,9 +870,12 @@ static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, backlog_limit(sk))) {
-		xtcp_stat_inc(net, XTCP_MIB_BACKLOG_DROPS);
-		kfree_skb(skb);
+	} else {
+		skb = condense(skb);
+		if (sk_add_backlog(sk, skb, backlog_limit(sk))) {
+			xtcp_stat_inc(net, XTCP_MIB_BACKLOG_DROPS);
+			kfree_skb(skb);
+		}
 	}
 	bh_unlock_sock(sk);
 	sock_put(sk);

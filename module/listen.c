@@ -264,6 +264,9 @@ static void inherit_settings(struct sock *child, const struct sock *sk)
 	cinet->mc_all = 1;
 	xtcp_sk(child)->nodelay = xtcp_sk(sk)->nodelay;
 	xtcp_sk(child)->user_mss = xtcp_sk(sk)->user_mss;
+	/* The listener's TCP_CONGESTION, started afresh. */
+	xtcp_sk(child)->cong_ops = xtcp_sk(sk)->cong_ops;
+	xtcp_cong_init(child);
 }
 
 static struct sock *new_child(struct sock *sk, struct sk_buff *skb,

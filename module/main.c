@@ -40,9 +40,12 @@ static int __init xtcp_init(void)
 	err = xtcp_hash_init();
 	if (err)
 		goto out;
-	err = xtcp_af_init();
+	err = xtcp_cong_init_sysctl();
 	if (err)
 		goto out_hash;
+	err = xtcp_af_init();
+	if (err)
+		goto out_sysctl;
 	err = xtcp_offload_init();
 	if (err)
 		goto out_af;
@@ -56,6 +59,8 @@ out_offload:
 	xtcp_offload_exit();
 out_af:
 	xtcp_af_exit();
+out_sysctl:
+	xtcp_cong_exit_sysctl();
 out_hash:
 	xtcp_hash_exit();
 out:
@@ -67,6 +72,7 @@ static void __exit xtcp_exit(void)
 	xtcp_input_exit();
 	xtcp_offload_exit();
 	xtcp_af_exit();
+	xtcp_cong_exit_sysctl();
 	xtcp_hash_exit();
 }
 

@@ -17,11 +17,6 @@
 #include "xtcp.h"
 #include "lib/csum.h"
 
-static u64 xtcp_clock_us(void)
-{
-	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
-}
-
 /* Record and return the window field for the next segment. */
 u16 xtcp_select_window(struct sock *sk)
 {
@@ -97,6 +92,7 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 		.flags = flags,
 	};
 	unsigned int hdr_len;
+	u16 segs;
 	int err;
 
 	if (opts)
@@ -128,8 +124,14 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 		xs->ack_now = 0;
 		sk_stop_timer(sk, &xs->delack_timer);
 	}
-	xtcp_stat_add(sock_net(sk), XTCP_MIB_OUT_SEGS,
-		      max_t(u16, skb_shinfo(skb)->gso_segs, 1));
+	segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
+	xtcp_stat_add(sock_net(sk), XTCP_MIB_OUT_SEGS, segs);
+	xs->segs_out += segs;
+	if (skb->len > hdr_len) {
+		xs->data_segs_out += segs;
+		xs->bytes_sent += skb->len - hdr_len;
+		xs->data_sent_at = jiffies;
+	}
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
 }
@@ -181,9 +183,14 @@ static void set_gso(struct sock *sk, struct sk_buff *skb)
  */
 int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	struct sk_buff *clone;
+	/* Sent before: a retransmission (fast, RTO or go-back-N). */
+	bool again = xtcp_seq_before(cb->seq, xs->snd_max);
 	u8 flags = XTCP_FLAG_ACK | (cb->flags & XTCP_FLAG_FIN);
+	struct sk_buff *clone;
+	u16 segs;
+	int err;
 
 	/*
 	 * A clone still in flight shares our headroom; headers for a second
@@ -199,7 +206,16 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	if (skb->len && skb_queue_is_last(&sk->sk_write_queue, skb))
 		flags |= XTCP_FLAG_PSH;
 	cb->sent_us = xtcp_clock_us();
-	return send_segment(sk, clone, cb->seq, flags, NULL);
+	if (again)
+		cb->retransmitted = 1;	/* Karn: no RTT sample from it */
+	segs = skb_shinfo(clone)->gso_segs;
+	err = send_segment(sk, clone, cb->seq, flags, NULL);
+	if (!err && again) {
+		xs->total_retrans += segs;
+		xs->bytes_retrans += skb->len;
+		xtcp_stat_add(sock_net(sk), XTCP_MIB_RETRANS_SEGS, segs);
+	}
+	return err;
 }
 
 /*
@@ -405,7 +421,6 @@ void xtcp_retransmit_head(struct sock *sk)
 	xs->rtt_pending = false;
 	if (xtcp_transmit_skb(sk, skb))
 		return;
-	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
 	advance_send_head(sk, skb);
 }
 
@@ -420,8 +435,7 @@ void xtcp_retransmit_one(struct sock *sk)
 	skb = cut_to_one_segment(sk, skb);
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->rtt_pending = false;
-	if (!xtcp_transmit_skb(sk, skb))
-		xtcp_stat_inc(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+	xtcp_transmit_skb(sk, skb);
 }
 
 static struct sk_buff *alloc_control_skb(gfp_t gfp)
@@ -477,8 +491,11 @@ void xtcp_send_syn(struct sock *sk)
 	xs->rtt_seq = xs->iss + 1;
 	xs->rtt_start_us = xtcp_clock_us();
 	skb = alloc_control_skb(GFP_ATOMIC);
-	if (skb)
-		send_segment(sk, skb, xs->iss, flags, &opts);
+	if (skb && !send_segment(sk, skb, xs->iss, flags, &opts) &&
+	    xs->retries) {
+		xs->total_retrans++;
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+	}
 	/* Sent or not, the retransmit timer brings it back. */
 	if (xs->rtx_mode != XTCP_RTX_RETRANSMIT)
 		xtcp_arm_rtx(sk);

@@ -34,11 +34,6 @@ void xtcp_rcv_window_update(struct sock *sk)
 		xtcp_send_ack(sk);
 }
 
-static u64 recv_clock_us(void)
-{
-	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
-}
-
 /*
  * The receiver's own RTT sample (in-order data arrived, socket lock held):
  * a window's worth beyond rcv_nxt lies past any edge the peer has heard
@@ -50,7 +45,7 @@ static u64 recv_clock_us(void)
 void xtcp_rcv_rtt_measure(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u64 now = recv_clock_us();
+	u64 now = xtcp_clock_us();
 
 	if (xs->rcv_rtt_start_us) {
 		u32 sample;
@@ -87,7 +82,7 @@ static u32 reader_round_us(const struct xtcp_sock *xs)
 static void rcvbuf_autotune(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u64 now = recv_clock_us();
+	u64 now = xtcp_clock_us();
 	u32 round = reader_round_us(xs);
 	u32 copied, want;
 

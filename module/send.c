@@ -145,17 +145,24 @@ do_error:
 
 /*
  * Free what @ack covers (socket lock held): whole skbs from the head, and
- * the acknowledged front of a partly covered one.
+ * the acknowledged front of a partly covered one. Returns the RTT of the
+ * newest data @ack covers, 0 when none or any of it was sent twice.
  */
-void xtcp_free_acked(struct sock *sk, u32 ack)
+u32 xtcp_free_acked(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool freed = false, karn = false;
 	struct sk_buff *skb;
-	bool freed = false;
+	u64 sent_us = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
+		if (xtcp_seq_after(ack, cb->seq)) {
+			/* Karn: a retransmission makes the ACK's time moot. */
+			karn |= cb->retransmitted;
+			sent_us = cb->sent_us;
+		}
 		if (xtcp_seq_before_eq(cb->end_seq, ack)) {
 			if (xs->send_head == skb)
 				xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
@@ -175,6 +182,9 @@ void xtcp_free_acked(struct sock *sk, u32 ack)
 	if (freed && sk->sk_socket &&
 	    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
 		sk->sk_write_space(sk);
+	if (karn || !sent_us)
+		return 0;
+	return (u32)min_t(u64, xtcp_clock_us() - sent_us, U32_MAX) ?: 1;
 }
 
 void xtcp_purge_write_queue(struct sock *sk)

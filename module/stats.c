@@ -35,6 +35,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_BACKLOG_DROPS] = "BacklogDrops",
 	[XTCP_MIB_DELAYED_ACKS] = "DelayedAcks",
 	[XTCP_MIB_TIME_WAIT_ENTERED] = "TimeWaitEntered",
+	[XTCP_MIB_HYSTART_DELAY_EXITS] = "HystartDelayExits",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

@@ -162,7 +162,7 @@ static void rtx_work(struct sock *sk)
 		return;
 	}
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RTO_TIMEOUTS);
-	xtcp_cong_on_rto(xs);
+	xtcp_cong_on_rto(sk);
 	if (xs->backoff < 15)
 		xs->backoff++;
 	xs->rtx_mode = XTCP_RTX_NONE;

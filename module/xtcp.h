@@ -22,6 +22,8 @@
 #define _XTCP_H
 
 #include <linux/skbuff.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/timer.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
@@ -52,6 +54,8 @@ extern unsigned int xtcp_tw_len_ms;
 #define XTCP_MAX_SNDBUF		(4 << 20)	/* as tcp_wmem[2] */
 #define XTCP_MAX_RCVBUF		(6 << 20)	/* as tcp_rmem[2] */
 #define XTCP_MAX_SYN_BACKLOG	1024
+#define XTCP_INFINITE_SSTHRESH	0x7fffffff	/* no loss seen yet */
+#define XTCP_CONG_NAME_MAX	16		/* as TCP_CA_NAME_MAX */
 
 /*
  * Largest payload one skb carries: its linear buffer stays within a 32 KiB
@@ -133,13 +137,32 @@ struct xtcp_sock {
 	u8 quickacks;		/* segments still ACKed at once */
 	u8 deferred_state;	/* state-timer work pending while owned */
 
-	/* congestion control (socket lock) */
+	/* congestion control (socket lock), cong*.c */
+	const struct xtcp_cong_ops *cong_ops;
+	u64 cong_priv[8];	/* the algorithm's own state */
 	u32 cwnd;		/* segments */
 	u32 cwnd_cnt;		/* congestion avoidance: ACKed segments */
 	u32 ssthresh;		/* segments */
 	u32 dupacks;
-	u32 recover;		/* NewReno: snd_max when loss was detected */
-	bool in_recovery;
+	u32 recover;		/* snd_max when loss was detected */
+	bool in_recovery;	/* NewReno fast recovery */
+	u8 ca_state;		/* enum tcp_ca_state, for TCP_INFO */
+
+	/* per-connection counters for TCP_INFO (socket lock), info.c */
+	u64 bytes_sent;		/* payload sent, retransmissions included */
+	u64 bytes_retrans;
+	u64 bytes_acked;
+	u64 bytes_received;
+	u32 segs_out;		/* segments sent, control ones included */
+	u32 segs_in;
+	u32 data_segs_out;
+	u32 data_segs_in;
+	u32 total_retrans;	/* segments retransmitted */
+	u32 rcv_ooopack;	/* segments queued out of order */
+	u32 min_rtt_us;		/* lowest RTT sample, 0: none */
+	unsigned long data_sent_at;	/* jiffies: last data sent */
+	unsigned long data_rcvd_at;	/* jiffies: last data received */
+	unsigned long ack_rcvd_at;	/* jiffies: last ACK received */
 
 	/* retransmission (socket lock) */
 	struct xtcp_rtt_est rtt;
@@ -191,6 +214,30 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
 }
+
+/* The clock of RTT samples and send times. */
+static inline u64 xtcp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/*
+ * A congestion control algorithm (cong.c has the shared parts). Every
+ * hook runs under the socket lock; state of its own goes in cong_priv.
+ */
+struct xtcp_cong_ops {
+	char name[XTCP_CONG_NAME_MAX];
+	/* Chosen, or the connection (re)starts: cong_priv is zeroed. */
+	void (*init)(struct sock *sk);
+	/* New data ACKed outside recovery: grow cwnd (slow start too). */
+	void (*cong_avoid)(struct sock *sk, u32 acked_segs);
+	/* A loss: three duplicate ACKs or a first timeout. New ssthresh. */
+	u32 (*ssthresh)(struct sock *sk);
+	/* Optional: RTT of new data sent once, from an ACK (us). */
+	void (*rtt_sample)(struct sock *sk, u32 rtt_us);
+	/* Optional: a retransmission timeout (after ssthresh). */
+	void (*on_timeout)(struct sock *sk);
+};
 
 /* Unread bytes in the receive queue (a received FIN is not one). */
 static inline u32 xtcp_inq(const struct sock *sk)
@@ -282,7 +329,7 @@ void xtcp_child_unlink(struct sock *child);
 
 /* send.c */
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
-void xtcp_free_acked(struct sock *sk, u32 ack);
+u32 xtcp_free_acked(struct sock *sk, u32 ack);
 void xtcp_purge_write_queue(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 
@@ -334,10 +381,24 @@ void xtcp_arm_state_timer(struct sock *sk, unsigned int ms);
 void xtcp_release_cb(struct sock *sk);
 
 /* cong.c */
-void xtcp_cong_init(struct xtcp_sock *xs);
-void xtcp_cong_on_ack(struct xtcp_sock *xs, u32 acked_bytes);
-void xtcp_cong_enter_recovery(struct xtcp_sock *xs);
-bool xtcp_cong_recovery_ack(struct xtcp_sock *xs, u32 ack, u32 acked_bytes);
-void xtcp_cong_on_rto(struct xtcp_sock *xs);
+extern const struct xtcp_cong_ops xtcp_cong_reno;
+extern const struct xtcp_cong_ops xtcp_cong_cubic;
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
+const struct xtcp_cong_ops *xtcp_cong_default(void);
+int xtcp_cong_select(struct sock *sk, const char *name);
+void xtcp_cong_init(struct sock *sk);
+u32 xtcp_slow_start(struct xtcp_sock *xs, u32 segs);
+void xtcp_cong_avoid_ai(struct xtcp_sock *xs, u32 per, u32 segs);
+u32 xtcp_flight_half(const struct xtcp_sock *xs);
+void xtcp_cong_on_ack(struct sock *sk, u32 acked_bytes, u32 rtt_us);
+bool xtcp_cong_dupack(struct sock *sk);
+void xtcp_cong_enter_recovery(struct sock *sk);
+bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes);
+void xtcp_cong_on_rto(struct sock *sk);
+int xtcp_cong_init_sysctl(void);
+void xtcp_cong_exit_sysctl(void);
+
+/* info.c */
+int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen);
 
 #endif /* _XTCP_H */

@@ -20,10 +20,13 @@
 #        netns.sh mtu TAG BYTES   MTU of both veth ends
 #        netns.sh offload TAG ARGS ethtool -K ARGS (e.g. tso off) on both
 #                                 veth ends
+#        netns.sh dropnth TAG N   drop every Nth IPv4 packet that veth2
+#                                 receives (from TAG-1), the others pass:
+#                                 a loss at a known place
 #        netns.sh down TAG        delete both namespaces
 #
-# Exit status 0 on success; "loss" and "netem" exit 2 when netem is not
-# available.
+# Exit status 0 on success; "loss", "netem" and "dropnth" exit 2 when the
+# qdisc or action is not available.
 
 set -e
 
@@ -81,6 +84,14 @@ offload() {
 	n2 ethtool -K veth2 "$@" >/dev/null
 }
 
+dropnth() {
+	# tc ingress runs before any protocol handler, xtcp's hook included;
+	# gact's "determ" mode counts packets, no randomness.
+	n2 tc qdisc replace dev veth2 ingress 2>/dev/null || exit 2
+	n2 tc filter replace dev veth2 ingress protocol ip pref 1 matchall \
+		action gact ok random determ drop "$1" 2>/dev/null || exit 2
+}
+
 down() {
 	ip netns del "$netns1" 2>/dev/null || true
 	ip netns del "$netns2" 2>/dev/null || true
@@ -92,6 +103,7 @@ loss) loss "${3:?loss needs a percentage}" ;;
 netem) shift 2; netem "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
+dropnth) dropnth "${3:?dropnth needs a count}" ;;
 down) down ;;
 *) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;
 esac

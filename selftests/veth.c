@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/tcp.h>
+
 #include "stack.h"
 
 #define SERVER_IP	"10.77.0.2"
@@ -333,6 +335,175 @@ TEST_F_TIMEOUT(stack, veth_delay_20ms_rcvbuf_grows, 600)
 	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
 	ASSERT_SERVER_OK(pid);
 	close(fd);
+}
+
+/* Offload off: the stack or veth1 cuts segments, so a drop takes one. */
+#define SEGMENTED "tso off tx-sctp-segmentation off"
+
+static void drop_every(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(stack) *self, int nth)
+{
+	int r = run_cmd("'%s/netns.sh' dropnth %s %d", self_dir(),
+			self->netns, nth);
+
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "tc ingress with gact not available");
+	ASSERT_EQ(0, r);
+}
+
+/*
+ * One segment lost in the middle of a bulk transfer: the duplicate ACKs
+ * that follow trigger a fast retransmit; no retransmission timeout fires.
+ */
+TEST_F_TIMEOUT(stack, veth_single_loss_fast_retransmit_without_rto, 600)
+{
+	uint64_t len = 2 * MiB;	/* 1449 segments: only the 1000th is lost */
+	int64_t fast0, fast1, rto0, rto1;
+	struct tcp_info ti;
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
+			     self_dir(), self->netns));
+	drop_every(_metadata, self, 1000);
+	pid = start_server(_metadata, self, serve_verify, len, &port);
+	fd = client_connect(_metadata, self, port);
+	fast0 = stack_counter(self->family, "TCPFastRetrans", "XtcpFastRetrans");
+	rto0 = stack_counter(self->family, "TCPTimeouts", "XtcpRtoTimeouts");
+	ASSERT_LE(0, fast0);
+	ASSERT_LE(0, rto0);
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_SERVER_OK(pid);
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	fast1 = stack_counter(self->family, "TCPFastRetrans", "XtcpFastRetrans");
+	rto1 = stack_counter(self->family, "TCPTimeouts", "XtcpRtoTimeouts");
+	TH_LOG("fast retransmits %lld, timeouts %lld, total_retrans %u",
+	       (long long)(fast1 - fast0), (long long)(rto1 - rto0),
+	       ti.tcpi_total_retrans);
+	ASSERT_LE(1U, ti.tcpi_total_retrans);
+	ASSERT_LT(fast0, fast1);
+	ASSERT_EQ(rto0, rto1);
+	ASSERT_EQ(0, ti.tcpi_backoff);
+	close(fd);
+}
+
+struct cwnd_sample {
+	uint32_t cwnd, ssthresh, mss;
+	uint8_t ca_state;
+	uint64_t acked;		/* bytes */
+};
+
+struct sender {
+	int fd;
+	uint64_t len;
+	atomic_int done;
+	ssize_t sent;
+};
+
+static void *send_thread(void *arg)
+{
+	struct sender *s = arg;
+
+	s->sent = send_pattern(s->fd, s->len, 1);
+	shutdown(s->fd, SHUT_WR);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+#define INFINITE_SSTHRESH 0x7fffffffU
+
+static bool in_avoidance(const struct cwnd_sample *s)
+{
+	return s->ssthresh < INFINITE_SSTHRESH && s->ca_state == 0 &&
+	       s->cwnd >= s->ssthresh;
+}
+
+/*
+ * Reno's window, sampled through TCP_INFO while it sends over a 20 ms
+ * path that loses every 300th segment: before the first loss cwnd grows
+ * by one segment per segment ACKed (doubling each round trip); between
+ * losses, by one segment per window ACKed (one per round trip). Growth is
+ * measured against ACKed data, not time, so a slow VM cannot fail it.
+ */
+TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
+{
+	struct cwnd_sample first_ss = {}, last_ss = {}, prev = {}, s;
+	struct sender snd = { .len = xtcp_scaled(8 * MiB, 2 * MiB) };
+	uint64_t ss_segs, ca_segs = 0;
+	int64_t ca_grow = 0;
+	double ca_bound = 0;
+	bool have_ss = false, have_prev = false;
+	int epochs = 0, r;
+	struct tcp_info ti;
+	pthread_t thread;
+	uint16_t port;
+	pid_t pid;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
+			     self_dir(), self->netns));
+	r = run_cmd("'%s/netns.sh' netem %s delay 10ms", self_dir(),
+		    self->netns);
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "netem not available (sch_netem)");
+	ASSERT_EQ(0, r);
+	drop_every(_metadata, self, 300);
+	pid = start_server(_metadata, self, serve_verify, snd.len, &port);
+	snd.fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(0, setsockopt(snd.fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, send_thread, &snd));
+	while (!atomic_load(&snd.done)) {
+		if (get_tcp_info(snd.fd, &ti))
+			break;
+		s.cwnd = ti.tcpi_snd_cwnd;
+		s.ssthresh = ti.tcpi_snd_ssthresh;
+		s.mss = ti.tcpi_snd_mss;
+		s.ca_state = ti.tcpi_ca_state;
+		s.acked = ti.tcpi_bytes_acked;
+		if (s.ssthresh >= INFINITE_SSTHRESH) {
+			/* Slow start, before any loss. */
+			if (!have_ss)
+				first_ss = s;
+			last_ss = s;
+			have_ss = true;
+		} else if (in_avoidance(&s) && have_prev && in_avoidance(&prev) &&
+			   s.ssthresh == prev.ssthresh) {
+			/* Congestion avoidance, between two losses. */
+			uint64_t segs = (s.acked - prev.acked) / s.mss;
+
+			ca_segs += segs;
+			ca_grow += (int64_t)s.cwnd - prev.cwnd;
+			ca_bound += (double)segs / prev.cwnd;
+		} else if (in_avoidance(&s)) {
+			epochs++;
+		}
+		prev = s;
+		have_prev = true;
+		msleep(1);
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ((ssize_t)snd.len, snd.sent);
+	ASSERT_SERVER_OK(pid);
+	close(snd.fd);
+
+	ASSERT_TRUE(have_ss);
+	ss_segs = (last_ss.acked - first_ss.acked) / last_ss.mss;
+	TH_LOG("slow start: cwnd %u -> %u over %llu segments ACKed",
+	       first_ss.cwnd, last_ss.cwnd, (unsigned long long)ss_segs);
+	TH_LOG("avoidance: %d epochs, cwnd +%lld over %llu segments ACKed, one per window: %.1f",
+	       epochs, (long long)ca_grow, (unsigned long long)ca_segs,
+	       ca_bound);
+	/* Exponential: at least doubled, about one segment per segment. */
+	ASSERT_LE(2 * first_ss.cwnd, last_ss.cwnd);
+	ASSERT_LE(ss_segs, 2 * (uint64_t)(last_ss.cwnd - first_ss.cwnd) + 10);
+	/* Linear: grew, by one segment per window, give or take rounding. */
+	ASSERT_LE(1, epochs);
+	ASSERT_LE(1, ca_grow);
+	ASSERT_GE(ca_bound + epochs + 1, (double)ca_grow);
+	ASSERT_LE(ca_bound / 2 - epochs - 1, (double)ca_grow);
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_4MiB_each_way, 1200)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -48,17 +49,22 @@ int xtcp_family(void)
 	return XTCP_DEFAULT_FAMILY;
 }
 
-/* The value under @name in the "Tcp:" header/value line pair of snmp. */
-static int64_t snmp_tcp_field(const char *name)
+/*
+ * The value under @name in the @prefix header/value line pair of an snmp
+ * style file (/proc/net/snmp "Tcp:", /proc/net/netstat "TcpExt:").
+ */
+static int64_t snmp_field(const char *path, const char *prefix,
+			  const char *name)
 {
-	char head[2048], vals[2048], *hs, *vs, *h, *v;
-	FILE *f = fopen("/proc/net/snmp", "r");
+	char head[4096], vals[4096], *hs, *vs, *h, *v;
+	FILE *f = fopen(path, "r");
 	int64_t ret = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(head, sizeof(head), f)) {
-		if (strncmp(head, "Tcp:", 4) || !fgets(vals, sizeof(vals), f))
+		if (strncmp(head, prefix, strlen(prefix)) ||
+		    !fgets(vals, sizeof(vals), f))
 			continue;
 		h = strtok_r(head, " \n", &hs);
 		v = strtok_r(vals, " \n", &vs);
@@ -76,26 +82,48 @@ static int64_t snmp_tcp_field(const char *name)
 	return ret;
 }
 
-int64_t stack_out_segs(int family)
+/* "XtcpNAME value" lines of /proc/net/xtcp_stat. */
+static int64_t xtcp_stat_field(const char *want)
 {
 	char name[64];
 	long long val;
 	int64_t ret = -1;
 	FILE *f;
 
-	if (family == AF_INET)
-		return snmp_tcp_field("OutSegs");
 	f = fopen("/proc/net/xtcp_stat", "r");
 	if (!f)
 		return -1;
 	while (fscanf(f, "%63s %lld", name, &val) == 2) {
-		if (!strcmp(name, "XtcpOutSegs")) {
+		if (!strcmp(name, want)) {
 			ret = val;
 			break;
 		}
 	}
 	fclose(f);
 	return ret;
+}
+
+int64_t stack_out_segs(int family)
+{
+	if (family == AF_INET)
+		return snmp_field("/proc/net/snmp", "Tcp:", "OutSegs");
+	return xtcp_stat_field("XtcpOutSegs");
+}
+
+int64_t stack_counter(int family, const char *tcpext_name,
+		      const char *xtcp_name)
+{
+	if (family == AF_INET)
+		return snmp_field("/proc/net/netstat", "TcpExt:", tcpext_name);
+	return xtcp_stat_field(xtcp_name);
+}
+
+int get_tcp_info(int fd, struct tcp_info *info)
+{
+	socklen_t len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len);
 }
 
 struct sockaddr_in sin_make(const char *ip, uint16_t port)

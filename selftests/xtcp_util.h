@@ -95,6 +95,16 @@ int bg_send_join(struct bg_send *b);
  * or -1 when it cannot be read.
  */
 int64_t stack_out_segs(int family);
+/*
+ * A counter of this namespace: TcpExt @tcpext_name of /proc/net/netstat
+ * for TCP, Xtcp@xtcp_name ("XtcpFastRetrans") for xtcp; -1 if unreadable.
+ */
+int64_t stack_counter(int family, const char *tcpext_name,
+		      const char *xtcp_name);
+
+struct tcp_info;
+/* getsockopt(SOL_TCP, TCP_INFO), the whole struct. */
+int get_tcp_info(int fd, struct tcp_info *info);
 
 /* SIOCINQ / SIOCOUTQ as an int, -1 on error. */
 int sock_inq(int fd);

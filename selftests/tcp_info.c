@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * getsockopt(TCP_INFO) and the choice of congestion control
+ * (TCP_CONGESTION, the default's sysctl), read the same way from both
+ * stacks: native TCP says what the fields and the errors must be.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define TRANSFER	(256 * KiB)
+#define SOL_TCP		IPPROTO_TCP	/* <linux/tcp.h> has no SOL_ names */
+/* Socket states as tcpi_state gives them (<netinet/tcp.h> clashes). */
+#define ST_ESTABLISHED	1
+#define ST_LISTEN	10
+
+static const char *cong_sysctl(int family)
+{
+	return family == AF_INET ?
+	       "/proc/sys/net/ipv4/tcp_congestion_control" :
+	       "/proc/sys/net/xtcp/congestion_control";
+}
+
+/* First word of a sysctl file into buf; 0 or -1. */
+static int read_sysctl(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%15s", buf) == 1;
+	fclose(f);
+	(void)size;
+	return ok ? 0 : -1;
+}
+
+/* write() of @val to a sysctl: 0, or the errno of the write. */
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int get_cong(int fd, char name[16])
+{
+	socklen_t len = 16;
+
+	memset(name, 0, 16);
+	return getsockopt(fd, SOL_TCP, TCP_CONGESTION, name, &len);
+}
+
+static int set_cong(int fd, const char *name)
+{
+	return setsockopt(fd, SOL_TCP, TCP_CONGESTION, name, strlen(name));
+}
+
+TEST_F(stack, tcp_info_after_transfer)
+{
+	struct tcp_info ci, si;
+	uint8_t *buf;
+	int cli, srv, mss;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	buf = calloc(1, TRANSFER);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ((ssize_t)TRANSFER, send_all(cli, buf, TRANSFER));
+	ASSERT_EQ((ssize_t)TRANSFER, recv_all(srv, buf, TRANSFER));
+	free(buf);
+	ASSERT_EQ(0, wait_outq(cli, 0, WAIT_MS));
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	ASSERT_EQ(0, get_tcp_info(srv, &si));
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_TCP, TCP_MAXSEG, &mss));
+
+	ASSERT_EQ(ST_ESTABLISHED, ci.tcpi_state);
+	ASSERT_EQ(ST_ESTABLISHED, si.tcpi_state);
+	ASSERT_EQ(TCP_CA_Open, ci.tcpi_ca_state);
+	ASSERT_EQ((uint32_t)mss, ci.tcpi_snd_mss);
+	ASSERT_LT(0U, si.tcpi_rcv_mss);
+	ASSERT_GE(ci.tcpi_snd_mss, si.tcpi_rcv_mss);
+	/* The window scale option went both ways. */
+	ASSERT_TRUE(ci.tcpi_options & TCPI_OPT_WSCALE);
+	ASSERT_TRUE(si.tcpi_options & TCPI_OPT_WSCALE);
+	ASSERT_EQ((int)ci.tcpi_snd_wscale, (int)si.tcpi_rcv_wscale);
+	ASSERT_EQ((int)ci.tcpi_rcv_wscale, (int)si.tcpi_snd_wscale);
+	/* RFC 6298 with Linux's 200 ms floor; nothing in flight. */
+	ASSERT_LE(200000U, ci.tcpi_rto);
+	ASSERT_LT(0U, ci.tcpi_rtt);
+	ASSERT_NE(0U, ci.tcpi_min_rtt);
+	ASSERT_NE(~0U, ci.tcpi_min_rtt);
+	ASSERT_EQ(0U, ci.tcpi_unacked);
+	ASSERT_EQ(0U, ci.tcpi_lost);
+	ASSERT_EQ(0U, ci.tcpi_retrans);
+	ASSERT_EQ(0U, ci.tcpi_total_retrans);
+	ASSERT_EQ(0U, ci.tcpi_notsent_bytes);
+	ASSERT_LE(10U, ci.tcpi_snd_cwnd);	/* RFC 6928 initial window */
+	ASSERT_LT(0U, ci.tcpi_snd_wnd);
+	/* Byte counts: the SYN takes one sequence number. */
+	ASSERT_EQ((uint64_t)TRANSFER + 1, ci.tcpi_bytes_acked);
+	ASSERT_EQ((uint64_t)TRANSFER, si.tcpi_bytes_received);
+	ASSERT_EQ(0ULL, ci.tcpi_bytes_received);
+	ASSERT_LE((uint64_t)TRANSFER, ci.tcpi_bytes_sent);
+	ASSERT_EQ(0ULL, ci.tcpi_bytes_retrans);
+	ASSERT_LE(1U, ci.tcpi_data_segs_out);
+	ASSERT_LE(ci.tcpi_data_segs_out, ci.tcpi_segs_out);
+	ASSERT_LE(1U, si.tcpi_data_segs_in);
+	ASSERT_LE(si.tcpi_data_segs_in, si.tcpi_segs_in);
+	ASSERT_EQ(0U, ci.tcpi_data_segs_in);
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, tcp_info_listener_and_lengths)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char big[sizeof(struct tcp_info) + 64];
+	struct tcp_info ti;
+	socklen_t len;
+	uint16_t port;
+	int lfd, cli;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	pfd.fd = lfd;
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	/* A listener reports its accept queue and the queue's bound. */
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(0, get_tcp_info(lfd, &ti));
+	ASSERT_EQ(ST_LISTEN, ti.tcpi_state);
+	ASSERT_EQ(1U, ti.tcpi_unacked);
+	ASSERT_EQ(16U, ti.tcpi_sacked);	/* stack_listen's backlog */
+
+	/* A short buffer gets the struct's head and the shortened length. */
+	memset(&ti, 0x7f, sizeof(ti));
+	len = 1;
+	ASSERT_EQ(0, getsockopt(cli, SOL_TCP, TCP_INFO, &ti, &len));
+	ASSERT_EQ(1U, len);
+	ASSERT_EQ(ST_ESTABLISHED, ti.tcpi_state);
+	ASSERT_EQ(0x7f, ti.tcpi_ca_state);
+	/* A longer one is cut to the struct (the kernel's: it grows). */
+	len = sizeof(big);
+	ASSERT_EQ(0, getsockopt(cli, SOL_TCP, TCP_INFO, big, &len));
+	ASSERT_LE(offsetof(struct tcp_info, tcpi_snd_wnd) + 4, len);
+	ASSERT_GT(sizeof(big), len);
+	len = -1;
+	ASSERT_EQ(-1, getsockopt(cli, SOL_TCP, TCP_INFO, &ti, &len));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, getsockopt(cli, SOL_TCP, TCP_INFO, &ti, NULL));
+	ASSERT_EQ(EFAULT, errno);
+	close(cli);
+	close(lfd);
+}
+
+TEST_F(stack, tcp_congestion_get_set)
+{
+	char name[16], def[16], big[64];
+	socklen_t len;
+	int fd;
+
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	/* A new socket takes the default, cubic unless changed. */
+	ASSERT_EQ(0, read_sysctl(cong_sysctl(self->family), def, sizeof(def)));
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ(def, name);
+
+	ASSERT_EQ(0, set_cong(fd, "reno"));
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ("reno", name);
+	ASSERT_EQ(0, set_cong(fd, "cubic"));
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ("cubic", name);
+
+	/* The name is optlen bytes, with or without a NUL. */
+	ASSERT_EQ(0, setsockopt(fd, SOL_TCP, TCP_CONGESTION, "renoXYZ", 4));
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ("reno", name);
+
+	ASSERT_EQ(-1, set_cong(fd, "no-such-cc"));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, setsockopt(fd, SOL_TCP, TCP_CONGESTION, "reno", 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ("reno", name);
+
+	/* Reads are cut to the buffer, and to 16 bytes. */
+	memset(name, 'x', sizeof(name));
+	len = 2;
+	ASSERT_EQ(0, getsockopt(fd, SOL_TCP, TCP_CONGESTION, name, &len));
+	ASSERT_EQ(2U, len);
+	ASSERT_EQ(0, memcmp(name, "rex", 3));
+	len = sizeof(big);
+	ASSERT_EQ(0, getsockopt(fd, SOL_TCP, TCP_CONGESTION, big, &len));
+	ASSERT_EQ(16U, len);
+	ASSERT_STREQ("reno", big);
+	close(fd);
+}
+
+/* A listener's choice passes to the connections it accepts. */
+TEST_F(stack, tcp_congestion_inherited_by_accepted)
+{
+	char name[16];
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, set_cong(lfd, "reno"));
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, get_cong(srv, name));
+	ASSERT_STREQ("reno", name);
+	/* The switch mid-connection keeps the data flowing. */
+	ASSERT_EQ(0, set_cong(cli, "reno"));
+	ASSERT_EQ(3, send(cli, "abc", 3, 0));
+	ASSERT_EQ(0, set_cong(cli, "cubic"));
+	ASSERT_EQ(3, send(cli, "def", 3, 0));
+	ASSERT_EQ(6, recv(srv, name, 6, MSG_WAITALL));
+	ASSERT_EQ(0, memcmp(name, "abcdef", 6));
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+/* The sysctl picks the algorithm of new sockets and refuses unknown names. */
+TEST_F(stack, tcp_congestion_default_sysctl)
+{
+	const char *path = cong_sysctl(self->family);
+	char def[16], name[16];
+	int fd;
+
+	ASSERT_EQ(0, read_sysctl(path, def, sizeof(def)));
+	ASSERT_EQ(ENOENT, write_sysctl(path, "no-such-cc"));
+	ASSERT_EQ(0, write_sysctl(path, "reno"));
+	fd = stack_socket(self->family);
+	ASSERT_EQ(0, write_sysctl(path, def));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ("reno", name);
+	close(fd);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_cong(fd, name));
+	ASSERT_STREQ(def, name);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
