@@ -274,6 +274,40 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		}
 		xs->user_mss = val;
 		break;
+	case TCP_CORK:
+		xs->cork = !!val;
+		/* Uncorked: what waited goes, by Nagle's rules unless off. */
+		if (!val && (1 << sk->sk_state) &
+		    (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+			xtcp_push(sk, xs->nodelay ? XTCP_PUSH_NOW :
+					       XTCP_PUSH_NAGLE);
+		break;
+	case TCP_KEEPIDLE:
+		if (val < 1 || val > XTCP_MAX_KEEPIDLE_S) {
+			err = -EINVAL;
+			break;
+		}
+		WRITE_ONCE(xs->keepidle_s, val);
+		xtcp_keepalive_reset(sk);
+		break;
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > XTCP_MAX_KEEPINTVL_S)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(xs->keepintvl_s, val);
+		break;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > XTCP_MAX_KEEPCNT)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(xs->keepcnt, val);
+		break;
+	case TCP_USER_TIMEOUT:
+		if (val < 0)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(xs->user_timeout_ms, val);
+		break;
 	default:
 		err = -ENOPROTOOPT;
 		break;
@@ -311,6 +345,21 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		if (xs->user_mss &&
 		    (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 			val = xs->user_mss;
+		break;
+	case TCP_CORK:
+		val = xs->cork;
+		break;
+	case TCP_KEEPIDLE:
+		val = xtcp_keepidle_s(xs);
+		break;
+	case TCP_KEEPINTVL:
+		val = xtcp_keepintvl_s(xs);
+		break;
+	case TCP_KEEPCNT:
+		val = xtcp_keepcnt(xs);
+		break;
+	case TCP_USER_TIMEOUT:
+		val = READ_ONCE(xs->user_timeout_ms);
 		break;
 	default:
 		release_sock(sk);
@@ -366,6 +415,7 @@ struct proto xtcp_prot = {
 	.obj_size = sizeof(struct xtcp_sock),
 	.backlog_rcv = xtcp_backlog_rcv,
 	.release_cb = xtcp_release_cb,
+	.keepalive = xtcp_set_keepalive,
 };
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,

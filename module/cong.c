@@ -50,8 +50,11 @@ void xtcp_cong_init(struct sock *sk)
 	xs->ssthresh = XTCP_INFINITE_SSTHRESH;
 	xs->cwnd_cnt = 0;
 	xs->dupacks = 0;
+	xs->recover = xs->snd_una;
 	xs->in_recovery = false;
 	xs->ca_state = TCP_CA_Open;
+	xs->acked_partial = 0;
+	xs->cwnd_limited = 0;
 	memset(xs->cong_priv, 0, sizeof(xs->cong_priv));
 	xs->cong_ops->init(sk);
 }
@@ -113,6 +116,36 @@ u32 xtcp_flight_half(const struct xtcp_sock *xs)
 }
 
 /*
+ * Whole segments ACKed: bytes carry over between ACKs, so a receiver that
+ * ACKs in small pieces does not make each piece count as a segment.
+ */
+static u32 acked_segments(struct xtcp_sock *xs, u32 acked_bytes)
+{
+	u64 bytes = (u64)xs->acked_partial + acked_bytes;
+	u32 mss = max_t(u32, xs->mss_cache, 1);
+	u32 segs = (u32)min_t(u64, div_u64(bytes, mss), U32_MAX);
+
+	xs->acked_partial = bytes - (u64)segs * mss;
+	return segs;
+}
+
+/*
+ * RFC 7661: the window grows only while it is what holds data back, not
+ * while the application (or the peer's window) does. The send path marks
+ * the socket cwnd-limited; slow start also counts an ACK of more than half
+ * the window in flight, as Linux does.
+ */
+static bool cwnd_limited(const struct xtcp_sock *xs, u32 acked_bytes)
+{
+	u32 flight = xtcp_in_flight(xs) + acked_bytes;
+	u32 flight_segs = DIV_ROUND_UP(flight, max_t(u32, xs->mss_cache, 1));
+
+	if (xs->cwnd_limited)
+		return true;
+	return xs->cwnd < xs->ssthresh && xs->cwnd < 2 * flight_segs;
+}
+
+/*
  * An ACK of new data (snd_una already moved). @rtt_us is the sample of the
  * newest segment it covers that was sent only once, 0 if none.
  */
@@ -120,6 +153,8 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked_bytes, u32 rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_cong_ops *ops = xs->cong_ops;
+	u32 segs = acked_segments(xs, acked_bytes);
+	bool limited = cwnd_limited(xs, acked_bytes);
 
 	if (rtt_us && ops->rtt_sample)
 		ops->rtt_sample(sk, rtt_us);
@@ -129,14 +164,25 @@ void xtcp_cong_on_ack(struct sock *sk, u32 acked_bytes, u32 rtt_us)
 	if (xs->ca_state == TCP_CA_Disorder)
 		xs->ca_state = TCP_CA_Open;
 	xs->dupacks = 0;
-	ops->cong_avoid(sk, DIV_ROUND_UP(acked_bytes, xs->mss_cache));
+	/* The mark lasts until what was sent under it is ACKed. */
+	if (xs->cwnd_limited &&
+	    xtcp_seq_after_eq(xs->snd_una, xs->cwnd_limited_seq))
+		xs->cwnd_limited = 0;
+	if (segs && limited)
+		ops->cong_avoid(sk, segs);
 }
 
-/* A duplicate ACK outside recovery. True on the third: retransmit. */
+/*
+ * A duplicate ACK outside recovery. True on the third: retransmit. Not
+ * after a timeout until what was in flight then is ACKed (RFC 6582 4.1):
+ * the go-back-N resends make duplicates of their own.
+ */
 bool xtcp_cong_dupack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	if (xs->ca_state == TCP_CA_Loss)
+		return false;
 	xs->dupacks++;
 	if (xs->ca_state == TCP_CA_Open)
 		xs->ca_state = TCP_CA_Disorder;
@@ -163,7 +209,7 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 segs = DIV_ROUND_UP(acked_bytes, xs->mss_cache);
+	u32 segs = acked_segments(xs, acked_bytes);
 
 	if (xtcp_seq_after_eq(ack, xs->recover)) {
 		/* Full ACK: deflate to ssthresh and leave recovery. */
@@ -173,6 +219,7 @@ bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes)
 		xs->ca_state = TCP_CA_Open;
 		return false;
 	}
+	/* Deflate by what left the network, inflate by the one resent. */
 	xs->cwnd = xs->cwnd > segs ? xs->cwnd - segs + 1 : 1;
 	return true;
 }
@@ -181,8 +228,12 @@ void xtcp_cong_on_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	/* RFC 5681 (4): only the first timeout of a series lowers ssthresh. */
-	if (!xs->backoff)
+	/*
+	 * RFC 5681 (4): only the first timeout of a series lowers ssthresh,
+	 * and not one during fast recovery, which lowered it already (and
+	 * whose inflated cwnd says nothing about the path).
+	 */
+	if (!xs->backoff && !xs->in_recovery)
 		xs->ssthresh = xs->cong_ops->ssthresh(sk);
 	xs->cwnd = 1;
 	xs->cwnd_cnt = 0;

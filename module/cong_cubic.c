@@ -182,6 +182,8 @@ static void cubic_on_timeout(struct sock *sk)
 {
 	struct cubic_state *ca = cubic(sk);
 
+	/* RFC 9438 4.8: after a timeout, no memory of the old maximum. */
+	ca->w_max = 0;
 	ca->epoch_running = false;
 	ca->round_running = false;
 	ca->hystart_done = false;

@@ -59,6 +59,8 @@ static void fill_info(struct sock *sk, struct tcp_info *info)
 		/* As native TCP: the accept queue and its bound. */
 		info->tcpi_unacked = READ_ONCE(xs->accept_queue_len);
 		info->tcpi_sacked = READ_ONCE(sk->sk_max_ack_backlog);
+		info->tcpi_snd_cwnd = xs->cwnd;
+		info->tcpi_reordering = 3;
 		return;
 	}
 
@@ -109,7 +111,7 @@ static void fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_snd_wnd = xs->snd_wnd;
 }
 
-/* The length rules are native TCP's: any length, even negative, is cut. */
+/* Native TCP's length rules: cut to the struct (af.c refused < 0). */
 int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen)
 {
 	struct tcp_info info;

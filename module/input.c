@@ -63,6 +63,7 @@ static void become_established(struct sock *sk)
 {
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	sndbuf_expand(sk);
+	xtcp_keepalive_reset(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
@@ -444,7 +445,9 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	}
 	if (xtcp_seq_before(ack, xs->snd_una))
 		return true;	/* old duplicate: the text may still count */
+	/* The peer is there: keepalive starts counting afresh. */
 	xs->ack_rcvd_at = jiffies;
+	xs->ka_probes = 0;
 
 	acked = ack - xs->snd_una;
 	if (xtcp_seq_before(xs->snd_wl1, th->seq) ||
@@ -752,8 +755,10 @@ static struct sk_buff *condense(struct sk_buff *skb)
 		kfree_skb(nskb);
 		return skb;
 	}
-	/* Device, checksum state, cb and gso fields; offsets are redone. */
+	/* Device, cb and gso fields; offsets are redone. */
 	skb_copy_header(nskb, skb);
+	/* The hook checked the sum; csum_start would point into the old. */
+	nskb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb_reset_network_header(nskb);
 	skb_reset_mac_header(nskb);
 	nskb->mac_len = 0;
@@ -772,7 +777,8 @@ static struct sk_buff *condense(struct sk_buff *skb)
  * of payload) of condensed segments at up to twice their size, and the
  * send buffer, as ACKs land here. Less, and a window of small segments
  * queued out of order behind a loss overflows it: every drop is one more
- * hole to recover.
+ * hole to recover. At the largest buffers (6 MB, 4 MB) that is 22 MB per
+ * socket, where native TCP allows about 10 MB but coalesces its backlog.
  */
 static u32 backlog_limit(const struct sock *sk)
 {

@@ -263,7 +263,12 @@ static void inherit_settings(struct sock *child, const struct sock *sk)
 	cinet->mc_ttl = 1;
 	cinet->mc_all = 1;
 	xtcp_sk(child)->nodelay = xtcp_sk(sk)->nodelay;
+	xtcp_sk(child)->cork = xtcp_sk(sk)->cork;
 	xtcp_sk(child)->user_mss = xtcp_sk(sk)->user_mss;
+	xtcp_sk(child)->keepidle_s = xtcp_sk(sk)->keepidle_s;
+	xtcp_sk(child)->keepintvl_s = xtcp_sk(sk)->keepintvl_s;
+	xtcp_sk(child)->keepcnt = xtcp_sk(sk)->keepcnt;
+	xtcp_sk(child)->user_timeout_ms = xtcp_sk(sk)->user_timeout_ms;
 	/* The listener's TCP_CONGESTION, started afresh. */
 	xtcp_sk(child)->cong_ops = xtcp_sk(sk)->cong_ops;
 	xtcp_cong_init(child);

@@ -18,6 +18,10 @@ int xtcp_ipproto = XTCP_DEFAULT_IPPROTO;
 module_param_named(ipproto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IP protocol number on the wire (RFC 3692: 253 or 254)");
 
+unsigned int xtcp_isn_wrap_after;
+module_param_named(isn_wrap_after, xtcp_isn_wrap_after, uint, 0644);
+MODULE_PARM_DESC(isn_wrap_after, "debug: 0 (RFC 6528 ISNs), or N so that every ISN is 2^32 - N and sequence numbers wrap after N bytes");
+
 unsigned int xtcp_tw_len_ms = 60000;
 module_param_named(tw_len_ms, xtcp_tw_len_ms, uint, 0644);
 MODULE_PARM_DESC(tw_len_ms, "TIME_WAIT length in milliseconds (2MSL; native TCP uses 60000)");

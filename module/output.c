@@ -284,6 +284,28 @@ static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * TCP_CORK: the last skb's partial segment waits for more data or for the
+ * cork to come off (or for the persist timer, after an RTO, as native
+ * TCP's probe timer flushes it too); its whole segments may go. True: hold
+ * all of it; else *@cut is at most the whole segments.
+ */
+static bool corked(const struct sock *sk, const struct sk_buff *skb,
+		   u32 *cut)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 whole = skb->len - skb->len % xs->mss_cache;
+
+	if (!xs->cork || whole == skb->len ||
+	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) ||
+	    !skb_queue_is_last(&sk->sk_write_queue, skb))
+		return false;
+	if (!whole)
+		return true;
+	*cut = min(*cut, whole);
+	return false;
+}
+
+/*
  * How much of @skb to send now (*@lenp; false: nothing): what the windows
  * allow (@allowance), in whole MSS when it is more than one, so the rest
  * leaves in full segments later. Without GSO, one MSS at most.
@@ -354,6 +376,26 @@ static void advance_send_head(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Data is left unsent: if the congestion window is what holds the next
+ * skb back (not the peer's window, not Nagle), cwnd may grow on the ACKs
+ * of what is in flight now (cong.c, RFC 7661).
+ */
+static void note_cwnd_limited(struct xtcp_sock *xs, const struct sk_buff *skb)
+{
+	u64 cwnd_bytes = (u64)xs->cwnd * xs->mss_cache;
+	u32 flight = xtcp_in_flight(xs);
+	u32 cwnd_room = cwnd_bytes > flight ? (u32)min_t(u64, cwnd_bytes - flight,
+							 U32_MAX) : 0;
+	u32 rwnd_room = xtcp_send_allowance(xs->snd_una, xs->snd_nxt,
+					    xs->snd_wnd, U32_MAX);
+
+	if (cwnd_room < min(skb->len, rwnd_room)) {
+		xs->cwnd_limited = 1;
+		xs->cwnd_limited_seq = xs->snd_nxt;
+	}
+}
+
+/*
  * Send what the windows allow. XTCP_PUSH_NOW pushes small segments out too
  * (a blocked write, TCP_NODELAY turned on, FIN); XTCP_PUSH_PROBE also sends
  * into a window smaller than silly window avoidance would wait for.
@@ -372,6 +414,8 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 
 		if (!send_cut(sk, skb, allowance, mode, &cut))
 			break;
+		if (mode == XTCP_PUSH_NAGLE && corked(sk, skb, &cut))
+			break;
 		if (cut < skb->len) {
 			skb = split_skb(sk, skb, cut);
 			if (!skb)
@@ -384,6 +428,8 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 		advance_send_head(sk, skb);
 	}
 
+	if (xs->send_head)
+		note_cwnd_limited(xs, xs->send_head);
 	/* Data waits on a closed window with nothing in flight: probe it. */
 	if (xs->send_head && xs->snd_nxt == xs->snd_una &&
 	    xs->rtx_mode == XTCP_RTX_NONE)
@@ -521,6 +567,16 @@ void xtcp_send_probe(struct sock *sk)
 
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_ZERO_WINDOW_PROBES);
 	xtcp_send_control(sk, XTCP_FLAG_ACK, xs->snd_una - 1);
+}
+
+/*
+ * Keepalive (RFC 1122 4.2.3.6): the same old sequence number, which the
+ * peer must answer with an ACK if it is still there.
+ */
+void xtcp_send_keepalive_probe(struct sock *sk)
+{
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_KEEPALIVE_PROBES);
+	xtcp_send_control(sk, XTCP_FLAG_ACK, xtcp_sk(sk)->snd_una - 1);
 }
 
 /*

@@ -54,6 +54,8 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->retries = 0;
 	xs->probes = 0;
 	xs->rtt_pending = false;
+	xs->rtx_series_start = jiffies;
+	xs->ka_probes = 0;
 	xs->rcv_rtt_us = 0;
 	xs->rcv_rtt_start_us = 0;
 	xs->rcvq_start_us = 0;
@@ -93,6 +95,10 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_HLIST_NODE(&xs->bind_node);
 	xtcp_init_timers(sk);
 	xs->cong_ops = xtcp_cong_default();
+	xs->keepidle_s = 0;
+	xs->keepintvl_s = 0;
+	xs->keepcnt = 0;
+	xs->user_timeout_ms = 0;
 	xtcp_init_sock_state(sk);
 	sk->sk_sndbuf = XTCP_DEFAULT_SNDBUF;
 	sk->sk_rcvbuf = XTCP_DEFAULT_RCVBUF;
@@ -115,6 +121,9 @@ u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 	static siphash_aligned_key_t isn_key;
 	u32 hash;
 
+	/* Debugging: every connection's sequence numbers wrap early on. */
+	if (READ_ONCE(xtcp_isn_wrap_after))
+		return 0u - READ_ONCE(xtcp_isn_wrap_after);
 	net_get_random_once(&isn_key, sizeof(isn_key));
 	hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
 			    ((u32)(__force u16)sport << 16) | (__force u16)dport,

@@ -36,6 +36,9 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DELAYED_ACKS] = "DelayedAcks",
 	[XTCP_MIB_TIME_WAIT_ENTERED] = "TimeWaitEntered",
 	[XTCP_MIB_HYSTART_DELAY_EXITS] = "HystartDelayExits",
+	[XTCP_MIB_KEEPALIVE_PROBES] = "KeepAliveProbes",
+	[XTCP_MIB_KEEPALIVE_TIMEOUTS] = "KeepAliveTimeouts",
+	[XTCP_MIB_USER_TIMEOUTS] = "UserTimeouts",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

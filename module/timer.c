@@ -10,6 +10,14 @@
  *   XTCP_DELACK_MS after the data (RFC 1122 4.2.3.2).
  * - state_timer: TIME_WAIT's 2MSL (tw_len_ms), and the orphan FIN_WAIT2
  *   timeout after close().
+ * - keepalive_timer (SO_KEEPALIVE): after TCP_KEEPIDLE seconds without a
+ *   word from the peer, a probe every TCP_KEEPINTVL seconds; TCP_KEEPCNT
+ *   unanswered probes (or TCP_USER_TIMEOUT) end the connection with
+ *   ETIMEDOUT, as RFC 1122 4.2.3.6 and native TCP do.
+ *
+ * TCP_USER_TIMEOUT, when set, replaces the retry count of the data states:
+ * the connection gives up when the oldest unacknowledged data has waited
+ * that long (RFC 5482); in SYN states whichever comes first.
  *
  * A pending timer holds a socket reference. A timer that fires while a user
  * owns the socket leaves its work in xs->deferred, with a reference, for
@@ -28,9 +36,18 @@ static unsigned long rto_jiffies(const struct xtcp_sock *xs)
 void xtcp_arm_rtx(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when = rto_jiffies(xs);
+	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
 
+	/* Retransmitting under a user timeout: fire when it runs out. */
+	if (user_timeout && xs->retries) {
+		unsigned long end = xs->rtx_series_start +
+				    msecs_to_jiffies(user_timeout);
+
+		when = time_after(end, jiffies) ? min(when, end - jiffies) : 1;
+	}
 	xs->rtx_mode = XTCP_RTX_RETRANSMIT;
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + rto_jiffies(xs));
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + when);
 }
 
 void xtcp_arm_persist(struct sock *sk)
@@ -74,6 +91,7 @@ void xtcp_clear_timers(struct sock *sk)
 	sk_stop_timer(sk, &xs->rtx_timer);
 	sk_stop_timer(sk, &xs->delack_timer);
 	sk_stop_timer(sk, &xs->state_timer);
+	sk_stop_timer(sk, &xs->keepalive_timer);
 }
 
 static unsigned int retry_limit(const struct sock *sk)
@@ -107,6 +125,20 @@ static void give_up(struct sock *sk)
 	xtcp_done(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
+}
+
+/* Before resending the head once more: has it waited too long? */
+static bool rtx_expired(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
+	bool syn = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV);
+
+	if ((syn || !user_timeout) && xs->retries >= retry_limit(sk))
+		return true;
+	return user_timeout && xs->retries &&
+	       !time_before(jiffies, xs->rtx_series_start +
+				     msecs_to_jiffies(user_timeout));
 }
 
 static void persist_work(struct sock *sk)
@@ -157,10 +189,15 @@ static void rtx_work(struct sock *sk)
 		xs->rtx_mode = XTCP_RTX_NONE;
 		return;
 	}
-	if (++xs->retries > retry_limit(sk)) {
+	if (rtx_expired(sk)) {
+		if (READ_ONCE(xs->user_timeout_ms))
+			xtcp_stat_inc(sock_net(sk), XTCP_MIB_USER_TIMEOUTS);
 		give_up(sk);
 		return;
 	}
+	/* The head was sent an RTO ago: its wait began then. */
+	if (!xs->retries++)
+		xs->rtx_series_start = jiffies - rto_jiffies(xs);
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RTO_TIMEOUTS);
 	xtcp_cong_on_rto(sk);
 	if (xs->backoff < 15)
@@ -195,6 +232,101 @@ static void state_work(struct sock *sk)
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		xtcp_done(sk);
 	}
+}
+
+u32 xtcp_keepidle_s(const struct xtcp_sock *xs)
+{
+	return READ_ONCE(xs->keepidle_s) ?: XTCP_KEEPIDLE_S;
+}
+
+u32 xtcp_keepintvl_s(const struct xtcp_sock *xs)
+{
+	return READ_ONCE(xs->keepintvl_s) ?: XTCP_KEEPINTVL_S;
+}
+
+u32 xtcp_keepcnt(const struct xtcp_sock *xs)
+{
+	return READ_ONCE(xs->keepcnt) ?: XTCP_KEEPCNT;
+}
+
+/* Since the peer last spoke: the later of its last data and last ACK. */
+static unsigned long peer_silent_for(const struct xtcp_sock *xs)
+{
+	unsigned long last = xs->data_rcvd_at;
+
+	if (time_after(xs->ack_rcvd_at, last))
+		last = xs->ack_rcvd_at;
+	return jiffies - last;
+}
+
+static bool keepalive_applies(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_KEEPOPEN) &&
+	       ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				       TCPF_CLOSING | TCPF_LAST_ACK));
+}
+
+/*
+ * (Re)start the keepalive clock: the first probe is due TCP_KEEPIDLE after
+ * the peer last spoke. On entering ESTABLISHED, on SO_KEEPALIVE and on a
+ * new TCP_KEEPIDLE; socket lock held.
+ */
+void xtcp_keepalive_reset(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long idle = xtcp_keepidle_s(xs) * HZ;
+	unsigned long silent = peer_silent_for(xs);
+
+	if (!keepalive_applies(sk))
+		return;
+	sk_reset_timer(sk, &xs->keepalive_timer,
+		       jiffies + (idle > silent ? idle - silent : 0));
+}
+
+/* struct proto's keepalive hook: SO_KEEPALIVE, before the flag changes. */
+void xtcp_set_keepalive(struct sock *sk, int on)
+{
+	if (!on) {
+		sk_stop_timer(sk, &xtcp_sk(sk)->keepalive_timer);
+		return;
+	}
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		return;
+	sock_set_flag(sk, SOCK_KEEPOPEN);
+	xtcp_keepalive_reset(sk);
+}
+
+static void keepalive_work(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long idle = xtcp_keepidle_s(xs) * HZ;
+	unsigned long silent = peer_silent_for(xs);
+	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
+	unsigned long next;
+
+	if (timer_pending(&xs->keepalive_timer) || !keepalive_applies(sk))
+		return;
+	if (xs->snd_una != xs->snd_max || xs->send_head) {
+		/* Data is waiting: the retransmit or persist timer watches. */
+		next = idle;
+	} else if (silent >= idle) {
+		if ((user_timeout && xs->ka_probes &&
+		     silent >= msecs_to_jiffies(user_timeout)) ||
+		    (!user_timeout && xs->ka_probes >= xtcp_keepcnt(xs))) {
+			xtcp_stat_inc(sock_net(sk), XTCP_MIB_KEEPALIVE_TIMEOUTS);
+			xtcp_send_active_reset(sk, GFP_ATOMIC);
+			give_up(sk);
+			return;
+		}
+		xtcp_send_keepalive_probe(sk);
+		if (xs->ka_probes < U8_MAX)
+			xs->ka_probes++;
+		next = xtcp_keepintvl_s(xs) * HZ;
+	} else {
+		next = idle - silent;
+	}
+	sk_reset_timer(sk, &xs->keepalive_timer, jiffies + next);
 }
 
 /* Run @work now, or leave it for release_sock when a user owns the lock. */
@@ -234,6 +366,13 @@ static void state_timer_fn(struct timer_list *t)
 	run_or_defer((struct sock *)xs, XTCP_DEFER_STATE, state_work);
 }
 
+static void keepalive_timer_fn(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, keepalive_timer);
+
+	run_or_defer((struct sock *)xs, XTCP_DEFER_KEEPALIVE, keepalive_work);
+}
+
 /* From release_sock(): the socket lock is still ours. */
 void xtcp_release_cb(struct sock *sk)
 {
@@ -251,6 +390,10 @@ void xtcp_release_cb(struct sock *sk)
 		state_work(sk);
 		__sock_put(sk);
 	}
+	if (test_and_clear_bit(XTCP_DEFER_KEEPALIVE, &xs->deferred)) {
+		keepalive_work(sk);
+		__sock_put(sk);
+	}
 }
 
 void xtcp_init_timers(struct sock *sk)
@@ -260,5 +403,6 @@ void xtcp_init_timers(struct sock *sk)
 	timer_setup(&xs->rtx_timer, rtx_timer_fn, 0);
 	timer_setup(&xs->delack_timer, delack_timer_fn, 0);
 	timer_setup(&xs->state_timer, state_timer_fn, 0);
+	timer_setup(&xs->keepalive_timer, keepalive_timer_fn, 0);
 	xs->deferred = 0;
 }

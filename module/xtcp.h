@@ -37,6 +37,7 @@
 extern int xtcp_family;
 extern int xtcp_ipproto;
 extern unsigned int xtcp_tw_len_ms;
+extern unsigned int xtcp_isn_wrap_after;
 
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293 3.7.1, no MSS option */
 #define XTCP_MIN_MSS		88	/* as Linux's TCP_MIN_MSS */
@@ -55,6 +56,13 @@ extern unsigned int xtcp_tw_len_ms;
 #define XTCP_MAX_RCVBUF		(6 << 20)	/* as tcp_rmem[2] */
 #define XTCP_MAX_SYN_BACKLOG	1024
 #define XTCP_INFINITE_SSTHRESH	0x7fffffff	/* no loss seen yet */
+/* Keepalive defaults and bounds: native TCP's (net.ipv4.tcp_keepalive_*). */
+#define XTCP_KEEPIDLE_S		7200
+#define XTCP_KEEPINTVL_S	75
+#define XTCP_KEEPCNT		9
+#define XTCP_MAX_KEEPIDLE_S	32767
+#define XTCP_MAX_KEEPINTVL_S	32767
+#define XTCP_MAX_KEEPCNT	127
 #define XTCP_CONG_NAME_MAX	16		/* as TCP_CA_NAME_MAX */
 
 /*
@@ -94,6 +102,7 @@ enum xtcp_deferred_bit {
 	XTCP_DEFER_RTX,
 	XTCP_DEFER_DELACK,
 	XTCP_DEFER_STATE,
+	XTCP_DEFER_KEEPALIVE,
 };
 
 /* What the retransmit timer is doing. */
@@ -132,6 +141,7 @@ struct xtcp_sock {
 	u8 nodelay:1,		/* TCP_NODELAY: Nagle off */
 	   ack_now:1,		/* an ACK is owed (delayed-ACK timer) */
 	   fin_sent:1,		/* FIN on the wire (snd_max covers it) */
+	   cork:1,		/* TCP_CORK: only whole segments leave */
 	   wscale_ok:1,		/* both sides sent the window scale option */
 	   gso_ok:1;		/* the route takes GSO packets (offload.c) */
 	u8 quickacks;		/* segments still ACKed at once */
@@ -147,6 +157,9 @@ struct xtcp_sock {
 	u32 recover;		/* snd_max when loss was detected */
 	bool in_recovery;	/* NewReno fast recovery */
 	u8 ca_state;		/* enum tcp_ca_state, for TCP_INFO */
+	u8 cwnd_limited;	/* cwnd held data back (output.c) ... */
+	u32 cwnd_limited_seq;	/* ... when snd_nxt was here */
+	u32 acked_partial;	/* ACKed bytes short of a whole segment */
 
 	/* per-connection counters for TCP_INFO (socket lock), info.c */
 	u64 bytes_sent;		/* payload sent, retransmissions included */
@@ -173,6 +186,14 @@ struct xtcp_sock {
 	u32 rtt_seq;		/* sample in flight: ACK beyond this ends it */
 	u64 rtt_start_us;
 	bool rtt_pending;
+	unsigned long rtx_series_start;	/* jiffies: the head's wait began */
+
+	/* keepalive and user timeout (socket lock), timer.c */
+	u32 keepidle_s;		/* TCP_KEEPIDLE, 0: XTCP_KEEPIDLE_S */
+	u32 keepintvl_s;	/* TCP_KEEPINTVL, 0: XTCP_KEEPINTVL_S */
+	u8 keepcnt;		/* TCP_KEEPCNT, 0: XTCP_KEEPCNT */
+	u8 ka_probes;		/* keepalive probes since the peer last spoke */
+	u32 user_timeout_ms;	/* TCP_USER_TIMEOUT, 0: retry counts rule */
 
 	/* receive buffer autotuning (socket lock), recv.c */
 	u32 rcv_rtt_us;		/* receiver's RTT estimate, 0: none yet */
@@ -189,6 +210,7 @@ struct xtcp_sock {
 	struct timer_list rtx_timer;	/* RTO, persist, SYN/SYN-ACK resend */
 	struct timer_list delack_timer;
 	struct timer_list state_timer;	/* TIME_WAIT, orphan FIN_WAIT2 */
+	struct timer_list keepalive_timer;
 	unsigned long deferred;		/* enum xtcp_deferred_bit */
 
 	/* listener (queue_lock) */
@@ -355,6 +377,7 @@ void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb,
 			   const struct xtcp_seg_hdr *th);
 void xtcp_send_probe(struct sock *sk);
+void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
 void xtcp_retransmit_one(struct sock *sk);
 u16 xtcp_select_window(struct sock *sk);
@@ -378,6 +401,11 @@ void xtcp_arm_persist(struct sock *sk);
 void xtcp_stop_rtx(struct sock *sk);
 void xtcp_schedule_delack(struct sock *sk);
 void xtcp_arm_state_timer(struct sock *sk, unsigned int ms);
+void xtcp_keepalive_reset(struct sock *sk);
+void xtcp_set_keepalive(struct sock *sk, int on);
+u32 xtcp_keepidle_s(const struct xtcp_sock *xs);
+u32 xtcp_keepintvl_s(const struct xtcp_sock *xs);
+u32 xtcp_keepcnt(const struct xtcp_sock *xs);
 void xtcp_release_cb(struct sock *sk);
 
 /* cong.c */

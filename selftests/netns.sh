@@ -23,6 +23,7 @@
 #        netns.sh dropnth TAG N   drop every Nth IPv4 packet that veth2
 #                                 receives (from TAG-1), the others pass:
 #                                 a loss at a known place
+#        netns.sh cut TAG         set veth2 down: TAG-2 is cut off
 #        netns.sh down TAG        delete both namespaces
 #
 # Exit status 0 on success; "loss", "netem" and "dropnth" exit 2 when the
@@ -104,6 +105,7 @@ netem) shift 2; netem "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
 dropnth) dropnth "${3:?dropnth needs a count}" ;;
+cut) ip2 link set veth2 down ;;
 down) down ;;
 *) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;
 esac

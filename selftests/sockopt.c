@@ -274,6 +274,81 @@ TEST_F(stack, tcp_nodelay_get_set)
 	close(srv);
 }
 
+static void check_int_opt(struct __test_metadata *_metadata, int fd,
+			  int name, int want)
+{
+	int v = -1;
+
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_TCP, name, &v));
+	ASSERT_EQ(want, v) TH_LOG("option %d", name);
+}
+
+static void check_einval(struct __test_metadata *_metadata, int fd,
+			 int name, int val)
+{
+	ASSERT_EQ(-1, setsockopt_int(fd, SOL_TCP, name, val))
+		TH_LOG("option %d value %d accepted", name, val);
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(stack, tcp_keepalive_and_user_timeout_options)
+{
+	uint16_t port;
+	int fd, lfd, cli, srv, v;
+
+	/* Defaults: 2 hours idle, 75 s apart, 9 probes; no user timeout. */
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	check_int_opt(_metadata, fd, TCP_KEEPIDLE, 7200);
+	check_int_opt(_metadata, fd, TCP_KEEPINTVL, 75);
+	check_int_opt(_metadata, fd, TCP_KEEPCNT, 9);
+	check_int_opt(_metadata, fd, TCP_USER_TIMEOUT, 0);
+	check_einval(_metadata, fd, TCP_KEEPIDLE, 0);
+	check_einval(_metadata, fd, TCP_KEEPIDLE, 32768);
+	check_einval(_metadata, fd, TCP_KEEPINTVL, 0);
+	check_einval(_metadata, fd, TCP_KEEPINTVL, 32768);
+	check_einval(_metadata, fd, TCP_KEEPCNT, 0);
+	check_einval(_metadata, fd, TCP_KEEPCNT, 128);
+	check_einval(_metadata, fd, TCP_USER_TIMEOUT, -1);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_KEEPIDLE, 32767));
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_KEEPINTVL, 32767));
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_KEEPCNT, 127));
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_TCP, TCP_USER_TIMEOUT, 5000));
+	check_int_opt(_metadata, fd, TCP_KEEPIDLE, 32767);
+	check_int_opt(_metadata, fd, TCP_KEEPINTVL, 32767);
+	check_int_opt(_metadata, fd, TCP_KEEPCNT, 127);
+	check_int_opt(_metadata, fd, TCP_USER_TIMEOUT, 5000);
+	close(fd);
+
+	/* An accepted socket takes its listener's settings. */
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_SOCKET, SO_KEEPALIVE, 1));
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_TCP, TCP_KEEPIDLE, 30));
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_TCP, TCP_KEEPINTVL, 5));
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_TCP, TCP_KEEPCNT, 4));
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_TCP, TCP_USER_TIMEOUT, 1234));
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_KEEPALIVE, &v));
+	ASSERT_EQ(1, v);
+	check_int_opt(_metadata, srv, TCP_KEEPIDLE, 30);
+	check_int_opt(_metadata, srv, TCP_KEEPINTVL, 5);
+	check_int_opt(_metadata, srv, TCP_KEEPCNT, 4);
+	check_int_opt(_metadata, srv, TCP_USER_TIMEOUT, 1234);
+	/* Turning keepalive on and off on a live connection is harmless. */
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_SOCKET, SO_KEEPALIVE, 1));
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_TCP, TCP_KEEPIDLE, 1));
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_SOCKET, SO_KEEPALIVE, 0));
+	ASSERT_EQ(2, send(cli, "ok", 2, 0));
+	ASSERT_EQ(2, recv(srv, &v, 2, MSG_WAITALL));
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
 TEST_F(stack, tcp_maxseg_get_set)
 {
 	struct sockaddr_in sin;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * getsockopt(TCP_INFO) and the choice of congestion control
- * (TCP_CONGESTION, the default's sysctl), read the same way from both
- * stacks: native TCP says what the fields and the errors must be.
+ * getsockopt(TCP_INFO), the choice of congestion control (TCP_CONGESTION,
+ * the default's sysctl) and TCP_CORK, seen through TCP_INFO's counters,
+ * read the same way from both stacks: native TCP says what the fields and
+ * the errors must be.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -262,6 +263,49 @@ TEST_F(stack, tcp_congestion_default_sysctl)
 	ASSERT_EQ(0, get_cong(fd, name));
 	ASSERT_STREQ(def, name);
 	close(fd);
+}
+
+/* Data segments @fd has sent (TCP_INFO), -1 on error. */
+static int64_t data_segs_out(int fd)
+{
+	struct tcp_info ti;
+
+	if (get_tcp_info(fd, &ti))
+		return -1;
+	return ti.tcpi_data_segs_out;
+}
+
+/*
+ * TCP_CORK holds partial segments, even with TCP_NODELAY, until the cork
+ * comes off: ten small writes leave as one segment.
+ */
+TEST_F(stack, tcp_cork_coalesces_small_writes)
+{
+	char buf[1000];
+	int64_t segs0, segs1;
+	int cli, srv, v, i;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_TCP, TCP_CORK, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_TCP, TCP_NODELAY, 1));
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_TCP, TCP_CORK, 5));
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_TCP, TCP_CORK, &v));
+	ASSERT_EQ(1, v);
+	memset(buf, 'c', sizeof(buf));
+	segs0 = data_segs_out(cli);
+	ASSERT_LE(0, segs0);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(100, send(cli, buf + 100 * i, 100, 0));
+	ASSERT_EQ(0, setsockopt_int(cli, SOL_TCP, TCP_CORK, 0));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv(srv, buf, sizeof(buf), MSG_WAITALL));
+	segs1 = data_segs_out(cli);
+	TH_LOG("%lld data segments for ten corked writes",
+	       (long long)(segs1 - segs0));
+	ASSERT_LE(1, segs1 - segs0);
+	ASSERT_GE(2, segs1 - segs0);
+	close(cli);
+	close(srv);
 }
 
 TEST_HARNESS_MAIN

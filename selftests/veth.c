@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <linux/tcp.h>
+#include <poll.h>
+#include <signal.h>
 
 #include "stack.h"
 
@@ -421,26 +423,24 @@ static bool in_avoidance(const struct cwnd_sample *s)
 	       s->cwnd >= s->ssthresh;
 }
 
+typedef void (*sample_fn)(void *ctx, const struct cwnd_sample *s);
+
 /*
- * Reno's window, sampled through TCP_INFO while it sends over a 20 ms
- * path that loses every 300th segment: before the first loss cwnd grows
- * by one segment per segment ACKed (doubling each round trip); between
- * losses, by one segment per window ACKed (one per round trip). Growth is
- * measured against ACKed data, not time, so a slow VM cannot fail it.
+ * Send len bytes with congestion control @cc over a 20 ms path that loses
+ * every @nth segment, calling @fn with the sender's TCP_INFO about once a
+ * millisecond until the last byte is ACKed.
  */
-TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
+static void sampled_transfer(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stack) *self, const char *cc,
+			     int nth, uint64_t len, sample_fn fn, void *ctx)
 {
-	struct cwnd_sample first_ss = {}, last_ss = {}, prev = {}, s;
-	struct sender snd = { .len = xtcp_scaled(8 * MiB, 2 * MiB) };
-	uint64_t ss_segs, ca_segs = 0;
-	int64_t ca_grow = 0;
-	double ca_bound = 0;
-	bool have_ss = false, have_prev = false;
-	int epochs = 0, r;
+	struct sender snd = { .len = len };
+	struct cwnd_sample s;
 	struct tcp_info ti;
 	pthread_t thread;
 	uint16_t port;
 	pid_t pid;
+	int r;
 
 	topology_up(_metadata, self, 0);
 	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
@@ -450,66 +450,414 @@ TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
 	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
 		SKIP(return, "netem not available (sch_netem)");
 	ASSERT_EQ(0, r);
-	drop_every(_metadata, self, 300);
+	drop_every(_metadata, self, nth);
 	pid = start_server(_metadata, self, serve_verify, snd.len, &port);
 	snd.fd = client_connect(_metadata, self, port);
-	ASSERT_EQ(0, setsockopt(snd.fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	ASSERT_EQ(0, setsockopt(snd.fd, IPPROTO_TCP, TCP_CONGESTION, cc,
+				strlen(cc)));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, send_thread, &snd));
-	while (!atomic_load(&snd.done)) {
-		if (get_tcp_info(snd.fd, &ti))
-			break;
+	/* Until all is ACKed, not just written: the send buffer holds MBs. */
+	for (;;) {
+		if (get_tcp_info(snd.fd, &ti) || ti.tcpi_state == 7 ||
+		    (atomic_load(&snd.done) && ti.tcpi_bytes_acked > len))
+			break;	/* 7: TCP_CLOSE, the connection failed */
 		s.cwnd = ti.tcpi_snd_cwnd;
 		s.ssthresh = ti.tcpi_snd_ssthresh;
 		s.mss = ti.tcpi_snd_mss;
 		s.ca_state = ti.tcpi_ca_state;
 		s.acked = ti.tcpi_bytes_acked;
-		if (s.ssthresh >= INFINITE_SSTHRESH) {
-			/* Slow start, before any loss. */
-			if (!have_ss)
-				first_ss = s;
-			last_ss = s;
-			have_ss = true;
-		} else if (in_avoidance(&s) && have_prev && in_avoidance(&prev) &&
-			   s.ssthresh == prev.ssthresh) {
-			/* Congestion avoidance, between two losses. */
-			uint64_t segs = (s.acked - prev.acked) / s.mss;
-
-			ca_segs += segs;
-			ca_grow += (int64_t)s.cwnd - prev.cwnd;
-			ca_bound += (double)segs / prev.cwnd;
-		} else if (in_avoidance(&s)) {
-			epochs++;
-		}
-		prev = s;
-		have_prev = true;
+		fn(ctx, &s);
 		msleep(1);
 	}
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	ASSERT_EQ((ssize_t)snd.len, snd.sent);
 	ASSERT_SERVER_OK(pid);
 	close(snd.fd);
+}
 
-	ASSERT_TRUE(have_ss);
-	ss_segs = (last_ss.acked - first_ss.acked) / last_ss.mss;
+struct reno_shape {
+	struct cwnd_sample first_ss, last_ss, prev;
+	bool have_ss, have_prev;
+	uint64_t ca_segs;
+	int64_t ca_grow;
+	double ca_bound;
+	int epochs;
+};
+
+static void reno_sample(void *ctx, const struct cwnd_sample *s)
+{
+	struct reno_shape *r = ctx;
+
+	if (s->ssthresh >= INFINITE_SSTHRESH) {
+		/* Slow start, before any loss. */
+		if (!r->have_ss)
+			r->first_ss = *s;
+		r->last_ss = *s;
+		r->have_ss = true;
+	} else if (in_avoidance(s) && r->have_prev &&
+		   in_avoidance(&r->prev) && s->ssthresh == r->prev.ssthresh) {
+		/* Congestion avoidance, between two losses. */
+		uint64_t segs = (s->acked - r->prev.acked) / s->mss;
+
+		r->ca_segs += segs;
+		r->ca_grow += (int64_t)s->cwnd - r->prev.cwnd;
+		r->ca_bound += (double)segs / r->prev.cwnd;
+	} else if (in_avoidance(s)) {
+		r->epochs++;
+	}
+	r->prev = *s;
+	r->have_prev = true;
+}
+
+/*
+ * Reno's window, sampled through TCP_INFO while it sends over a 20 ms
+ * path that loses every 300th segment: before the first loss cwnd grows
+ * by one segment per segment ACKed (doubling each round trip); between
+ * losses, by one segment per window ACKed (one per round trip). Growth is
+ * measured against ACKed data, not time, so a slow VM cannot fail it.
+ */
+TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
+{
+	struct reno_shape r = {};
+	uint64_t ss_segs;
+
+	sampled_transfer(_metadata, self, "reno", 300,
+			 xtcp_scaled(8 * MiB, 2 * MiB), reno_sample, &r);
+	ASSERT_TRUE(r.have_ss);
+	ss_segs = (r.last_ss.acked - r.first_ss.acked) / r.last_ss.mss;
 	TH_LOG("slow start: cwnd %u -> %u over %llu segments ACKed",
-	       first_ss.cwnd, last_ss.cwnd, (unsigned long long)ss_segs);
+	       r.first_ss.cwnd, r.last_ss.cwnd, (unsigned long long)ss_segs);
 	TH_LOG("avoidance: %d epochs, cwnd +%lld over %llu segments ACKed, one per window: %.1f",
-	       epochs, (long long)ca_grow, (unsigned long long)ca_segs,
-	       ca_bound);
+	       r.epochs, (long long)r.ca_grow, (unsigned long long)r.ca_segs,
+	       r.ca_bound);
 	/* Exponential: at least doubled, about one segment per segment. */
-	ASSERT_LE(2 * first_ss.cwnd, last_ss.cwnd);
-	ASSERT_LE(ss_segs, 2 * (uint64_t)(last_ss.cwnd - first_ss.cwnd) + 10);
+	ASSERT_LE(2 * r.first_ss.cwnd, r.last_ss.cwnd);
+	ASSERT_LE(ss_segs, 2 * (uint64_t)(r.last_ss.cwnd - r.first_ss.cwnd) + 10);
 	/* Linear: grew, by one segment per window, give or take rounding. */
-	ASSERT_LE(1, epochs);
-	ASSERT_LE(1, ca_grow);
-	ASSERT_GE(ca_bound + epochs + 1, (double)ca_grow);
-	ASSERT_LE(ca_bound / 2 - epochs - 1, (double)ca_grow);
+	ASSERT_LE(1, r.epochs);
+	ASSERT_LE(1, r.ca_grow);
+	ASSERT_GE(r.ca_bound + r.epochs + 1, (double)r.ca_grow);
+	ASSERT_LE(r.ca_bound / 2 - r.epochs - 1, (double)r.ca_grow);
+}
+
+#define MAX_LOSSES 32
+
+/* ssthresh / cwnd at each fast recovery entered from congestion avoidance. */
+struct loss_response {
+	struct cwnd_sample prev;
+	bool have_prev;
+	double ratio[MAX_LOSSES];
+	int n;
+};
+
+static void loss_sample(void *ctx, const struct cwnd_sample *s)
+{
+	struct loss_response *l = ctx;
+
+	if (l->have_prev && l->n < MAX_LOSSES &&
+	    s->ca_state == TCP_CA_Recovery &&
+	    l->prev.ca_state < TCP_CA_Recovery && in_avoidance(&l->prev))
+		l->ratio[l->n++] = (double)s->ssthresh / l->prev.cwnd;
+	l->prev = *s;
+	l->have_prev = true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * How far the window falls at a loss: CUBIC keeps beta = 0.7 of it (RFC
+ * 9438 4.6), Reno half. Measured at losses in congestion avoidance, where
+ * cwnd moves slowly enough for the last sample before the recovery to be
+ * the window at the loss; the median of them, against a range.
+ */
+static void loss_backoff(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stack) *self, const char *cc,
+			 double lo, double hi)
+{
+	struct loss_response l = {};
+	double median;
+
+	sampled_transfer(_metadata, self, cc, 400,
+			 xtcp_scaled(8 * MiB, 2 * MiB), loss_sample, &l);
+	ASSERT_LE(1, l.n);
+	qsort(l.ratio, l.n, sizeof(l.ratio[0]), cmp_double);
+	median = l.ratio[l.n / 2];
+	TH_LOG("%s: %d losses in congestion avoidance, ssthresh/cwnd %.2f (%.2f-%.2f)",
+	       cc, l.n, median, l.ratio[0], l.ratio[l.n - 1]);
+	ASSERT_LE(lo, median);
+	ASSERT_GE(hi, median);
+}
+
+TEST_F_TIMEOUT(stack, veth_cubic_keeps_seven_tenths_at_loss, 600)
+{
+	loss_backoff(_metadata, self, "cubic", 0.6, 0.85);
+}
+
+TEST_F_TIMEOUT(stack, veth_reno_halves_at_loss, 600)
+{
+	loss_backoff(_metadata, self, "reno", 0.3, 0.6);
+}
+
+/* Hold the connection open without a word until the peer goes or 120 s. */
+static int serve_silent(int fd, uint64_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	(void)len;
+	poll(&pfd, 1, 120000);
+	return SRV_OK;
+}
+
+static void stop_server(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	wait_child(pid);
+}
+
+/*
+ * Wait for the error that ends @fd's connection; returns it (SO_ERROR, or
+ * the errno of a read) or 0 if none came within WAIT_MS.
+ */
+static int wait_conn_error(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int err = 0;
+	char c;
+
+	if (poll(&pfd, 1, 4 * WAIT_MS) != 1)
+		return 0;
+	if (getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err) || err)
+		return err;
+	return recv(fd, &c, 1, MSG_DONTWAIT) < 0 ? errno : 0;
+}
+
+/*
+ * SO_KEEPALIVE with a 1 s idle time: an idle peer that answers keeps the
+ * connection; once its link is cut, three unanswered probes end the
+ * connection with ETIMEDOUT.
+ */
+TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
+{
+	int64_t probes0, probes1;
+	struct tcp_info ti;
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	topology_up(_metadata, self, 0);
+	pid = start_server(_metadata, self, serve_silent, 0, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1));
+	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1));
+	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 3));
+	probes0 = stack_counter(self->family, "TCPKeepAlive",
+				"XtcpKeepAliveProbes");
+	ASSERT_LE(0, probes0);
+	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1));
+	msleep(5000);
+	probes1 = stack_counter(self->family, "TCPKeepAlive",
+				"XtcpKeepAliveProbes");
+	TH_LOG("%lld keepalive probes in 5 s idle", (long long)(probes1 - probes0));
+	ASSERT_LT(probes0, probes1);
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	ASSERT_EQ(1, ti.tcpi_state);	/* answered: still ESTABLISHED */
+
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' cut %s", self_dir(), self->netns));
+	ASSERT_EQ(ETIMEDOUT, wait_conn_error(fd));
+	close(fd);
+	stop_server(pid);
+}
+
+/*
+ * TCP_USER_TIMEOUT: data sent to a peer whose link is cut is given up
+ * after 3 s, not after the retry count's quarter of an hour.
+ */
+TEST_F_TIMEOUT(stack, veth_user_timeout_gives_up_on_unacked_data, 300)
+{
+	char buf[4096] = { 0 };
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	topology_up(_metadata, self, 0);
+	pid = start_server(_metadata, self, serve_silent, 0, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000));
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' cut %s", self_dir(), self->netns));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(ETIMEDOUT, wait_conn_error(fd));
+	close(fd);
+	stop_server(pid);
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_4MiB_each_way, 1200)
 {
 	topology_up(_metadata, self, 5);
 	transfer_both_ways(_metadata, self, xtcp_scaled(4 * MiB, 512 * KiB));
+}
+
+/*
+ * netem ARGS on both veth ends, then len bytes each way, verified. With
+ * segmentation offload off, so that netem's unit is a segment, not a 64 KiB
+ * GSO packet.
+ */
+static void netem_transfer(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(stack) *self, const char *args,
+			   uint64_t len)
+{
+	int r;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
+			     self_dir(), self->netns));
+	r = run_cmd("'%s/netns.sh' netem %s %s", self_dir(), self->netns,
+		    args);
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "netem not available (sch_netem)");
+	ASSERT_EQ(0, r);
+	transfer_both_ways(_metadata, self, len);
+}
+
+TEST_F_TIMEOUT(stack, veth_netem_loss_1pct_16MiB_each_way, 1800)
+{
+	netem_transfer(_metadata, self, "loss 1%",
+		       xtcp_scaled(16 * MiB, 1 * MiB));
+}
+
+TEST_F_TIMEOUT(stack, veth_netem_loss_20pct_512KiB_each_way, 1800)
+{
+	/* Lost retransmissions back the RTO off to tens of seconds. */
+	recv_stall_ms = 600000;
+	netem_transfer(_metadata, self, "loss 20%",
+		       xtcp_scaled(512 * KiB, 64 * KiB));
+}
+
+TEST_F_TIMEOUT(stack, veth_netem_duplicate_5pct_16MiB_each_way, 1800)
+{
+	netem_transfer(_metadata, self, "duplicate 5%",
+		       xtcp_scaled(16 * MiB, 1 * MiB));
+}
+
+/* A quarter of the packets overtake the others' 10 ms delay. */
+TEST_F_TIMEOUT(stack, veth_netem_reorder_25pct_16MiB_each_way, 1800)
+{
+	netem_transfer(_metadata, self, "delay 10ms reorder 25% 50%",
+		       xtcp_scaled(16 * MiB, 1 * MiB));
+}
+
+TEST_F_TIMEOUT(stack, veth_netem_delay_50ms_jitter_10ms_16MiB_each_way, 1800)
+{
+	netem_transfer(_metadata, self, "delay 50ms 10ms",
+		       xtcp_scaled(16 * MiB, 1 * MiB));
+}
+
+/* Checksum errors counted in this namespace: TCP's InCsumErrors, ours. */
+static int64_t csum_errors(int family)
+{
+	if (family == AF_INET)
+		return stack_snmp_counter("InCsumErrors");
+	return stack_counter(family, NULL, "XtcpInErrsChecksum");
+}
+
+/*
+ * One packet in a hundred has a bit flipped: the checksum must catch every
+ * one (counted as such), and the data arrives intact.
+ */
+TEST_F_TIMEOUT(stack, veth_netem_corrupt_1pct_16MiB_each_way, 1800)
+{
+	int64_t before, after;
+
+	before = csum_errors(self->family);
+	ASSERT_LE(0, before);
+	netem_transfer(_metadata, self, "corrupt 1%",
+		       xtcp_scaled(16 * MiB, 1 * MiB));
+	after = csum_errors(self->family);
+	TH_LOG("%lld checksum errors here", (long long)(after - before));
+	ASSERT_LT(before, after);
+}
+
+struct range_sender {
+	int fd;
+	uint64_t off, len;
+	bool fin;		/* shutdown(SHUT_WR) after the range */
+	atomic_int done;
+	int ok;
+};
+
+/* Bytes [off, off + len) of pattern 1. */
+static void *send_range_thread(void *arg)
+{
+	struct range_sender *r = arg;
+	static uint8_t buf[64 * KiB];
+	uint64_t done = 0;
+
+	r->ok = 1;
+	while (done < r->len) {
+		size_t n = r->len - done < sizeof(buf) ? r->len - done :
+							 sizeof(buf);
+
+		pattern_fill(buf, n, r->off + done, 1);
+		if (send_all(r->fd, buf, n) != (ssize_t)n) {
+			r->ok = 0;
+			break;
+		}
+		done += n;
+	}
+	if (r->fin)
+		shutdown(r->fd, SHUT_WR);
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+/*
+ * The link goes down for 3 s in the middle of a transfer, then back up:
+ * the retransmission timer carries the connection over the gap. The
+ * first half is through before the cut, the second is sent into it.
+ */
+TEST_F_TIMEOUT(stack, veth_link_down_3s_mid_transfer, 1800)
+{
+	uint64_t len = xtcp_scaled(16 * MiB, 2 * MiB);
+	struct range_sender first = { .off = 0, .len = len / 2 };
+	struct range_sender second = { .off = len / 2, .len = len / 2,
+				       .fin = true };
+	struct tcp_info ti;
+	pthread_t thread;
+	uint16_t port;
+	pid_t pid;
+	int fd, i;
+
+	topology_up(_metadata, self, 0);
+	pid = start_server(_metadata, self, serve_verify, len, &port);
+	fd = client_connect(_metadata, self, port);
+	first.fd = second.fd = fd;
+	/* First half, then wait until it is all ACKed. */
+	ASSERT_EQ(0, pthread_create(&thread, NULL, send_range_thread, &first));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_TRUE(first.ok);
+	for (i = 0; i < WAIT_MS; i++) {
+		ASSERT_EQ(0, get_tcp_info(fd, &ti));
+		if (ti.tcpi_bytes_acked > len / 2)
+			break;
+		msleep(1);
+	}
+	ASSERT_EQ(0, run_cmd("ip -n %s-2 link set veth2 down", self->netns));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, send_range_thread, &second));
+	msleep(3000);
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	TH_LOG("%llu of %llu bytes ACKed while the link was down",
+	       (unsigned long long)ti.tcpi_bytes_acked - 1,
+	       (unsigned long long)len);
+	ASSERT_GT(len, ti.tcpi_bytes_acked - 1);
+	ASSERT_EQ(0, run_cmd("ip -n %s-2 link set veth2 up", self->netns));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_TRUE(second.ok);
+	ASSERT_SERVER_OK(pid);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -110,6 +110,11 @@ int64_t stack_out_segs(int family)
 	return xtcp_stat_field("XtcpOutSegs");
 }
 
+int64_t stack_snmp_counter(const char *tcp_name)
+{
+	return snmp_field("/proc/net/snmp", "Tcp:", tcp_name);
+}
+
 int64_t stack_counter(int family, const char *tcpext_name,
 		      const char *xtcp_name)
 {
@@ -277,14 +282,16 @@ ssize_t pattern_check(const uint8_t *buf, size_t len, uint64_t off,
 	return -1;
 }
 
-/* False, with errno ETIMEDOUT, when nothing arrives within WAIT_MS. */
+int recv_stall_ms = WAIT_MS;
+
+/* False, with errno ETIMEDOUT, when nothing arrives within recv_stall_ms. */
 static int readable_soon(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int r;
 
 	do {
-		r = poll(&pfd, 1, WAIT_MS);
+		r = poll(&pfd, 1, recv_stall_ms);
 	} while (r < 0 && errno == EINTR);
 	if (r == 0)
 		errno = ETIMEDOUT;

@@ -69,6 +69,12 @@ ssize_t send_pattern(int fd, uint64_t total, uint32_t seed);
  * byte count rather than a killed test; recv_all does the same.
  */
 ssize_t recv_pattern(int fd, uint64_t limit, uint32_t seed, int64_t *bad);
+/*
+ * How long recv_pattern and recv_all wait for the next byte before they
+ * call the stream stalled (default WAIT_MS). Heavy loss backs the RTO off
+ * to many seconds: tests of it raise this.
+ */
+extern int recv_stall_ms;
 
 ssize_t send_all(int fd, const void *buf, size_t len);
 ssize_t recv_all(int fd, void *buf, size_t len);
@@ -101,6 +107,9 @@ int64_t stack_out_segs(int family);
  */
 int64_t stack_counter(int family, const char *tcpext_name,
 		      const char *xtcp_name);
+
+/* Tcp @tcp_name of /proc/net/snmp (native TCP), -1 if unreadable. */
+int64_t stack_snmp_counter(const char *tcp_name);
 
 struct tcp_info;
 /* getsockopt(SOL_TCP, TCP_INFO), the whole struct. */
