@@ -426,6 +426,16 @@ static bool in_avoidance(const struct cwnd_sample *s)
 typedef void (*sample_fn)(void *ctx, const struct cwnd_sample *s);
 
 /*
+ * The window's shape needs a sender that cwnd holds back; on a slow
+ * (debug, XTCP_SCALE > 1) kernel the receiver may not keep a 20 ms path
+ * busy, and the peer's window would hold it back instead.
+ */
+static bool kernel_too_slow_for_shapes(void)
+{
+	return xtcp_scaled(16, 1) < 16;
+}
+
+/*
  * Send len bytes with congestion control @cc over a 20 ms path that loses
  * every @nth segment, calling @fn with the sender's TCP_INFO about once a
  * millisecond until the last byte is ACKed.
@@ -521,8 +531,11 @@ TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
 	struct reno_shape r = {};
 	uint64_t ss_segs;
 
-	sampled_transfer(_metadata, self, "reno", 300,
-			 xtcp_scaled(8 * MiB, 2 * MiB), reno_sample, &r);
+	if (kernel_too_slow_for_shapes())
+		SKIP(return, "XTCP_SCALE > 1: a slow kernel, see above");
+	/* Not scaled down on slow kernels: it needs a dozen losses. */
+	sampled_transfer(_metadata, self, "reno", 300, 8 * MiB, reno_sample,
+			 &r);
 	ASSERT_TRUE(r.have_ss);
 	ss_segs = (r.last_ss.acked - r.first_ss.acked) / r.last_ss.mss;
 	TH_LOG("slow start: cwnd %u -> %u over %llu segments ACKed",
@@ -554,9 +567,12 @@ static void loss_sample(void *ctx, const struct cwnd_sample *s)
 {
 	struct loss_response *l = ctx;
 
+	/* Native TCP may pass through Disorder (SACKs seen) on the way. */
 	if (l->have_prev && l->n < MAX_LOSSES &&
 	    s->ca_state == TCP_CA_Recovery &&
-	    l->prev.ca_state < TCP_CA_Recovery && in_avoidance(&l->prev))
+	    l->prev.ca_state <= TCP_CA_Disorder &&
+	    l->prev.ssthresh < INFINITE_SSTHRESH &&
+	    l->prev.cwnd >= l->prev.ssthresh)
 		l->ratio[l->n++] = (double)s->ssthresh / l->prev.cwnd;
 	l->prev = *s;
 	l->have_prev = true;
@@ -582,8 +598,10 @@ static void loss_backoff(struct __test_metadata *_metadata,
 	struct loss_response l = {};
 	double median;
 
-	sampled_transfer(_metadata, self, cc, 400,
-			 xtcp_scaled(8 * MiB, 2 * MiB), loss_sample, &l);
+	if (kernel_too_slow_for_shapes())
+		SKIP(return, "XTCP_SCALE > 1: a slow kernel, see above");
+	/* Not scaled down on slow kernels: it needs a dozen losses. */
+	sampled_transfer(_metadata, self, cc, 400, 8 * MiB, loss_sample, &l);
 	ASSERT_LE(1, l.n);
 	qsort(l.ratio, l.n, sizeof(l.ratio[0]), cmp_double);
 	median = l.ratio[l.n / 2];
@@ -775,7 +793,7 @@ TEST_F_TIMEOUT(stack, veth_netem_corrupt_1pct_16MiB_each_way, 1800)
 	before = csum_errors(self->family);
 	ASSERT_LE(0, before);
 	netem_transfer(_metadata, self, "corrupt 1%",
-		       xtcp_scaled(16 * MiB, 1 * MiB));
+		       xtcp_scaled(16 * MiB, 4 * MiB));
 	after = csum_errors(self->family);
 	TH_LOG("%lld checksum errors here", (long long)(after - before));
 	ASSERT_LT(before, after);
