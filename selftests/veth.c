@@ -654,6 +654,17 @@ static int wait_conn_error(int fd)
 	return recv(fd, &c, 1, MSG_DONTWAIT) < 0 ? errno : 0;
 }
 
+/* An idle connection to a silent server in TAG-2; the server's pid. */
+static int silent_connection(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stack) *self, pid_t *pid)
+{
+	uint16_t port;
+
+	topology_up(_metadata, self, 0);
+	*pid = start_server(_metadata, self, serve_silent, 0, &port);
+	return client_connect(_metadata, self, port);
+}
+
 /*
  * SO_KEEPALIVE with a 1 s idle time: an idle peer that answers keeps the
  * connection; once its link is cut, three unanswered probes end the
@@ -663,13 +674,10 @@ TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
 {
 	int64_t probes0, probes1;
 	struct tcp_info ti;
-	uint16_t port;
 	pid_t pid;
 	int fd;
 
-	topology_up(_metadata, self, 0);
-	pid = start_server(_metadata, self, serve_silent, 0, &port);
-	fd = client_connect(_metadata, self, port);
+	fd = silent_connection(_metadata, self, &pid);
 	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1));
 	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1));
 	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 3));
@@ -698,13 +706,10 @@ TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
 TEST_F_TIMEOUT(stack, veth_user_timeout_gives_up_on_unacked_data, 300)
 {
 	char buf[4096] = { 0 };
-	uint16_t port;
 	pid_t pid;
 	int fd;
 
-	topology_up(_metadata, self, 0);
-	pid = start_server(_metadata, self, serve_silent, 0, &port);
-	fd = client_connect(_metadata, self, port);
+	fd = silent_connection(_metadata, self, &pid);
 	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000));
 	ASSERT_EQ(0, run_cmd("'%s/netns.sh' cut %s", self_dir(), self->netns));
 	ASSERT_EQ((ssize_t)sizeof(buf), send(fd, buf, sizeof(buf), 0));
