@@ -6,12 +6,11 @@
  * grows in congestion avoidance and how far it falls on a loss is the
  * algorithm's (struct xtcp_cong_ops: cong_reno.c, cong_cubic.c).
  *
- * The algorithm of a new socket is the sysctl net.xtcp.congestion_control
- * (cubic unless changed); TCP_CONGESTION picks another per socket, and a
- * listener's choice passes to its children. Windows are in segments.
- * Socket lock held throughout, except for the sysctl handlers.
+ * The algorithm of a new socket is its namespace's sysctl
+ * net.xtcp.congestion_control (sysctl.c; cubic unless changed);
+ * TCP_CONGESTION picks another per socket, and a listener's choice passes
+ * to its children. Windows are in segments. Socket lock held throughout.
  */
-#include <linux/sysctl.h>
 #include <linux/tcp.h>
 
 #include "xtcp.h"
@@ -23,9 +22,6 @@ static const struct xtcp_cong_ops *const cong_algorithms[] = {
 	&xtcp_cong_reno,
 };
 
-/* Read locklessly by socket creation: one pointer, replaced whole. */
-static const struct xtcp_cong_ops *cong_default = &xtcp_cong_cubic;
-
 const struct xtcp_cong_ops *xtcp_cong_find(const char *name)
 {
 	unsigned int i;
@@ -36,9 +32,22 @@ const struct xtcp_cong_ops *xtcp_cong_find(const char *name)
 	return NULL;
 }
 
-const struct xtcp_cong_ops *xtcp_cong_default(void)
+const struct xtcp_cong_ops *xtcp_cong_default(const struct net *net)
 {
-	return READ_ONCE(cong_default);
+	return READ_ONCE(xtcp_net(net)->cong_default);
+}
+
+/* The names, space-separated, as net.ipv4.tcp_available_congestion_control. */
+void xtcp_cong_names(char *buf, size_t size)
+{
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(cong_algorithms); i++) {
+		if (i)
+			strlcat(buf, " ", size);
+		strlcat(buf, cong_algorithms[i]->name, size);
+	}
 }
 
 /* The connection (re)starts: the initial window, and a fresh algorithm. */
@@ -189,13 +198,17 @@ bool xtcp_cong_dupack(struct sock *sk)
 	return xs->dupacks == 3;
 }
 
-/* Third duplicate ACK: the caller retransmits the oldest segment. */
+/*
+ * Loss detected: the caller retransmits. NewReno inflates cwnd by the three
+ * segments the duplicates say have left; SACK recovery counts what is in
+ * the network (pipe) instead and starts from ssthresh (RFC 6675 (4.2)).
+ */
 void xtcp_cong_enter_recovery(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->ssthresh = xs->cong_ops->ssthresh(sk);
-	xs->cwnd = xs->ssthresh + 3;
+	xs->cwnd = xs->sack_ok ? xs->ssthresh : xs->ssthresh + 3;
 	xs->cwnd_cnt = 0;
 	xs->recover = xs->snd_max;
 	xs->in_recovery = true;
@@ -239,73 +252,14 @@ void xtcp_cong_on_rto(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xs->dupacks = 0;
 	xs->in_recovery = false;
+	/*
+	 * The go-back-N that follows resends SACKed data too: forget the
+	 * scoreboard, as RFC 2018 section 8 advises after a timeout.
+	 */
+	xtcp_sack_reset(xs);
 	/* Everything sent so far counts as lost until it is ACKed. */
 	xs->ca_state = TCP_CA_Loss;
 	xs->recover = xs->snd_max;
 	if (xs->cong_ops->on_timeout)
 		xs->cong_ops->on_timeout(sk);
-}
-
-/* ---- sysctl: net.xtcp.congestion_control ------------------------------ */
-
-static char cong_available[XTCP_CONG_NAME_MAX * ARRAY_SIZE(cong_algorithms)];
-
-static int cong_default_handler(struct ctl_table *table, int write,
-				void *buffer, size_t *lenp, loff_t *ppos)
-{
-	char name[XTCP_CONG_NAME_MAX];
-	struct ctl_table tmp = {
-		.data = name,
-		.maxlen = sizeof(name),
-	};
-	const struct xtcp_cong_ops *ops;
-	int err;
-
-	strscpy(name, xtcp_cong_default()->name, sizeof(name));
-	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
-	if (err || !write)
-		return err;
-	ops = xtcp_cong_find(name);
-	if (!ops)
-		return -ENOENT;	/* as net.ipv4.tcp_congestion_control */
-	WRITE_ONCE(cong_default, ops);
-	return 0;
-}
-
-static struct ctl_table cong_sysctl_table[] = {
-	{
-		.procname = "congestion_control",
-		.maxlen = XTCP_CONG_NAME_MAX,
-		.mode = 0644,
-		.proc_handler = cong_default_handler,
-	},
-	{
-		.procname = "available_congestion_control",
-		.data = cong_available,
-		.maxlen = sizeof(cong_available),
-		.mode = 0444,
-		.proc_handler = proc_dostring,
-	},
-	{ }
-};
-
-static struct ctl_table_header *cong_sysctl_header;
-
-int xtcp_cong_init_sysctl(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(cong_algorithms); i++) {
-		if (i)
-			strlcat(cong_available, " ", sizeof(cong_available));
-		strlcat(cong_available, cong_algorithms[i]->name,
-			sizeof(cong_available));
-	}
-	cong_sysctl_header = register_sysctl("net/xtcp", cong_sysctl_table);
-	return cong_sysctl_header ? 0 : -ENOMEM;
-}
-
-void xtcp_cong_exit_sysctl(void)
-{
-	unregister_sysctl_table(cong_sysctl_header);
 }

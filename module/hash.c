@@ -304,7 +304,7 @@ out:
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_net(net);
-	int i;
+	int i, err;
 
 	spin_lock_init(&xn->lock);
 	for (i = 0; i < ARRAY_SIZE(xn->ehash); i++)
@@ -313,11 +313,18 @@ static int __net_init xtcp_net_init(struct net *net)
 		INIT_HLIST_HEAD(&xn->lhash[i]);
 	for (i = 0; i < ARRAY_SIZE(xn->bhash); i++)
 		INIT_HLIST_HEAD(&xn->bhash[i]);
-	return xtcp_stats_net_init(net);
+	err = xtcp_stats_net_init(net);
+	if (err)
+		return err;
+	err = xtcp_sysctl_net_init(net);
+	if (err)
+		xtcp_stats_net_exit(net);
+	return err;
 }
 
 static void __net_exit xtcp_net_exit(struct net *net)
 {
+	xtcp_sysctl_net_exit(net);
 	xtcp_stats_net_exit(net);
 }
 

@@ -3,10 +3,10 @@
  * getsockopt(SOL_TCP, TCP_INFO): the connection's state in native TCP's
  * struct tcp_info, so that one program (ss, a test) reads both stacks.
  *
- * Fields xtcp has no counterpart for yet stay 0: sacked and fackets (no
- * SACK), delivery_rate and delivered (no rate sampling), the busy, rwnd-
- * and sndbuf-limited times, dsack_dups and reord_seen. Pacing rates are
- * ~0 (xtcp does not pace), as native TCP reports an unlimited rate.
+ * Fields xtcp has no counterpart for yet stay 0: fackets, delivery_rate
+ * and delivered (no rate sampling), the busy, rwnd- and sndbuf-limited
+ * times, and reord_seen. Pacing rates are ~0 (xtcp does not pace), as
+ * native TCP reports an unlimited rate.
  */
 #include <linux/tcp.h>
 #include <net/route.h>
@@ -31,6 +31,16 @@ static u32 segments(const struct xtcp_sock *xs, u32 bytes)
  */
 static void fill_loss(const struct xtcp_sock *xs, struct tcp_info *info)
 {
+	if (xs->sack_ok && xs->ca_state != TCP_CA_Loss) {
+		u32 lost, retrans;
+
+		/* The scoreboard's view (sack.c), as native TCP's with SACK. */
+		xtcp_sack_loss_counts(xs, &lost, &retrans);
+		info->tcpi_sacked = segments(xs, xs->scoreboard.bytes);
+		info->tcpi_lost = segments(xs, lost);
+		info->tcpi_retrans = segments(xs, retrans);
+		return;
+	}
 	switch (xs->ca_state) {
 	case TCP_CA_Recovery:
 		info->tcpi_lost = 1;
@@ -68,6 +78,10 @@ static void fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_retransmits = xs->retries;
 	info->tcpi_probes = xs->probes;
 	info->tcpi_backoff = xs->backoff;
+	if (xs->sack_ok)
+		info->tcpi_options |= TCPI_OPT_SACK;
+	if (xs->ts_ok)
+		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (xs->wscale_ok) {
 		info->tcpi_options |= TCPI_OPT_WSCALE;
 		info->tcpi_snd_wscale = xs->snd_wscale;
@@ -109,6 +123,7 @@ static void fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_bytes_retrans = xs->bytes_retrans;
 	info->tcpi_rcv_ooopack = xs->rcv_ooopack;
 	info->tcpi_snd_wnd = xs->snd_wnd;
+	info->tcpi_dsack_dups = xs->dsack_dups;
 }
 
 /* Native TCP's length rules: cut to the struct (af.c refused < 0). */

@@ -98,6 +98,13 @@ static void take_peer_options(struct sock *sk, const struct xtcp_seg_hdr *th)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
+	/* Offered on our SYN if set: agreed if the peer's has it too. */
+	xs->sack_ok = xs->sack_ok && th->opts.sack_permitted;
+	xs->ts_ok = xs->ts_ok && th->opts.has_timestamp;
+	if (xs->ts_ok) {
+		xs->ts_recent = th->opts.tsval;
+		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
+	}
 	if (th->opts.has_wscale) {
 		xs->snd_wscale = th->opts.wscale;
 		xs->wscale_ok = 1;
@@ -174,6 +181,7 @@ static void fin_received(struct sock *sk)
 	sk->sk_shutdown |= RCV_SHUTDOWN;
 	sock_set_flag(sk, SOCK_DONE);
 	skb_queue_purge(&xs->ooo_queue);
+	xs->num_sack_runs = 0;
 	switch (sk->sk_state) {
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
@@ -309,8 +317,11 @@ static void drain_ooo(struct sock *sk)
 	}
 }
 
-/* Hold a segment beyond rcv_nxt until the hole before it fills. */
-static void queue_out_of_order(struct sock *sk, struct sk_buff *skb)
+/*
+ * Hold a segment beyond rcv_nxt until the hole before it fills. Returns
+ * false when it was a duplicate of one already held (and freed).
+ */
+static bool queue_out_of_order(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -322,7 +333,7 @@ static void queue_out_of_order(struct sock *sk, struct sk_buff *skb)
 		if (pcb->seq == cb->seq &&
 		    !xtcp_seq_before(pcb->end_seq, cb->end_seq)) {
 			kfree_skb(skb);	/* a duplicate */
-			return;
+			return false;
 		}
 		if (xtcp_seq_before_eq(pcb->seq, cb->seq)) {
 			skb_set_owner_r(skb, sk);
@@ -335,6 +346,7 @@ static void queue_out_of_order(struct sock *sk, struct sk_buff *skb)
 queued:
 	xs->rcv_ooopack++;
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_OFO_QUEUED);
+	return true;
 }
 
 /*
@@ -375,13 +387,18 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		xs->rcv_mss = min_t(u32, payload, xs->adv_mss);
 
 	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
+		u32 start = cb->seq, end = cb->end_seq;
+
 		skb = compact_skb(skb);
 		if (!rmem_admits(sk, skb)) {
 			xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
 			kfree_skb(skb);
 			return true;
 		}
-		queue_out_of_order(sk, skb);
+		if (queue_out_of_order(sk, skb))
+			xtcp_sack_rcv_ooo(sk, start, end);
+		else
+			xtcp_sack_rcv_duplicate(sk, start, end, true);
 		/* A duplicate ACK tells the sender about the hole at once. */
 		xs->ack_now = 1;
 		xtcp_send_ack(sk);
@@ -395,6 +412,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 			/* Only an old FIN is left: nothing new. */
 			return false;
 		}
+		xtcp_sack_rcv_duplicate(sk, cb->seq, xs->rcv_nxt, false);
 		/* The payload may sit in page frags: pskb_pull, never BUG. */
 		if (!pskb_pull(skb, dup))
 			return false;
@@ -412,6 +430,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 	xtcp_rcv_rtt_measure(sk);
 	if (had_ooo) {
 		drain_ooo(sk);
+		xtcp_sack_rcv_delivered(sk);
 		xs->ack_now = 1;
 	}
 
@@ -429,6 +448,37 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 	return true;
 }
 
+/*
+ * RFC 5681: a duplicate ACK acknowledges nothing new, carries no data or
+ * FIN, and arrives while data is outstanding. Without SACK it must also
+ * repeat the window; with SACK it must SACK new data (RFC 6675 section 2).
+ */
+static bool is_dupack(const struct xtcp_sock *xs, const struct sk_buff *skb,
+		      const struct xtcp_seg_hdr *th, u32 wnd, u32 newly_sacked)
+{
+	if (th->ack != xs->snd_una || skb->len != th->hdr_len ||
+	    (th->flags & XTCP_FLAG_FIN) || xs->snd_una == xs->snd_max)
+		return false;
+	return xs->sack_ok ? newly_sacked > 0 : wnd == xs->snd_wnd;
+}
+
+/* A duplicate ACK: count it, and without SACK run NewReno (cong.c). */
+static void dupack_rcv(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->in_recovery) {
+		if (!xs->sack_recovery)
+			xs->cwnd++;	/* RFC 6582 3.2 step 4 */
+		return;
+	}
+	if (xtcp_cong_dupack(sk) && !xs->sack_ok) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_RENO_RECOVERY);
+		xtcp_cong_enter_recovery(sk);
+		xtcp_retransmit_one(sk);
+	}
+}
+
 /* Step five for synchronized states: returns false to drop the segment. */
 static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th)
@@ -436,7 +486,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = th->ack;
 	u32 wnd = (u32)th->window << xs->snd_wscale;
-	u32 acked, rtt_us;
+	u32 acked, rtt_us, newly_sacked;
 
 	if (xtcp_seq_after(ack, xs->snd_max)) {
 		/* ACKs something not yet sent. */
@@ -450,27 +500,23 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	xs->ka_probes = 0;
 
 	acked = ack - xs->snd_una;
+	newly_sacked = xtcp_sack_update(sk, th);
 	if (xtcp_seq_before(xs->snd_wl1, th->seq) ||
 	    (xs->snd_wl1 == th->seq && xtcp_seq_before_eq(xs->snd_wl2, ack))) {
-		if (!acked && wnd == xs->snd_wnd && skb->len == th->hdr_len &&
-		    !(th->flags & XTCP_FLAG_FIN) && xs->snd_una != xs->snd_max) {
-			/* RFC 5681: a duplicate ACK. */
-			if (xs->in_recovery) {
-				xs->cwnd++;	/* RFC 6582 3.2 step 4 */
-			} else if (xtcp_cong_dupack(sk)) {
-				xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
-				xtcp_cong_enter_recovery(sk);
-				xtcp_retransmit_one(sk);
-			}
-		}
+		if (is_dupack(xs, skb, th, wnd, newly_sacked))
+			dupack_rcv(sk);
 		xs->snd_wnd = wnd;
 		xs->snd_wl1 = th->seq;
 		xs->snd_wl2 = ack;
 		if (wnd > xs->max_window)
 			xs->max_window = wnd;
+		if (wnd)
+			xs->probing_since = 0;	/* the window opened */
 	}
-	if (!acked)
+	if (!acked) {
+		xtcp_sack_ack(sk);
 		return true;
+	}
 
 	if (xs->rtt_pending && xtcp_seq_after_eq(ack, xs->rtt_seq)) {
 		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, xtcp_clock_us() -
@@ -482,18 +528,22 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		xs->min_rtt_us = rtt_us;
 	xs->bytes_acked += acked;
 	xs->snd_una = ack;
+	xtcp_sb_ack(&xs->scoreboard, ack);
 	if (xtcp_seq_before(xs->snd_nxt, ack))
 		xs->snd_nxt = ack;
 	xs->backoff = 0;
 	xs->retries = 0;
 	xs->probes = 0;
-	if (xs->in_recovery) {
+	if (xs->sack_recovery) {
+		/* sack.c resends, or ends recovery, below. */
+	} else if (xs->in_recovery) {
 		if (xtcp_cong_recovery_ack(sk, ack, acked))
 			xtcp_retransmit_one(sk);
 	} else {
 		xtcp_cong_on_ack(sk, acked, rtt_us);
 		sndbuf_expand(sk);
 	}
+	xtcp_sack_ack(sk);
 	if (xs->snd_una == xs->snd_max)
 		xtcp_stop_rtx(sk);
 	else
@@ -505,6 +555,31 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 static bool fin_acked(const struct xtcp_sock *xs)
 {
 	return xs->fin_sent && xs->snd_una == xs->snd_max;
+}
+
+/*
+ * PAWS (RFC 7323 5.3): the segment's TSval is older than TS.Recent, which
+ * is valid (taken within 24 days). Two allowances, as native TCP makes:
+ * a clock tick of slack, since segments sent in one millisecond can be
+ * reordered on the way (by the CPUs of a multi-queue path too); and a pure
+ * duplicate ACK at rcv_nxt that is less than an RTO late, which only
+ * reordering explains and whose SACK blocks are news.
+ */
+static bool paws_rejects(const struct xtcp_sock *xs, const struct sk_buff *skb,
+			 const struct xtcp_seg_hdr *th)
+{
+	u32 late;
+
+	if (!xs->ts_ok || !th->opts.has_timestamp || !xs->ts_recent_stamp ||
+	    (u32)ktime_get_seconds() - xs->ts_recent_stamp > XTCP_PAWS_IDLE_S)
+		return false;
+	late = xs->ts_recent - th->opts.tsval;
+	if ((s32)late <= XTCP_PAWS_WINDOW_MS)
+		return false;
+	return !(skb->len == th->hdr_len && th->seq == xs->rcv_nxt &&
+		 (th->flags & XTCP_FLAG_ACK) && th->ack == xs->snd_una &&
+		 !(th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_FIN)) &&
+		 late <= xtcp_rto_backoff(&xs->rtt, 0) / USEC_PER_MSEC);
 }
 
 /* RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
@@ -526,9 +601,25 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if (crossed_synack)
 		goto ack_field;
 
+	/* RFC 7323 5.3: an older timestamp than the peer's last is a stale
+	 * duplicate (PAWS); a RST is taken anyway, as native TCP does.
+	 */
+	if (paws_rejects(xs, skb, th) && !(th->flags & XTCP_FLAG_RST)) {
+		xtcp_stat_inc(net, XTCP_MIB_PAWS_REJECTED);
+		xtcp_send_ack(sk);
+		return;
+	}
+
 	/* First: the sequence number. */
 	if (!xtcp_seq_acceptable(th->seq, len, xs->rcv_nxt,
 				 rcv_wnd_remaining(xs))) {
+		u32 payload = skb->len - th->hdr_len;
+
+		/* Data we hold already: a D-SACK in the ACK (RFC 2883). */
+		if (payload && !(th->flags & XTCP_FLAG_RST) &&
+		    xtcp_seq_before_eq(th->seq + payload, xs->rcv_nxt))
+			xtcp_sack_rcv_duplicate(sk, th->seq, th->seq + payload,
+						false);
 		if (!(th->flags & XTCP_FLAG_RST)) {
 			if (sk->sk_state == TCP_TIME_WAIT &&
 			    (th->flags & XTCP_FLAG_FIN))
@@ -537,6 +628,15 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		}
 		xtcp_stat_inc(net, XTCP_MIB_DROP_OLD_SEQ);
 		return;
+	}
+
+	/* RFC 7323 4.3: the timestamp to echo, from a segment at the left edge. */
+	if (xs->ts_ok && th->opts.has_timestamp &&
+	    xtcp_seq_before_eq(th->seq, xs->rcv_wup) &&
+	    (!xs->ts_recent_stamp ||
+	     xtcp_seq_after_eq(th->opts.tsval, xs->ts_recent))) {
+		xs->ts_recent = th->opts.tsval;
+		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
 	}
 
 	/* Second: RST, exact match only (RFC 5961 3.2). */

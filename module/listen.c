@@ -330,6 +330,14 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	} else {
 		cxs->rcv_wscale = 0;
 	}
+	cxs->sack_ok = cxs->sack_ok && th->opts.sack_permitted;
+	cxs->ts_ok = cxs->ts_ok && th->opts.has_timestamp;
+	if (cxs->ts_ok) {
+		cxs->ts_recent = th->opts.tsval;
+		cxs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
+	}
+	/* The options in use decide the room left for data. */
+	xtcp_sync_mss(child, dst_mtu(&rt->dst));
 	cxs->irs = th->seq;
 	cxs->rcv_nxt = th->seq + 1;
 	cxs->rcv_wup = cxs->rcv_nxt;

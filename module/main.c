@@ -44,12 +44,9 @@ static int __init xtcp_init(void)
 	err = xtcp_hash_init();
 	if (err)
 		goto out;
-	err = xtcp_cong_init_sysctl();
-	if (err)
-		goto out_hash;
 	err = xtcp_af_init();
 	if (err)
-		goto out_sysctl;
+		goto out_hash;
 	err = xtcp_offload_init();
 	if (err)
 		goto out_af;
@@ -63,8 +60,6 @@ out_offload:
 	xtcp_offload_exit();
 out_af:
 	xtcp_af_exit();
-out_sysctl:
-	xtcp_cong_exit_sysctl();
 out_hash:
 	xtcp_hash_exit();
 out:
@@ -76,7 +71,6 @@ static void __exit xtcp_exit(void)
 	xtcp_input_exit();
 	xtcp_offload_exit();
 	xtcp_af_exit();
-	xtcp_cong_exit_sysctl();
 	xtcp_hash_exit();
 }
 

@@ -99,6 +99,18 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 		f.opts = *opts;
 	if (flags & XTCP_FLAG_ACK)
 		f.ack = xs->rcv_nxt;
+	if ((flags & XTCP_FLAG_ACK) &&
+	    !(flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)))
+		xtcp_sack_fill_opts(sk, &f.opts, skb->len, skb_is_gso(skb));
+	/*
+	 * RFC 7323: once agreed (or offered, on our SYN) every segment but a
+	 * RST carries our clock and echoes the peer's.
+	 */
+	if (xs->ts_ok && !(flags & XTCP_FLAG_RST)) {
+		f.opts.has_timestamp = true;
+		f.opts.tsval = xtcp_ts_now(xs);
+		f.opts.tsecr = (flags & XTCP_FLAG_ACK) ? xs->ts_recent : 0;
+	}
 	if (flags & XTCP_FLAG_SYN) {
 		/* RFC 7323 2.2: the window in a SYN is never scaled. */
 		u32 wnd = min_t(u32, xtcp_rcv_space(sk), 0xffff);
@@ -317,7 +329,7 @@ static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
 	u32 mss = xs->mss_cache;
 	u32 len = skb->len;
 
-	if (len > allowance && mode != XTCP_PUSH_PROBE &&
+	if (len > allowance && mode != XTCP_PUSH_PROBE && !xs->in_recovery &&
 	    xtcp_in_flight(xs) && (u64)xs->cwnd * mss >= 2 * (u64)len &&
 	    xtcp_send_allowance(xs->snd_una, xs->snd_nxt, xs->snd_wnd,
 				U32_MAX) >= len) {
@@ -396,6 +408,23 @@ static void note_cwnd_limited(struct xtcp_sock *xs, const struct sk_buff *skb)
 }
 
 /*
+ * The congestion window as xtcp_send_allowance takes it (measured from
+ * snd_una). In SACK recovery what counts against cwnd is pipe, not all
+ * that lies between snd_una and snd_nxt (RFC 6675).
+ */
+static u32 cwnd_bytes_for_push(const struct xtcp_sock *xs)
+{
+	u64 cwnd = (u64)xs->cwnd * xs->mss_cache;
+	u32 pipe;
+
+	if (!xs->sack_recovery)
+		return (u32)min_t(u64, cwnd, U32_MAX);
+	pipe = xtcp_sack_pipe(xs);
+	cwnd = cwnd > pipe ? cwnd - pipe : 0;
+	return (u32)min_t(u64, cwnd + xtcp_in_flight(xs), U32_MAX);
+}
+
+/*
  * Send what the windows allow. XTCP_PUSH_NOW pushes small segments out too
  * (a blocked write, TCP_NODELAY turned on, FIN); XTCP_PUSH_PROBE also sends
  * into a window smaller than silly window avoidance would wait for.
@@ -408,8 +437,7 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 	while ((skb = xs->send_head)) {
 		u32 allowance = xtcp_send_allowance(xs->snd_una, xs->snd_nxt,
 						    xs->snd_wnd,
-						    xs->cwnd * xs->mss_cache);
-
+						    cwnd_bytes_for_push(xs));
 		u32 cut;
 
 		if (!send_cut(sk, skb, allowance, mode, &cut))
@@ -481,7 +509,59 @@ void xtcp_retransmit_one(struct sock *sk)
 	skb = cut_to_one_segment(sk, skb);
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->rtt_pending = false;
-	xtcp_transmit_skb(sk, skb);
+	if (!xtcp_transmit_skb(sk, skb))
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
+}
+
+/*
+ * SACK recovery: send the segment holding @seq again, at most one MSS from
+ * a segment boundary of its skb; *@end is where what left ends. Splits
+ * fall only on the boundaries the data was first sent with, whatever the
+ * peer's SACK blocks say, so a peer cannot make the queue hold more skbs
+ * than segments; and none once the queue holds twice the send buffer (the
+ * whole skb goes instead).
+ */
+int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xs->mss_cache;
+	bool may_split = READ_ONCE(sk->sk_wmem_queued) <
+			 2 * READ_ONCE(sk->sk_sndbuf);
+	struct sk_buff *skb;
+	int err;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		struct sk_buff *part;
+		u32 off;
+
+		if (skb == xs->send_head)
+			break;		/* never sent: not a hole */
+		if (!xtcp_seq_after(cb->end_seq, seq))
+			continue;
+		off = xtcp_seq_after(seq, cb->seq) ? seq - cb->seq : 0;
+		off -= off % mss;
+		if (may_split && off && off < skb->len) {
+			/* The piece starts after the first part split_skb gives. */
+			part = split_skb(sk, skb, off);
+			if (!part)
+				return -ENOBUFS;
+			skb = skb_queue_next(&sk->sk_write_queue, part);
+		}
+		if (may_split && skb->len > mss) {
+			part = split_skb(sk, skb, mss);
+			if (!part)
+				return -ENOBUFS;
+			skb = part;
+		}
+		XTCP_SKB_CB(skb)->retransmitted = 1;
+		xs->rtt_pending = false;
+		err = xtcp_transmit_skb(sk, skb);
+		if (!err)
+			*end = XTCP_SKB_CB(skb)->end_seq;
+		return err;
+	}
+	return -EINVAL;
 }
 
 static struct sk_buff *alloc_control_skb(gfp_t gfp)
@@ -530,6 +610,7 @@ void xtcp_send_syn(struct sock *sk)
 		opts.has_wscale = true;
 		opts.wscale = xs->rcv_wscale;
 	}
+	opts.sack_permitted = xs->sack_ok;
 	xs->snd_nxt = xs->iss + 1;
 	xs->snd_max = xs->iss + 1;
 	/* The handshake's RTT sample; Karn: not from a SYN sent again. */

@@ -5,6 +5,7 @@
  * transitions driven by arriving segments are in input.c.
  */
 #include <linux/net.h>
+#include <linux/random.h>
 #include <linux/siphash.h>
 #include <linux/tcp.h>
 #include <net/inet_common.h>
@@ -53,6 +54,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->backoff = 0;
 	xs->retries = 0;
 	xs->probes = 0;
+	xs->probing_since = 0;
 	xs->rtt_pending = false;
 	xs->rtx_series_start = jiffies;
 	xs->ka_probes = 0;
@@ -80,6 +82,14 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->mss_cache = XTCP_MSS_DEFAULT;
 	xs->rcv_mss = XTCP_MSS_DEFAULT;
 	xs->quickacks = XTCP_QUICKACKS;
+	xs->sack_ok = 0;
+	xs->ts_ok = 0;
+	xs->ts_recent = 0;
+	xs->ts_recent_stamp = 0;
+	xs->num_sack_runs = 0;
+	xs->dsack_pending = false;
+	xs->dsack_dups = 0;
+	xtcp_sack_reset(xs);
 }
 
 /* Once per socket: new ones and listener children. */
@@ -94,7 +104,7 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&xs->queue_node);
 	INIT_HLIST_NODE(&xs->bind_node);
 	xtcp_init_timers(sk);
-	xs->cong_ops = xtcp_cong_default();
+	xs->cong_ops = xtcp_cong_default(sock_net(sk));
 	xs->keepidle_s = 0;
 	xs->keepintvl_s = 0;
 	xs->keepcnt = 0;
@@ -144,6 +154,9 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 		mss = xs->peer_mss;
 	if (xs->user_mss && xs->user_mss < mss)
 		mss = xs->user_mss;
+	/* Every segment carries the timestamp option once it is agreed. */
+	if (xs->ts_ok && mss > XTCP_MIN_MSS + XTCP_TS_OPT_LEN)
+		mss -= XTCP_TS_OPT_LEN;
 	if (mss < XTCP_MIN_MSS)
 		mss = XTCP_MIN_MSS;
 	xs->mss_cache = mss;
@@ -175,6 +188,11 @@ void xtcp_init_connection(struct sock *sk, u32 iss, u32 mtu)
 		xs->adv_mss = xs->user_mss;
 	xs->rcv_wscale = choose_rcv_wscale(sk);
 	xs->snd_wscale = 0;
+	/* Offered on our SYN; the peer's options decide (input, listen). */
+	xs->sack_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->sack);
+	xs->ts_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->timestamps);
+	/* RFC 7323 section 5.4: a random offset per connection. */
+	xs->ts_offset = get_random_u32();
 	xs->rcv_wnd = 0;
 	xs->quickacks = XTCP_QUICKACKS;
 	xtcp_sync_mss(sk, mtu);

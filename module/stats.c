@@ -39,6 +39,12 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_KEEPALIVE_PROBES] = "KeepAliveProbes",
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS] = "KeepAliveTimeouts",
 	[XTCP_MIB_USER_TIMEOUTS] = "UserTimeouts",
+	[XTCP_MIB_SACK_RECOVERY] = "SackRecovery",
+	[XTCP_MIB_RENO_RECOVERY] = "RenoRecovery",
+	[XTCP_MIB_DSACK_OLD_SENT] = "DSACKOldSent",
+	[XTCP_MIB_DSACK_OFO_SENT] = "DSACKOfoSent",
+	[XTCP_MIB_DSACK_RECV] = "DSACKRecv",
+	[XTCP_MIB_PAWS_REJECTED] = "PAWSEstab",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

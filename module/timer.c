@@ -157,6 +157,19 @@ static void persist_work(struct sock *sk)
 		give_up(sk);
 		return;
 	}
+	/*
+	 * TCP_USER_TIMEOUT bounds the wait for a window too, answered probes
+	 * or not, as native TCP's probe timer does: from the first probe.
+	 */
+	if (!xs->probing_since) {
+		xs->probing_since = jiffies ?: 1;
+	} else if (READ_ONCE(xs->user_timeout_ms) &&
+		   !time_before(jiffies, xs->probing_since +
+				msecs_to_jiffies(READ_ONCE(xs->user_timeout_ms)))) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_USER_TIMEOUTS);
+		give_up(sk);
+		return;
+	}
 	if (xs->snd_wnd) {
 		xtcp_push(sk, XTCP_PUSH_PROBE);
 		if (xs->snd_nxt != xs->snd_una)

@@ -32,6 +32,7 @@
 #include "lib/wire.h"
 #include "lib/rtt.h"
 #include "lib/window.h"
+#include "lib/sack_blocks.h"
 #include "stats.h"
 
 extern int xtcp_family;
@@ -143,7 +144,9 @@ struct xtcp_sock {
 	   fin_sent:1,		/* FIN on the wire (snd_max covers it) */
 	   cork:1,		/* TCP_CORK: only whole segments leave */
 	   wscale_ok:1,		/* both sides sent the window scale option */
-	   gso_ok:1;		/* the route takes GSO packets (offload.c) */
+	   gso_ok:1,		/* the route takes GSO packets (offload.c) */
+	   sack_ok:1,		/* SACK offered (SYN sent), then agreed */
+	   ts_ok:1;		/* timestamps offered (SYN sent), then agreed */
 	u8 quickacks;		/* segments still ACKed at once */
 	u8 deferred_state;	/* state-timer work pending while owned */
 
@@ -160,6 +163,23 @@ struct xtcp_sock {
 	u8 cwnd_limited;	/* cwnd held data back (output.c) ... */
 	u32 cwnd_limited_seq;	/* ... when snd_nxt was here */
 	u32 acked_partial;	/* ACKed bytes short of a whole segment */
+
+	/* SACK (socket lock), sack.c */
+	u8 num_sack_runs;	/* receiver: valid entries of sack_runs */
+	bool dsack_pending;	/* receiver: dsack goes in the next ACK */
+	bool dsack_ofo;		/* receiver: ... and was out-of-order data */
+	bool sack_recovery;	/* in_recovery is RFC 6675's, not NewReno's */
+	struct xtcp_sack_block sack_runs[XTCP_MAX_SACK_BLOCKS];
+				/* receiver: out-of-order runs, newest first */
+	struct xtcp_sack_block dsack;	/* receiver: a duplicate (RFC 2883) */
+	struct xtcp_scoreboard scoreboard;	/* sender: what the peer SACKed */
+	u32 high_rxt;		/* sender: recovery resent all below this */
+	u32 dsack_dups;		/* sender: DSACKs received */
+
+	/* timestamps, RFC 7323 (socket lock), input.c and output.c */
+	u32 ts_offset;		/* added to our millisecond clock: TSval */
+	u32 ts_recent;		/* the peer's TSval we echo (TS.Recent) */
+	u32 ts_recent_stamp;	/* seconds when ts_recent was taken, 0: none */
 
 	/* per-connection counters for TCP_INFO (socket lock), info.c */
 	u64 bytes_sent;		/* payload sent, retransmissions included */
@@ -183,6 +203,9 @@ struct xtcp_sock {
 	u8 backoff;		/* consecutive RTO expiries */
 	u8 retries;		/* consecutive retransmissions of the head */
 	u8 probes;		/* zero-window probes since data was last ACKed */
+	unsigned long probing_since;	/* jiffies: first probe of a closed
+					 * window (TCP_USER_TIMEOUT), 0: none
+					 */
 	u32 rtt_seq;		/* sample in flight: ACK beyond this ends it */
 	u64 rtt_start_us;
 	bool rtt_pending;
@@ -235,6 +258,17 @@ struct xtcp_sock {
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
+}
+
+/* RFC 7323's 24 days: an older TS.Recent no longer guards (PAWS). */
+#define XTCP_PAWS_IDLE_S	(24 * 24 * 3600)
+/* PAWS takes a TSval this many milliseconds behind TS.Recent as current. */
+#define XTCP_PAWS_WINDOW_MS	1
+
+/* Our TSval now: a millisecond clock, offset per connection. */
+static inline u32 xtcp_ts_now(const struct xtcp_sock *xs)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) + xs->ts_offset;
 }
 
 /* The clock of RTT samples and send times. */
@@ -301,6 +335,11 @@ struct xtcp_net {
 	struct hlist_head lhash[1 << XTCP_LHASH_BITS];	/* by local port */
 	struct hlist_head bhash[1 << XTCP_BHASH_BITS];	/* bound ports */
 	struct xtcp_mib __percpu *mib;
+	/* net.xtcp.* (sysctl.c): one word each, read without a lock */
+	const struct xtcp_cong_ops *cong_default;
+	int sack;
+	int timestamps;
+	struct ctl_table_header *sysctl;
 };
 
 struct xtcp_net *xtcp_net(const struct net *net);
@@ -380,6 +419,7 @@ void xtcp_send_probe(struct sock *sk);
 void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
 void xtcp_retransmit_one(struct sock *sk);
+int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_size_goal(const struct sock *sk);
 
@@ -412,7 +452,8 @@ void xtcp_release_cb(struct sock *sk);
 extern const struct xtcp_cong_ops xtcp_cong_reno;
 extern const struct xtcp_cong_ops xtcp_cong_cubic;
 const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
-const struct xtcp_cong_ops *xtcp_cong_default(void);
+const struct xtcp_cong_ops *xtcp_cong_default(const struct net *net);
+void xtcp_cong_names(char *buf, size_t size);
 int xtcp_cong_select(struct sock *sk, const char *name);
 void xtcp_cong_init(struct sock *sk);
 u32 xtcp_slow_start(struct xtcp_sock *xs, u32 segs);
@@ -423,8 +464,23 @@ bool xtcp_cong_dupack(struct sock *sk);
 void xtcp_cong_enter_recovery(struct sock *sk);
 bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes);
 void xtcp_cong_on_rto(struct sock *sk);
-int xtcp_cong_init_sysctl(void);
-void xtcp_cong_exit_sysctl(void);
+
+/* sysctl.c */
+int xtcp_sysctl_net_init(struct net *net);
+void xtcp_sysctl_net_exit(struct net *net);
+
+/* sack.c */
+void xtcp_sack_rcv_ooo(struct sock *sk, u32 start, u32 end);
+void xtcp_sack_rcv_duplicate(struct sock *sk, u32 start, u32 end, bool ofo);
+void xtcp_sack_rcv_delivered(struct sock *sk);
+void xtcp_sack_fill_opts(struct sock *sk, struct xtcp_opts *opts,
+			 u32 payload, bool gso);
+u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th);
+void xtcp_sack_ack(struct sock *sk);
+u32 xtcp_sack_pipe(const struct xtcp_sock *xs);
+void xtcp_sack_loss_counts(const struct xtcp_sock *xs, u32 *lost,
+			   u32 *retrans);
+void xtcp_sack_reset(struct xtcp_sock *xs);
 
 /* info.c */
 int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen);

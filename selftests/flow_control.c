@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -126,6 +127,36 @@ static void drain_verify(struct __test_metadata *_metadata, int tx, int rx,
 }
 
 #define BIG	(1 * MiB)
+
+/*
+ * TCP_USER_TIMEOUT bounds a wait on a zero window too, as native TCP's
+ * probe timer does: the peer answers every probe, but its window stays
+ * shut past the timeout and the sender's connection ends with ETIMEDOUT.
+ */
+TEST_F(stack, user_timeout_ends_wait_on_zero_window)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	static uint8_t buf[64 * KiB];
+	int tx, rx, err = 0;
+
+	small_pair(_metadata, self->family, &tx, &rx);
+	ASSERT_EQ(0, setsockopt_int(tx, IPPROTO_TCP, TCP_USER_TIMEOUT, 2000));
+	ASSERT_EQ(0, set_nonblock(tx, 1));
+	while (send(tx, buf, sizeof(buf), 0) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	pfd.fd = tx;
+	/* POLLERR is reported whatever the events asked for. */
+	while (poll(&pfd, 1, 4 * WAIT_MS) == 1 && !(pfd.revents & POLLERR))
+		usleep(100000);
+	ASSERT_TRUE(pfd.revents & POLLERR);
+	ASSERT_EQ(0, getsockopt_int(tx, SOL_SOCKET, SO_ERROR, &err));
+	ASSERT_EQ(ETIMEDOUT, err);
+	/* What the window took is there to read. */
+	ASSERT_LT(0, sock_inq(rx));
+	close(tx);
+	close(rx);
+}
 
 TEST_F(stack, nonblocking_send_partial_then_eagain)
 {

@@ -20,13 +20,24 @@
 #        netns.sh mtu TAG BYTES   MTU of both veth ends
 #        netns.sh offload TAG ARGS ethtool -K ARGS (e.g. tso off) on both
 #                                 veth ends
-#        netns.sh dropnth TAG N   drop every Nth IPv4 packet that veth2
+#        netns.sh dropnth TAG N [K]
+#                                 drop every Nth IPv4 packet that veth2
 #                                 receives (from TAG-1), the others pass:
-#                                 a loss at a known place
+#                                 a loss at a known place; with K, the K
+#                                 packets up to every Nth (a burst)
+#        netns.sh sysctl TAG K=V  set sysctl K to V in both namespaces
+#        netns.sh routed TAG RATE instead of "up": TAG-1 (10.77.0.1) and
+#                                 TAG-2 (10.77.1.2) joined through a router
+#                                 namespace TAG-r whose link to TAG-2 is a
+#                                 bottleneck: tbf at RATE (tc units) with a
+#                                 40 ms queue, and 5 +- 2 ms on the way
+#                                 back. Away from the senders' own qdiscs,
+#                                 where native TCP's small-queue limit
+#                                 would keep its packets out.
 #        netns.sh cut TAG         set veth2 down: TAG-2 is cut off
 #        netns.sh down TAG        delete both namespaces
 #
-# Exit status 0 on success; "loss", "netem" and "dropnth" exit 2 when the
+# Exit status 0 on success; "loss", "netem", "routed" and "dropnth" exit 2 when the
 # qdisc or action is not available.
 
 set -e
@@ -37,6 +48,7 @@ tag=${2:-}
 
 netns1="$tag-1"
 netns2="$tag-2"
+netnsr="$tag-r"
 n1() { ip netns exec "$netns1" "$@"; }
 n2() { ip netns exec "$netns2" "$@"; }
 ip1() { ip -n "$netns1" "$@"; }
@@ -87,15 +99,52 @@ offload() {
 
 dropnth() {
 	# tc ingress runs before any protocol handler, xtcp's hook included;
-	# gact's "determ" mode counts packets, no randomness.
+	# gact's "determ" mode counts packets, no randomness. For a burst of
+	# K, filter i drops every (N - i)th packet of those the filters
+	# before it let through: packets N-K+1 .. N of every N are lost.
+	local n=$1 k=${2:-1} i ctl
 	n2 tc qdisc replace dev veth2 ingress 2>/dev/null || exit 2
-	n2 tc filter replace dev veth2 ingress protocol ip pref 1 matchall \
-		action gact ok random determ drop "$1" 2>/dev/null || exit 2
+	for ((i = 0; i < k; i++)); do
+		ctl=continue
+		((i == k - 1)) && ctl=ok
+		n2 tc filter replace dev veth2 ingress protocol ip \
+			pref $((i + 1)) matchall action gact $ctl \
+			random determ drop $((n - i)) 2>/dev/null || exit 2
+	done
+}
+
+routed() {
+	local ns
+	for ns in "$netns1" "$netnsr" "$netns2"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip1 link add veth1 type veth peer name vethr1 netns "$netnsr"
+	ip -n "$netnsr" link add vethr2 type veth peer name veth2 netns "$netns2"
+	ip1 addr add 10.77.0.1/24 dev veth1
+	ip -n "$netnsr" addr add 10.77.0.254/24 dev vethr1
+	ip -n "$netnsr" addr add 10.77.1.254/24 dev vethr2
+	ip2 addr add 10.77.1.2/24 dev veth2
+	ip1 link set veth1 up
+	ip -n "$netnsr" link set vethr1 up
+	ip -n "$netnsr" link set vethr2 up
+	ip2 link set veth2 up
+	ip1 route add default via 10.77.0.254
+	ip2 route add default via 10.77.1.254
+	ip netns exec "$netnsr" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$netnsr" tc qdisc replace dev vethr2 root tbf \
+		rate "$1" burst 32kb latency 40ms 2>/dev/null || exit 2
+	# ACKs back to TAG-1 take 5 +- 2 ms: real paths are not clockwork,
+	# and flows in lockstep with a drop-tail queue lose by phase, not by
+	# their congestion control.
+	ip netns exec "$netnsr" tc qdisc replace dev vethr1 root netem \
+		delay 5ms 2ms 2>/dev/null || exit 2
 }
 
 down() {
 	ip netns del "$netns1" 2>/dev/null || true
 	ip netns del "$netns2" 2>/dev/null || true
+	ip netns del "$netnsr" 2>/dev/null || true
 }
 
 case $cmd in
@@ -104,7 +153,10 @@ loss) loss "${3:?loss needs a percentage}" ;;
 netem) shift 2; netem "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
-dropnth) dropnth "${3:?dropnth needs a count}" ;;
+dropnth) dropnth "${3:?dropnth needs a count}" "${4:-1}" ;;
+routed) down; routed "${3:?routed needs a rate}" ;;
+sysctl) n1 sysctl -qw "${3:?sysctl needs KEY=VALUE}"
+	n2 sysctl -qw "$3" ;;
 cut) ip2 link set veth2 down ;;
 down) down ;;
 *) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;

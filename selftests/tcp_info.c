@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * getsockopt(TCP_INFO), the choice of congestion control (TCP_CONGESTION,
- * the default's sysctl) and TCP_CORK, seen through TCP_INFO's counters,
+ * the default's sysctl), the SACK and timestamps sysctls and TCP_CORK, seen through TCP_INFO's counters,
  * read the same way from both stacks: native TCP says what the fields and
  * the errors must be.
  */
@@ -100,6 +100,13 @@ TEST_F(stack, tcp_info_after_transfer)
 	ASSERT_TRUE(si.tcpi_options & TCPI_OPT_WSCALE);
 	ASSERT_EQ((int)ci.tcpi_snd_wscale, (int)si.tcpi_rcv_wscale);
 	ASSERT_EQ((int)ci.tcpi_rcv_wscale, (int)si.tcpi_snd_wscale);
+	/* SACK-permitted and timestamps went both ways; nothing was SACKed. */
+	ASSERT_TRUE(ci.tcpi_options & TCPI_OPT_SACK);
+	ASSERT_TRUE(si.tcpi_options & TCPI_OPT_SACK);
+	ASSERT_TRUE(ci.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	ASSERT_TRUE(si.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	ASSERT_EQ(0U, ci.tcpi_sacked);
+	ASSERT_EQ(0U, ci.tcpi_dsack_dups);
 	/* RFC 6298 with Linux's 200 ms floor; nothing in flight. */
 	ASSERT_LE(200000U, ci.tcpi_rto);
 	ASSERT_LT(0U, ci.tcpi_rtt);
@@ -263,6 +270,62 @@ TEST_F(stack, tcp_congestion_default_sysctl)
 	ASSERT_EQ(0, get_cong(fd, name));
 	ASSERT_STREQ(def, name);
 	close(fd);
+}
+
+static const char *option_sysctl(int family, const char *name)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), family == AF_INET ?
+		 "/proc/sys/net/ipv4/tcp_%s" : "/proc/sys/net/xtcp/%s", name);
+	return path;
+}
+
+/*
+ * With the sysctl @name at 0 the SYN does not offer the option @bit, and
+ * neither end uses it; at its default again, both do.
+ */
+static void option_off_not_negotiated(struct __test_metadata *_metadata,
+				      int family, const char *name,
+				      uint8_t bit)
+{
+	const char *path = option_sysctl(family, name);
+	struct tcp_info ci, si;
+	int cli, srv, r;
+	char def[16];
+
+	ASSERT_EQ(0, read_sysctl(path, def, sizeof(def)));
+	ASSERT_EQ(0, write_sysctl(path, "0"));
+	r = stack_pair(family, &cli, &srv);
+	ASSERT_EQ(0, write_sysctl(path, def));
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	ASSERT_EQ(0, get_tcp_info(srv, &si));
+	ASSERT_FALSE(ci.tcpi_options & bit);
+	ASSERT_FALSE(si.tcpi_options & bit);
+	ASSERT_TRUE(ci.tcpi_options & TCPI_OPT_WSCALE);
+	close(cli);
+	close(srv);
+	ASSERT_EQ(0, stack_pair(family, &cli, &srv));
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	ASSERT_EQ(0, get_tcp_info(srv, &si));
+	ASSERT_TRUE(ci.tcpi_options & bit);
+	ASSERT_TRUE(si.tcpi_options & bit);
+	close(cli);
+	close(srv);
+}
+
+TEST_F(stack, tcp_sack_sysctl_off_not_negotiated)
+{
+	option_off_not_negotiated(_metadata, self->family, "sack",
+				  TCPI_OPT_SACK);
+}
+
+/* RFC 7323: without timestamps every segment has 12 bytes more room. */
+TEST_F(stack, tcp_timestamps_sysctl_off_not_negotiated)
+{
+	option_off_not_negotiated(_metadata, self->family, "timestamps",
+				  TCPI_OPT_TIMESTAMPS);
 }
 
 /* Data segments @fd has sent (TCP_INFO), -1 on error. */

@@ -34,10 +34,28 @@ static void put_be32(u8 *p, u32 v)
  * RFC 9293 section 3.2 lets a receiver do; only a length that breaks the
  * option list itself makes the segment malformed.
  */
+static void parse_sack(const u8 *val, u8 len, struct xtcp_opts *opts)
+{
+	u8 n = (len - XTCP_OPTLEN_SACK_BASE) / 8, i;
+
+	if (len < XTCP_OPTLEN_SACK_BASE + 8 ||
+	    (len - XTCP_OPTLEN_SACK_BASE) % 8 || n > XTCP_MAX_SACK_BLOCKS)
+		return;
+	for (i = 0; i < n; i++) {
+		opts->sacks[i].start = get_be32(val + 8 * i);
+		opts->sacks[i].end = get_be32(val + 8 * i + 4);
+	}
+	opts->num_sacks = n;
+}
+
 static void parse_one_option(u8 kind, const u8 *val, u8 len,
 			     struct xtcp_opts *opts, bool syn)
 {
 	switch (kind) {
+	case XTCP_OPT_SACK:
+		if (!syn)
+			parse_sack(val, len, opts);
+		break;
 	case XTCP_OPT_MSS:
 		if (len == XTCP_OPTLEN_MSS && syn) {
 			opts->has_mss = true;
@@ -119,7 +137,7 @@ enum xtcp_parse_result xtcp_parse_hdr(const void *buf, size_t len,
 			     &out->opts, out->flags & XTCP_FLAG_SYN);
 }
 
-unsigned int xtcp_opts_len(const struct xtcp_opts *opts)
+static unsigned int fixed_opts_len(const struct xtcp_opts *opts)
 {
 	unsigned int len = 0;
 
@@ -135,11 +153,34 @@ unsigned int xtcp_opts_len(const struct xtcp_opts *opts)
 	return len;
 }
 
+/* SACK blocks that fit beside the other options: two NOPs, kind, length. */
+static unsigned int sacks_fitting(const struct xtcp_opts *opts)
+{
+	unsigned int room = XTCP_MAX_OPT_LEN - fixed_opts_len(opts);
+	unsigned int n = opts->num_sacks;
+
+	if (n > XTCP_MAX_SACK_BLOCKS)
+		n = XTCP_MAX_SACK_BLOCKS;
+	if (room < 4 + 8)
+		return 0;
+	if (n > (room - 4) / 8)
+		n = (room - 4) / 8;
+	return n;
+}
+
+unsigned int xtcp_opts_len(const struct xtcp_opts *opts)
+{
+	unsigned int n = sacks_fitting(opts);
+
+	return fixed_opts_len(opts) + (n ? 4 + 8 * n : 0);
+}
+
 unsigned int xtcp_build_hdr(void *buf, const struct xtcp_hdr_fields *f)
 {
 	unsigned int hdr_len = XTCP_HDR_LEN + xtcp_opts_len(&f->opts);
 	u8 *p = buf;
 	u8 *o = p + XTCP_HDR_LEN;
+	unsigned int n, i;
 
 	put_be16(p, f->sport);
 	put_be16(p + 2, f->dport);
@@ -178,6 +219,20 @@ unsigned int xtcp_build_hdr(void *buf, const struct xtcp_hdr_fields *f)
 		o[3] = XTCP_OPTLEN_TIMESTAMP;
 		put_be32(o + 4, f->opts.tsval);
 		put_be32(o + 8, f->opts.tsecr);
+		o += 12;
+	}
+	n = sacks_fitting(&f->opts);
+	if (n) {
+		o[0] = XTCP_OPT_NOP;
+		o[1] = XTCP_OPT_NOP;
+		o[2] = XTCP_OPT_SACK;
+		o[3] = XTCP_OPTLEN_SACK_BASE + 8 * n;
+		o += 4;
+		for (i = 0; i < n; i++) {
+			put_be32(o, f->opts.sacks[i].start);
+			put_be32(o + 4, f->opts.sacks[i].end);
+			o += 8;
+		}
 	}
 	return hdr_len;
 }

@@ -7,6 +7,7 @@
 #define _XTCP_LIB_WIRE_H
 
 #include "types.h"
+#include "sack_blocks.h"
 
 struct xtcp_wire_hdr {
 	__be16 source;
@@ -45,6 +46,9 @@ struct xtcp_wire_hdr {
 #define XTCP_OPTLEN_WSCALE	3
 #define XTCP_OPTLEN_SACK_PERM	2
 #define XTCP_OPTLEN_TIMESTAMP	10
+#define XTCP_OPTLEN_SACK_BASE	2	/* plus 8 per block */
+/* The timestamp option as written: two NOPs, then its ten bytes. */
+#define XTCP_TS_OPT_LEN		12
 
 /* RFC 7323 section 2.3: shifts above 14 are treated as 14. */
 #define XTCP_MAX_WSCALE		14
@@ -59,6 +63,12 @@ struct xtcp_opts {
 	u8 wscale;
 	u32 tsval;
 	u32 tsecr;
+	/*
+	 * SACK blocks (RFC 2018), never on a SYN. Building writes as many as
+	 * fit the option space beside the other options, in order.
+	 */
+	u8 num_sacks;
+	struct xtcp_sack_block sacks[XTCP_MAX_SACK_BLOCKS];
 };
 
 /* One parsed header, host order. */

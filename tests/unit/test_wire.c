@@ -653,6 +653,78 @@ TEST(wire_build_parse_roundtrip_non_syn)
 	}
 }
 
+static bool same_sacks(const struct xtcp_opts *a, const struct xtcp_opts *b)
+{
+	unsigned int i;
+
+	if (a->num_sacks != b->num_sacks)
+		return false;
+	for (i = 0; i < a->num_sacks; i++)
+		if (a->sacks[i].start != b->sacks[i].start ||
+		    a->sacks[i].end != b->sacks[i].end)
+			return false;
+	return true;
+}
+
+TEST(wire_sack_blocks_roundtrip_and_limits)
+{
+	struct xtcp_hdr_fields f = {
+		.sport = 1, .dport = 2, .seq = 3, .ack = 4,
+		.flags = XTCP_FLAG_ACK, .window = 5,
+	};
+	struct xtcp_seg_hdr h;
+	uint8_t buf[XTCP_MAX_HDR_LEN];
+	unsigned int n, i;
+
+	for (i = 0; i < XTCP_MAX_SACK_BLOCKS; i++) {
+		f.opts.sacks[i].start = 0x10000000u * (i + 1);
+		f.opts.sacks[i].end = 0x10000000u * (i + 1) + 1448;
+	}
+	for (i = 1; i <= XTCP_MAX_SACK_BLOCKS; i++) {
+		f.opts.num_sacks = (uint8_t)i;
+		CHECK_EQ(xtcp_opts_len(&f.opts), 4 + 8 * i);
+		n = xtcp_build_hdr(buf, &f);
+		CHECK_EQ(n, 24 + 8 * i);
+		CHECK_EQ(buf[22], XTCP_OPT_SACK);
+		CHECK_EQ(buf[23], 2 + 8 * i);
+		CHECK_EQ(parse_exact(buf, n, &h), XTCP_PARSE_OK);
+		CHECK(same_sacks(&h.opts, &f.opts));
+	}
+	/* Beside a timestamp only three blocks fit the 40 bytes. */
+	f.opts.has_timestamp = true;
+	f.opts.num_sacks = 4;
+	CHECK_EQ(xtcp_opts_len(&f.opts), 12 + 4 + 24);
+	n = xtcp_build_hdr(buf, &f);
+	CHECK_EQ(n, 60);
+	CHECK_EQ(parse_exact(buf, n, &h), XTCP_PARSE_OK);
+	CHECK_EQ(h.opts.num_sacks, 3);
+	/* On a SYN a SACK option is ignored. */
+	buf[13] = XTCP_FLAG_SYN;
+	CHECK_EQ(parse_exact(buf, n, &h), XTCP_PARSE_OK);
+	CHECK_EQ(h.opts.num_sacks, 0);
+}
+
+TEST(wire_sack_bad_lengths_ignored)
+{
+	/* Lengths 2, 9, 11 and 42 (five blocks) are not SACK options. */
+	static const uint8_t lens[] = { 2, 9, 11, 18 + 24 };
+	uint8_t opts[40], buf[60];
+	struct xtcp_seg_hdr h;
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; i < sizeof(lens); i++) {
+		memset(opts, 0, sizeof(opts));
+		opts[0] = XTCP_OPT_SACK;
+		opts[1] = lens[i];
+		if (lens[i] > 40)
+			continue;
+		n = mkhdr(buf, XTCP_FLAG_ACK, opts, 40);
+		CHECK_EQ(parse_exact(buf, n, &h), XTCP_PARSE_OK);
+		CHECK_EQ(h.opts.num_sacks, 0);
+	}
+}
+
 /* ---- hostile input: differential fuzzing ---------------------------- */
 
 /*
@@ -709,6 +781,21 @@ static enum xtcp_parse_result ref_parse(const uint8_t *b, size_t len,
 			o->opts.wscale = v[0] < 14 ? v[0] : 14;
 		} else if (kind == 4 && olen == 2 && syn) {
 			o->opts.sack_permitted = true;
+		} else if (kind == 5 && !syn && olen >= 10 && olen <= 34 &&
+			   (olen - 2) % 8 == 0) {
+			unsigned int i;
+
+			o->opts.num_sacks = (uint8_t)((olen - 2) / 8);
+			for (i = 0; i < o->opts.num_sacks; i++) {
+				const uint8_t *q = v + 8 * i;
+
+				o->opts.sacks[i].start = (uint32_t)q[0] << 24 |
+					(uint32_t)q[1] << 16 |
+					(uint32_t)q[2] << 8 | q[3];
+				o->opts.sacks[i].end = (uint32_t)q[4] << 24 |
+					(uint32_t)q[5] << 16 |
+					(uint32_t)q[6] << 8 | q[7];
+			}
 		} else if (kind == 8 && olen == 10) {
 			o->opts.has_timestamp = true;
 			o->opts.tsval = (uint32_t)v[0] << 24 |
@@ -726,7 +813,7 @@ static enum xtcp_parse_result ref_parse(const uint8_t *b, size_t len,
 static bool same_hdr(const struct xtcp_seg_hdr *a,
 		     const struct xtcp_seg_hdr *b)
 {
-	return a->sport == b->sport && a->dport == b->dport &&
+	return same_sacks(&a->opts, &b->opts) && a->sport == b->sport && a->dport == b->dport &&
 	       a->seq == b->seq && a->ack == b->ack &&
 	       a->window == b->window && a->flags == b->flags &&
 	       a->hdr_len == b->hdr_len &&
@@ -865,6 +952,8 @@ TH_CASE(wire_build_exact_bytes_full_syn)
 TH_CASE(wire_build_bare_header)
 TH_CASE(wire_build_parse_roundtrip_syn)
 TH_CASE(wire_build_parse_roundtrip_non_syn)
+TH_CASE(wire_sack_blocks_roundtrip_and_limits)
+TH_CASE(wire_sack_bad_lengths_ignored)
 TH_CASE(wire_fuzz_random_bytes)
 TH_CASE(wire_fuzz_structured_options)
 TH_CASE(wire_exhaustive_one_option_word)

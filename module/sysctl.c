@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/sys/net/xtcp, per network namespace as native TCP's net.ipv4.tcp_*
+ * knobs are:
+ *   congestion_control            the algorithm of new sockets (cong.c)
+ *   available_congestion_control  the algorithms built in (read only)
+ *   sack                          offer and accept SACK (RFC 2018): 0 off
+ *   timestamps                    offer and accept timestamps (RFC 7323):
+ *                                 0 off, 1 or 2 on (native's 2, no random
+ *                                 offset, is taken as 1)
+ * A new namespace starts with the initial namespace's algorithm, as native
+ * TCP's does, and with SACK and timestamps on. The values are read without a lock: each
+ * is one word, written whole.
+ */
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+static int cong_default_handler(struct ctl_table *table, int write,
+				void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct xtcp_net *xn = table->data;
+	char name[XTCP_CONG_NAME_MAX];
+	struct ctl_table tmp = {
+		.data = name,
+		.maxlen = sizeof(name),
+	};
+	const struct xtcp_cong_ops *ops;
+	int err;
+
+	strscpy(name, READ_ONCE(xn->cong_default)->name, sizeof(name));
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	ops = xtcp_cong_find(name);
+	if (!ops)
+		return -ENOENT;	/* as net.ipv4.tcp_congestion_control */
+	WRITE_ONCE(xn->cong_default, ops);
+	return 0;
+}
+
+static int cong_available_handler(struct ctl_table *table, int write,
+				  void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char names[4 * XTCP_CONG_NAME_MAX];
+	struct ctl_table tmp = {
+		.data = names,
+		.maxlen = sizeof(names),
+	};
+
+	xtcp_cong_names(names, sizeof(names));
+	return proc_dostring(&tmp, write, buffer, lenp, ppos);
+}
+
+/* As net.ipv4.tcp_sack, a u8: any of 0..255, non-zero is on. */
+static int sack_max = 255;
+/* As net.ipv4.tcp_timestamps: 0, 1 or 2. */
+static int timestamps_max = 2;
+
+enum { SYSCTL_CONG, SYSCTL_CONG_AVAILABLE, SYSCTL_SACK, SYSCTL_TIMESTAMPS };
+
+static const struct ctl_table xtcp_sysctl_template[] = {
+	[SYSCTL_CONG] = {
+		.procname = "congestion_control",
+		.maxlen = XTCP_CONG_NAME_MAX,
+		.mode = 0644,
+		.proc_handler = cong_default_handler,
+	},
+	[SYSCTL_CONG_AVAILABLE] = {
+		.procname = "available_congestion_control",
+		.maxlen = 4 * XTCP_CONG_NAME_MAX,
+		.mode = 0444,
+		.proc_handler = cong_available_handler,
+	},
+	[SYSCTL_SACK] = {
+		.procname = "sack",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &sack_max,
+	},
+	[SYSCTL_TIMESTAMPS] = {
+		.procname = "timestamps",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &timestamps_max,
+	},
+	{ }
+};
+
+int xtcp_sysctl_net_init(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct ctl_table *table;
+
+	xn->cong_default = net_eq(net, &init_net) ? xtcp_cong_find("cubic") :
+			   READ_ONCE(xtcp_net(&init_net)->cong_default);
+	xn->sack = 1;
+	xn->timestamps = 1;
+	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	table[SYSCTL_CONG].data = xn;
+	table[SYSCTL_SACK].data = &xn->sack;
+	table[SYSCTL_TIMESTAMPS].data = &xn->timestamps;
+	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
+	if (!xn->sysctl) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_sysctl_net_exit(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct ctl_table *table = xn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(xn->sysctl);
+	kfree(table);
+}
