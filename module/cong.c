@@ -213,6 +213,8 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 	xs->recover = xs->snd_max;
 	xs->in_recovery = true;
 	xs->ca_state = TCP_CA_Recovery;
+	/* This reduction answers for what a loss probe out may repair. */
+	xs->rack.tlp_on = false;
 }
 
 /*
@@ -257,6 +259,7 @@ void xtcp_cong_on_rto(struct sock *sk)
 	 * scoreboard, as RFC 2018 section 8 advises after a timeout.
 	 */
 	xtcp_sack_reset(xs);
+	xtcp_rack_on_rto(sk);
 	/* Everything sent so far counts as lost until it is ACKed. */
 	xs->ca_state = TCP_CA_Loss;
 	xs->recover = xs->snd_max;

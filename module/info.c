@@ -5,7 +5,7 @@
  *
  * Fields xtcp has no counterpart for yet stay 0: fackets, delivery_rate
  * and delivered (no rate sampling), the busy, rwnd- and sndbuf-limited
- * times, and reord_seen. Pacing rates are ~0 (xtcp does not pace), as
+ * times. Pacing rates are ~0 (xtcp does not pace), as
  * native TCP reports an unlimited rate.
  */
 #include <linux/tcp.h>
@@ -109,6 +109,7 @@ static void fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rcv_rtt = xs->rcv_rtt_us;
 	info->tcpi_rcv_space = xtcp_rcv_space(sk);
 	info->tcpi_total_retrans = xs->total_retrans;
+	info->tcpi_reord_seen = xs->rack.reord_seen;
 
 	info->tcpi_bytes_acked = xs->bytes_acked;
 	info->tcpi_bytes_received = xs->bytes_received;

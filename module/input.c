@@ -100,6 +100,7 @@ static void take_peer_options(struct sock *sk, const struct xtcp_seg_hdr *th)
 	xs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
 	/* Offered on our SYN if set: agreed if the peer's has it too. */
 	xs->sack_ok = xs->sack_ok && th->opts.sack_permitted;
+	xtcp_rack_start(sk);
 	xs->ts_ok = xs->ts_ok && th->opts.has_timestamp;
 	if (xs->ts_ok) {
 		xs->ts_recent = th->opts.tsval;
@@ -468,7 +469,7 @@ static void dupack_rcv(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->in_recovery) {
-		if (!xs->sack_recovery)
+		if (!xtcp_in_sack_recovery(xs))
 			xs->cwnd++;	/* RFC 6582 3.2 step 4 */
 		return;
 	}
@@ -486,7 +487,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = th->ack;
 	u32 wnd = (u32)th->window << xs->snd_wscale;
-	u32 acked, rtt_us, newly_sacked;
+	u32 acked, rtt_us, newly_sacked, reo_us;
 
 	if (xtcp_seq_after(ack, xs->snd_max)) {
 		/* ACKs something not yet sent. */
@@ -501,6 +502,8 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 
 	acked = ack - xs->snd_una;
 	newly_sacked = xtcp_sack_update(sk, th);
+	if (newly_sacked)
+		xtcp_rack_sacked(sk);
 	if (xtcp_seq_before(xs->snd_wl1, th->seq) ||
 	    (xs->snd_wl1 == th->seq && xtcp_seq_before_eq(xs->snd_wl2, ack))) {
 		if (is_dupack(xs, skb, th, wnd, newly_sacked))
@@ -514,7 +517,12 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 			xs->probing_since = 0;	/* the window opened */
 	}
 	if (!acked) {
+		xtcp_tlp_ack(sk, ack);
+		reo_us = xtcp_rack_detect(sk);
 		xtcp_sack_ack(sk);
+		/* RFC 6298 (5.3): no new data ACKed, the RTO runs on. */
+		if (reo_us)
+			xtcp_rearm_after_ack(sk, reo_us);
 		return true;
 	}
 
@@ -523,6 +531,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 						     xs->rtt_start_us, U32_MAX));
 		xs->rtt_pending = false;
 	}
+	xtcp_rack_ack_echo(sk, th);
 	rtt_us = xtcp_free_acked(sk, ack);
 	if (rtt_us && (!xs->min_rtt_us || rtt_us < xs->min_rtt_us))
 		xs->min_rtt_us = rtt_us;
@@ -534,7 +543,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	xs->backoff = 0;
 	xs->retries = 0;
 	xs->probes = 0;
-	if (xs->sack_recovery) {
+	if (xtcp_in_sack_recovery(xs)) {
 		/* sack.c resends, or ends recovery, below. */
 	} else if (xs->in_recovery) {
 		if (xtcp_cong_recovery_ack(sk, ack, acked))
@@ -543,11 +552,10 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		xtcp_cong_on_ack(sk, acked, rtt_us);
 		sndbuf_expand(sk);
 	}
+	xtcp_tlp_ack(sk, ack);
+	reo_us = xtcp_rack_detect(sk);
 	xtcp_sack_ack(sk);
-	if (xs->snd_una == xs->snd_max)
-		xtcp_stop_rtx(sk);
-	else
-		xtcp_arm_rtx(sk);
+	xtcp_rearm_after_ack(sk, reo_us);
 	return true;
 }
 

@@ -331,6 +331,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 		cxs->rcv_wscale = 0;
 	}
 	cxs->sack_ok = cxs->sack_ok && th->opts.sack_permitted;
+	xtcp_rack_start(child);
 	cxs->ts_ok = cxs->ts_ok && th->opts.has_timestamp;
 	if (cxs->ts_ok) {
 		cxs->ts_recent = th->opts.tsval;

@@ -218,8 +218,11 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	if (skb->len && skb_queue_is_last(&sk->sk_write_queue, skb))
 		flags |= XTCP_FLAG_PSH;
 	cb->sent_us = xtcp_clock_us();
-	if (again)
+	if (again) {
 		cb->retransmitted = 1;	/* Karn: no RTT sample from it */
+		/* RACK: this copy's delivery is news again. */
+		cb->rack &= ~XTCP_RACK_PART;
+	}
 	segs = skb_shinfo(clone)->gso_segs;
 	err = send_segment(sk, clone, cb->seq, flags, NULL);
 	if (!err && again) {
@@ -383,8 +386,7 @@ static void advance_send_head(struct sock *sk, struct sk_buff *skb)
 		xs->fin_sent = 1;
 	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
 			skb_queue_next(&sk->sk_write_queue, skb);
-	if (xs->rtx_mode != XTCP_RTX_RETRANSMIT)
-		xtcp_arm_rtx(sk);
+	xtcp_rearm_after_send(sk);
 }
 
 /*
@@ -410,14 +412,15 @@ static void note_cwnd_limited(struct xtcp_sock *xs, const struct sk_buff *skb)
 /*
  * The congestion window as xtcp_send_allowance takes it (measured from
  * snd_una). In SACK recovery what counts against cwnd is pipe, not all
- * that lies between snd_una and snd_nxt (RFC 6675).
+ * that lies between snd_una and snd_nxt (RFC 6675). New data adds as much
+ * to pipe as to snd_nxt - snd_una, so one value serves a whole push.
  */
 static u32 cwnd_bytes_for_push(const struct xtcp_sock *xs)
 {
 	u64 cwnd = (u64)xs->cwnd * xs->mss_cache;
 	u32 pipe;
 
-	if (!xs->sack_recovery)
+	if (!xtcp_in_sack_recovery(xs))
 		return (u32)min_t(u64, cwnd, U32_MAX);
 	pipe = xtcp_sack_pipe(xs);
 	cwnd = cwnd > pipe ? cwnd - pipe : 0;
@@ -432,12 +435,12 @@ static u32 cwnd_bytes_for_push(const struct xtcp_sock *xs)
 void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 cwnd_bytes = cwnd_bytes_for_push(xs);
 	struct sk_buff *skb;
 
 	while ((skb = xs->send_head)) {
 		u32 allowance = xtcp_send_allowance(xs->snd_una, xs->snd_nxt,
-						    xs->snd_wnd,
-						    cwnd_bytes_for_push(xs));
+						    xs->snd_wnd, cwnd_bytes);
 		u32 cut;
 
 		if (!send_cut(sk, skb, allowance, mode, &cut))
@@ -478,6 +481,29 @@ static struct sk_buff *cut_to_one_segment(struct sock *sk,
 		return skb;
 	first = split_skb(sk, skb, mss);
 	return first ?: skb;
+}
+
+/*
+ * A tail loss probe of new data (rack.c): one segment from send_head if
+ * the peer's window takes it, whatever cwnd says (RFC 8985 7.3).
+ */
+int xtcp_send_new_segment(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+	u32 room;
+
+	if (!skb)
+		return -EAGAIN;
+	room = xtcp_send_allowance(xs->snd_una, xs->snd_nxt, xs->snd_wnd,
+				   U32_MAX);
+	if (room < min_t(u32, skb->len, xs->mss_cache))
+		return -EAGAIN;
+	skb = cut_to_one_segment(sk, skb);
+	if (xtcp_transmit_skb(sk, skb))
+		return -ENOBUFS;
+	advance_send_head(sk, skb);
+	return 0;
 }
 
 /* RTO: go back to the oldest unacknowledged skb and send it again. */

@@ -6,10 +6,12 @@
  * holds, the run that changed last first, and a segment that arrives twice
  * is reported once in front of them as a D-SACK block.
  *
- * Sender (RFC 6675): SACK blocks fill a scoreboard (lib/sack_blocks.c). A
- * hole is lost once more than two segments' worth of data, or three
- * separate ranges, above it are SACKed. That, or three duplicate ACKs,
- * starts loss recovery: cwnd falls to the algorithm's ssthresh at once,
+ * Sender (RFC 6675): SACK blocks fill a scoreboard (lib/sack_blocks.c).
+ * With RACK (rack.c, the default as native's net.ipv4.tcp_recovery = 1)
+ * what RACK marks is lost; without it a hole is lost once more than two
+ * segments' worth of data, or three separate ranges, above it are SACKed
+ * (RFC 6675 IsLost), and three duplicate ACKs count too. A loss starts
+ * recovery: cwnd falls to the algorithm's ssthresh at once,
  * and on every ACK lost holes are resent, lowest first, while the data in
  * the network (pipe) leaves room in cwnd; new data may follow (output.c
  * measures cwnd against pipe during recovery). Recovery ends when the
@@ -106,7 +108,6 @@ void xtcp_sack_fill_opts(struct sock *sk, struct xtcp_opts *opts,
 void xtcp_sack_reset(struct xtcp_sock *xs)
 {
 	xtcp_sb_clear(&xs->scoreboard);
-	xs->sack_recovery = false;
 	xs->high_rxt = xs->snd_una;
 }
 
@@ -141,6 +142,7 @@ u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th)
 	if (is_dsack(th)) {
 		xs->dsack_dups++;
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DSACK_RECV);
+		xtcp_rack_dsack(sk);
 		i = 1;
 	}
 	for (; i < th->opts.num_sacks; i++) {
@@ -183,6 +185,27 @@ struct hole_walk {
 typedef bool (*hole_fn)(const struct xtcp_sock *xs, u32 start, u32 end,
 			bool lost, struct hole_walk *w);
 
+/*
+ * With RACK, a hole is lost below rack.lost_high, the part above is not:
+ * report the two parts apart.
+ */
+static bool visit_hole(const struct xtcp_sock *xs, u32 start, u32 end,
+		       u32 above, u32 ranges, hole_fn fn, struct hole_walk *w)
+{
+	u32 lost_high = xs->rack.lost_high;
+
+	if (!xs->rack.on)
+		return fn(xs, start, end, hole_lost(xs, above, ranges), w);
+	if (xtcp_seq_after(lost_high, start)) {
+		u32 cut = xtcp_seq_min(end, lost_high);
+
+		if (fn(xs, start, cut, true, w))
+			return true;
+		start = cut;
+	}
+	return xtcp_seq_after(end, start) && fn(xs, start, end, false, w);
+}
+
 static void walk_holes(const struct xtcp_sock *xs, hole_fn fn,
 		       struct hole_walk *w)
 {
@@ -194,7 +217,7 @@ static void walk_holes(const struct xtcp_sock *xs, hole_fn fn,
 		u32 end = i < sb->count ? sb->r[i].start : xs->snd_max;
 
 		if (xtcp_seq_after(end, seq) &&
-		    fn(xs, seq, end, hole_lost(xs, above, ranges), w))
+		    visit_hole(xs, seq, end, above, ranges, fn, w))
 			return;
 		if (i < sb->count) {
 			above -= sb->r[i].end - sb->r[i].start;
@@ -209,7 +232,7 @@ static u32 resent_part(const struct xtcp_sock *xs, u32 start, u32 end)
 {
 	u32 high = xtcp_seq_max(xs->high_rxt, xs->snd_una);
 
-	if (!xs->sack_recovery || !xtcp_seq_after(high, start))
+	if (!xtcp_in_sack_recovery(xs) || !xtcp_seq_after(high, start))
 		return 0;
 	return xtcp_seq_min(end, high) - start;
 }
@@ -276,6 +299,11 @@ static void resend_lost(struct sock *sk, bool first)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 cwnd_bytes = (u64)xs->cwnd * xs->mss_cache;
 
+	/* Retransmissions RACK found lost again go first: they are oldest. */
+	if (xs->rack.relost) {
+		xtcp_rack_resend_relost(sk, first ? U64_MAX : cwnd_bytes);
+		first = false;
+	}
 	for (;;) {
 		struct hole_walk w = {};
 		u32 end;
@@ -284,7 +312,7 @@ static void resend_lost(struct sock *sk, bool first)
 			      cwnd_bytes)
 			break;
 		walk_holes(xs, find_next_lost, &w);
-		if (!w.found && first) {
+		if (!w.found && first && !xs->rack.on) {
 			/* Three duplicates, too little SACKed: the head. */
 			const struct xtcp_scoreboard *sb = &xs->scoreboard;
 			u32 hole_end = sb->count ? sb->r[0].start :
@@ -315,26 +343,30 @@ void xtcp_sack_ack(struct sock *sk)
 
 	if (!xs->sack_ok)
 		return;
-	if (xs->sack_recovery) {
+	if (xtcp_in_sack_recovery(xs)) {
 		if (xtcp_seq_after_eq(xs->snd_una, xs->recover)) {
 			xs->cwnd = xs->ssthresh;
 			xs->in_recovery = false;
-			xs->sack_recovery = false;
 			xs->dupacks = 0;
 			xs->ca_state = TCP_CA_Open;
+			xtcp_rack_recovery_ended(xs);
 			return;
 		}
 		resend_lost(sk, false);
 		return;
 	}
-	if (xs->in_recovery || xs->ca_state == TCP_CA_Loss ||
-	    xs->snd_una == xs->snd_max)
+	if (xs->ca_state == TCP_CA_Loss || xs->snd_una == xs->snd_max)
 		return;
-	if (xs->dupacks < XTCP_DUPTHRESH &&
-	    !hole_lost(xs, sb->bytes, sb->count))
+	if (xs->rack.on) {
+		/* RACK decides alone (RFC 8985 replaces the DupThresh rule). */
+		if (!xtcp_seq_after(xs->rack.lost_high, xs->snd_una) &&
+		    !xs->rack.relost)
+			return;
+	} else if (xs->dupacks < XTCP_DUPTHRESH &&
+		   !hole_lost(xs, sb->bytes, sb->count)) {
 		return;
+	}
 	xtcp_cong_enter_recovery(sk);
-	xs->sack_recovery = true;
 	xs->high_rxt = xs->snd_una;
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_SACK_RECOVERY);
 	resend_lost(sk, true);

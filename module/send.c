@@ -152,8 +152,8 @@ u32 xtcp_free_acked(struct sock *sk, u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool freed = false, karn = false;
+	u64 sent_us = 0, now_us = xtcp_clock_us();
 	struct sk_buff *skb;
-	u64 sent_us = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -162,6 +162,8 @@ u32 xtcp_free_acked(struct sock *sk, u32 ack)
 			/* Karn: a retransmission makes the ACK's time moot. */
 			karn |= cb->retransmitted;
 			sent_us = cb->sent_us;
+			xtcp_rack_acked(sk, cb, xtcp_seq_min(cb->end_seq, ack),
+					now_us);
 		}
 		if (xtcp_seq_before_eq(cb->end_seq, ack)) {
 			if (xs->send_head == skb)
@@ -184,7 +186,7 @@ u32 xtcp_free_acked(struct sock *sk, u32 ack)
 		sk->sk_write_space(sk);
 	if (karn || !sent_us)
 		return 0;
-	return (u32)min_t(u64, xtcp_clock_us() - sent_us, U32_MAX) ?: 1;
+	return (u32)min_t(u64, now_us - sent_us, U32_MAX) ?: 1;
 }
 
 void xtcp_purge_write_queue(struct sock *sk)

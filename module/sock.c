@@ -90,6 +90,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->dsack_pending = false;
 	xs->dsack_dups = 0;
 	xtcp_sack_reset(xs);
+	xtcp_rack_init(xs);
 }
 
 /* Once per socket: new ones and listener children. */

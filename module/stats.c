@@ -45,6 +45,10 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DSACK_OFO_SENT] = "DSACKOfoSent",
 	[XTCP_MIB_DSACK_RECV] = "DSACKRecv",
 	[XTCP_MIB_PAWS_REJECTED] = "PAWSEstab",
+	[XTCP_MIB_LOSS_PROBES] = "LossProbes",
+	[XTCP_MIB_LOSS_PROBE_RECOVERY] = "LossProbeRecovery",
+	[XTCP_MIB_SACK_REORDER] = "SACKReorder",
+	[XTCP_MIB_TS_REORDER] = "TSReorder",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

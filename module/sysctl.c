@@ -8,9 +8,16 @@
  *   timestamps                    offer and accept timestamps (RFC 7323):
  *                                 0 off, 1 or 2 on (native's 2, no random
  *                                 offset, is taken as 1)
+ *   recovery                      as net.ipv4.tcp_recovery: bit 1 RACK loss
+ *                                 detection (RFC 8985), 2 a static
+ *                                 reordering window, 4 no DupThresh
+ *                                 shortcut to a zero window (rack.c)
+ *   early_retrans                 as net.ipv4.tcp_early_retrans: 3 or 4
+ *                                 send tail loss probes, 0..2 do not
  * A new namespace starts with the initial namespace's algorithm, as native
- * TCP's does, and with SACK and timestamps on. The values are read without a lock: each
- * is one word, written whole.
+ * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
+ * early_retrans 3, native's defaults). The values are read without a
+ * lock: each is one word, written whole.
  */
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -58,8 +65,18 @@ static int cong_available_handler(struct ctl_table *table, int write,
 static int sack_max = 255;
 /* As net.ipv4.tcp_timestamps: 0, 1 or 2. */
 static int timestamps_max = 2;
+/* As net.ipv4.tcp_recovery's three bits and tcp_early_retrans' 0..4. */
+static int recovery_max = 7;
+static int early_retrans_max = 4;
 
-enum { SYSCTL_CONG, SYSCTL_CONG_AVAILABLE, SYSCTL_SACK, SYSCTL_TIMESTAMPS };
+enum {
+	SYSCTL_CONG,
+	SYSCTL_CONG_AVAILABLE,
+	SYSCTL_SACK,
+	SYSCTL_TIMESTAMPS,
+	SYSCTL_RECOVERY,
+	SYSCTL_EARLY_RETRANS,
+};
 
 static const struct ctl_table xtcp_sysctl_template[] = {
 	[SYSCTL_CONG] = {
@@ -90,6 +107,22 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &timestamps_max,
 	},
+	[SYSCTL_RECOVERY] = {
+		.procname = "recovery",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &recovery_max,
+	},
+	[SYSCTL_EARLY_RETRANS] = {
+		.procname = "early_retrans",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &early_retrans_max,
+	},
 	{ }
 };
 
@@ -102,6 +135,8 @@ int xtcp_sysctl_net_init(struct net *net)
 			   READ_ONCE(xtcp_net(&init_net)->cong_default);
 	xn->sack = 1;
 	xn->timestamps = 1;
+	xn->recovery = XTCP_RECOVERY_RACK;
+	xn->early_retrans = 3;
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -109,6 +144,8 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_CONG].data = xn;
 	table[SYSCTL_SACK].data = &xn->sack;
 	table[SYSCTL_TIMESTAMPS].data = &xn->timestamps;
+	table[SYSCTL_RECOVERY].data = &xn->recovery;
+	table[SYSCTL_EARLY_RETRANS].data = &xn->early_retrans;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

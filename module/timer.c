@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Timers of an xtcp socket:
- * - rtx_timer, in one of two modes:
+ * - rtx_timer, in one of four modes:
  *   RETRANSMIT: data, SYN, SYN-ACK or FIN unacknowledged for an RTO (RFC
  *     6298); resends the oldest, backs off, gives up after a retry limit;
  *   PERSIST: data waits on a closed window with nothing in flight; sends a
- *     zero-window probe (RFC 9293 3.8.6.1), backing off like the RTO.
+ *     zero-window probe (RFC 9293 3.8.6.1), backing off like the RTO;
+ *   REORDER and PROBE: RACK's reorder timeout and the tail loss probe
+ *     (rack.c), which stand in for the RTO while they wait.
  * - delack_timer: an ACK owed for received data goes out at the latest
  *   XTCP_DELACK_MS after the data (RFC 1122 4.2.3.2).
  * - state_timer: TIME_WAIT's 2MSL (tw_len_ms), and the orphan FIN_WAIT2
@@ -28,15 +30,25 @@
 
 #include "xtcp.h"
 
-static unsigned long rto_jiffies(const struct xtcp_sock *xs)
+unsigned long xtcp_rto_jiffies(const struct xtcp_sock *xs)
 {
 	return usecs_to_jiffies(xtcp_rto_backoff(&xs->rtt, xs->backoff));
+}
+
+/* RACK's reorder timeout and TLP's probe timeout (rack.c). */
+void xtcp_arm_rtx_timer(struct sock *sk, enum xtcp_rtx_mode mode,
+			unsigned long delay)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rtx_mode = mode;
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + max(delay, 1UL));
 }
 
 void xtcp_arm_rtx(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned long when = rto_jiffies(xs);
+	unsigned long when = xtcp_rto_jiffies(xs);
 	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
 
 	/* Retransmitting under a user timeout: fire when it runs out. */
@@ -55,7 +67,7 @@ void xtcp_arm_persist(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rtx_mode = XTCP_RTX_PERSIST;
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + rto_jiffies(xs));
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto_jiffies(xs));
 }
 
 void xtcp_stop_rtx(struct sock *sk)
@@ -202,6 +214,16 @@ static void rtx_work(struct sock *sk)
 		xs->rtx_mode = XTCP_RTX_NONE;
 		return;
 	}
+	if (xs->rtx_mode == XTCP_RTX_REORDER) {
+		xs->rtx_mode = XTCP_RTX_NONE;
+		xtcp_rack_timeout(sk);
+		return;
+	}
+	if (xs->rtx_mode == XTCP_RTX_PROBE) {
+		xs->rtx_mode = XTCP_RTX_NONE;
+		xtcp_tlp_fire(sk);
+		return;
+	}
 	if (rtx_expired(sk)) {
 		if (READ_ONCE(xs->user_timeout_ms))
 			xtcp_stat_inc(sock_net(sk), XTCP_MIB_USER_TIMEOUTS);
@@ -210,7 +232,7 @@ static void rtx_work(struct sock *sk)
 	}
 	/* The head was sent an RTO ago: its wait began then. */
 	if (!xs->retries++)
-		xs->rtx_series_start = jiffies - rto_jiffies(xs);
+		xs->rtx_series_start = jiffies - xtcp_rto_jiffies(xs);
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RTO_TIMEOUTS);
 	xtcp_cong_on_rto(sk);
 	if (xs->backoff < 15)

@@ -93,7 +93,16 @@ struct xtcp_skb_cb {
 	u32 end_seq;		/* seq + payload + SYN + FIN */
 	u8 flags;		/* XTCP_FLAG_FIN on the skb that carries it */
 	u8 retransmitted;	/* Karn: no RTT sample from it */
-	u64 sent_us;		/* last transmission, for RTT samples */
+	u8 rack;		/* enum xtcp_rack_skb_bits (rack.c) */
+	u32 sacked_end;		/* XTCP_RACK_PART: highest SACKed byte + 1 */
+	u64 sent_us;		/* last transmission: RTT samples, RACK */
+};
+
+/* What RACK (rack.c) knows of a write-queue skb. */
+enum xtcp_rack_skb_bits {
+	XTCP_RACK_SACKED = 1,	/* all of it SACKed: delivered */
+	XTCP_RACK_RELOST = 2,	/* a retransmission of it was lost too */
+	XTCP_RACK_PART = 4,	/* SACKed up to sacked_end, told to RACK */
 };
 
 #define XTCP_SKB_CB(skb) ((struct xtcp_skb_cb *)&((skb)->cb[0]))
@@ -111,6 +120,35 @@ enum xtcp_rtx_mode {
 	XTCP_RTX_NONE,
 	XTCP_RTX_RETRANSMIT,	/* data, SYN, SYN-ACK or FIN awaiting ACK */
 	XTCP_RTX_PERSIST,	/* zero window: probe it */
+	XTCP_RTX_REORDER,	/* RACK: data may be lost once this fires */
+	XTCP_RTX_PROBE,		/* tail loss probe (TLP) before the RTO */
+};
+
+/*
+ * RACK-TLP sender state, RFC 8985 (socket lock), rack.c. Times in us, on
+ * the xtcp_clock_us() clock of xtcp_skb_cb.sent_us.
+ */
+struct xtcp_rack {
+	u64 xmit_us;		/* sent time of the latest-sent delivered skb */
+	u32 end_seq;		/* ... its end (ties of xmit_us) */
+	u32 rtt_us;		/* RTT of that delivery */
+	u32 fack;		/* highest end of a delivered skb */
+	u32 lost_high;		/* first sends below it, not SACKed: lost */
+	u32 dsack_round;	/* no reo_wnd growth until snd_una passes it */
+	u32 reord_seen;		/* reorderings seen (tcpi_reord_seen) */
+	bool on;		/* SACK agreed and net.xtcp.recovery has RACK */
+	bool advanced;		/* xmit_us moved: look for losses */
+	bool relost;		/* some skb is marked XTCP_RACK_RELOST */
+	u8 reo_wnd_mult;	/* reo_wnd in min_rtt/4 steps (DSACK grows it) */
+	u8 reo_wnd_persist;	/* recoveries left before mult falls to 1 */
+	bool ack_ts_valid;	/* the ACK being taken echoes our clock: */
+	u32 ack_echo_ms;	/* ... the send time (ms) of what it answers */
+	bool dsack_round_on;	/* dsack_round is valid */
+	/* tail loss probe */
+	bool tlp_on;		/* a probe is out: tlp_high_seq is valid */
+	bool tlp_retrans;	/* ... and it resent data (not new data) */
+	u32 tlp_high_seq;	/* snd_nxt when the probe left */
+	u32 tlp_dsacks;		/* dsack_dups when the probe left */
 };
 
 struct xtcp_sock {
@@ -168,11 +206,11 @@ struct xtcp_sock {
 	u8 num_sack_runs;	/* receiver: valid entries of sack_runs */
 	bool dsack_pending;	/* receiver: dsack goes in the next ACK */
 	bool dsack_ofo;		/* receiver: ... and was out-of-order data */
-	bool sack_recovery;	/* in_recovery is RFC 6675's, not NewReno's */
 	struct xtcp_sack_block sack_runs[XTCP_MAX_SACK_BLOCKS];
 				/* receiver: out-of-order runs, newest first */
 	struct xtcp_sack_block dsack;	/* receiver: a duplicate (RFC 2883) */
 	struct xtcp_scoreboard scoreboard;	/* sender: what the peer SACKed */
+	struct xtcp_rack rack;	/* sender: time-based loss detection */
 	u32 high_rxt;		/* sender: recovery resent all below this */
 	u32 dsack_dups;		/* sender: DSACKs received */
 
@@ -312,6 +350,15 @@ static inline u32 xtcp_rcv_space(const struct sock *sk)
 	return READ_ONCE(sk->sk_rcvbuf) / 2;
 }
 
+/*
+ * In RFC 6675's loss recovery, not NewReno's: with SACK agreed, only
+ * sack.c starts recoveries.
+ */
+static inline bool xtcp_in_sack_recovery(const struct xtcp_sock *xs)
+{
+	return xs->in_recovery && xs->sack_ok;
+}
+
 /* Bytes sent but not acknowledged. */
 static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
 {
@@ -339,6 +386,8 @@ struct xtcp_net {
 	const struct xtcp_cong_ops *cong_default;
 	int sack;
 	int timestamps;
+	int recovery;		/* XTCP_RECOVERY_* bits (rack.c) */
+	int early_retrans;	/* 3 or 4: tail loss probes on (rack.c) */
 	struct ctl_table_header *sysctl;
 };
 
@@ -420,6 +469,7 @@ void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
 void xtcp_retransmit_one(struct sock *sk);
 int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end);
+int xtcp_send_new_segment(struct sock *sk);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_size_goal(const struct sock *sk);
 
@@ -436,7 +486,10 @@ int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 /* timer.c */
 void xtcp_init_timers(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
+unsigned long xtcp_rto_jiffies(const struct xtcp_sock *xs);
 void xtcp_arm_rtx(struct sock *sk);
+void xtcp_arm_rtx_timer(struct sock *sk, enum xtcp_rtx_mode mode,
+			unsigned long delay);
 void xtcp_arm_persist(struct sock *sk);
 void xtcp_stop_rtx(struct sock *sk);
 void xtcp_schedule_delack(struct sock *sk);
@@ -481,6 +534,28 @@ u32 xtcp_sack_pipe(const struct xtcp_sock *xs);
 void xtcp_sack_loss_counts(const struct xtcp_sock *xs, u32 *lost,
 			   u32 *retrans);
 void xtcp_sack_reset(struct xtcp_sock *xs);
+
+/* rack.c: RACK-TLP, RFC 8985 */
+#define XTCP_RECOVERY_RACK		1	/* as native's tcp_recovery bits */
+#define XTCP_RECOVERY_STATIC_REO	2
+#define XTCP_RECOVERY_NO_DUPTHRESH	4
+
+void xtcp_rack_init(struct xtcp_sock *xs);
+void xtcp_rack_start(struct sock *sk);
+void xtcp_rack_acked(struct sock *sk, struct xtcp_skb_cb *cb, u32 end_seq,
+		     u64 now_us);
+void xtcp_rack_sacked(struct sock *sk);
+void xtcp_rack_ack_echo(struct sock *sk, const struct xtcp_seg_hdr *th);
+void xtcp_rack_dsack(struct sock *sk);
+u32 xtcp_rack_detect(struct sock *sk);
+void xtcp_rack_timeout(struct sock *sk);
+void xtcp_rack_recovery_ended(struct xtcp_sock *xs);
+void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes);
+void xtcp_rack_on_rto(struct sock *sk);
+void xtcp_rearm_after_ack(struct sock *sk, u32 reo_us);
+void xtcp_rearm_after_send(struct sock *sk);
+void xtcp_tlp_fire(struct sock *sk);
+void xtcp_tlp_ack(struct sock *sk, u32 ack);
 
 /* info.c */
 int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen);

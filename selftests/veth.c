@@ -414,6 +414,143 @@ TEST_F_TIMEOUT(stack, veth_single_loss_fast_retransmit_without_rto, 600)
 	close(fd);
 }
 
+/* Until everything sent on @fd is acknowledged (tcpi_unacked 0). */
+static int wait_all_acked(int fd, int timeout_ms)
+{
+	struct tcp_info ti;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (get_tcp_info(fd, &ti))
+			return -1;
+		if (!ti.tcpi_unacked)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The MSS on the veth with timestamps: 1500 - 20 - 20 - 12. */
+#define VETH_MSS 1448U
+
+/*
+ * @segs full segments in one write, the client's @nth packet lost (SYN and
+ * the handshake's ACK are the first two); returns once all is ACKed, with
+ * the loss-probe, SACK-recovery and timeout counters' growth in @grew.
+ * With @knob (a "native=xtcp" sysctl pair) at 0 in both namespaces first.
+ */
+struct loss_growth {
+	int64_t probes, sack_recoveries, timeouts;
+};
+
+static void lose_one_of_burst(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(stack) *self, int segs, int nth,
+			      const char *native_knob, const char *xtcp_knob,
+			      struct loss_growth *grew)
+{
+	uint64_t len = (uint64_t)segs * VETH_MSS;
+	int64_t p0, s0, t0;
+	struct tcp_info ti;
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	segmented_with_drops(_metadata, self, nth, 1);
+	if (_metadata->skip)
+		return;
+	if (native_knob)
+		ASSERT_EQ(0, run_cmd("'%s/netns.sh' sysctl %s %s=0", self_dir(),
+				     self->netns, self->family == AF_INET ?
+				     native_knob : xtcp_knob));
+	pid = start_server(_metadata, self, serve_verify, len, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	ASSERT_EQ(VETH_MSS, ti.tcpi_snd_mss);
+	p0 = stack_counter(self->family, "TCPLossProbes", "XtcpLossProbes");
+	s0 = stack_counter(self->family, "TCPSackRecovery",
+			   "XtcpSackRecovery");
+	t0 = stack_counter(self->family, "TCPTimeouts", "XtcpRtoTimeouts");
+	ASSERT_LE(0, p0);
+	ASSERT_LE(0, s0);
+	ASSERT_LE(0, t0);
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, wait_all_acked(fd, 20000));
+	grew->probes = stack_counter(self->family, "TCPLossProbes",
+				     "XtcpLossProbes") - p0;
+	grew->sack_recoveries = stack_counter(self->family, "TCPSackRecovery",
+					      "XtcpSackRecovery") - s0;
+	grew->timeouts = stack_counter(self->family, "TCPTimeouts",
+				       "XtcpRtoTimeouts") - t0;
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_SERVER_OK(pid);
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	close(fd);
+	TH_LOG("loss probes %lld, SACK recoveries %lld, timeouts %lld, total_retrans %u",
+	       (long long)grew->probes, (long long)grew->sack_recoveries,
+	       (long long)grew->timeouts, ti.tcpi_total_retrans);
+	ASSERT_LE(1U, ti.tcpi_total_retrans);
+}
+
+/*
+ * The last of 8 segments is lost and nothing follows it: no SACK can tell.
+ * A tail loss probe (RFC 8985 7) sends it again after about two RTTs,
+ * before the RTO would.
+ */
+TEST_F_TIMEOUT(stack, veth_tail_loss_repaired_by_loss_probe, 300)
+{
+	struct loss_growth grew;
+
+	lose_one_of_burst(_metadata, self, 8, 10, NULL, NULL, &grew);
+	if (_metadata->skip)
+		return;
+	ASSERT_LE(1, grew.probes);
+	ASSERT_EQ(0, grew.timeouts);
+}
+
+/* ... and with loss probes off (early_retrans 0), only the RTO repairs it. */
+TEST_F_TIMEOUT(stack, veth_tail_loss_without_probes_waits_for_rto, 300)
+{
+	struct loss_growth grew;
+
+	lose_one_of_burst(_metadata, self, 8, 10, "net.ipv4.tcp_early_retrans",
+			  "net.xtcp.early_retrans", &grew);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, grew.probes);
+	ASSERT_LE(1, grew.timeouts);
+}
+
+/*
+ * The 10th of 12 segments is lost: two SACKed segments after it are too
+ * few for three duplicate ACKs (RFC 6675), enough for RACK (RFC 8985): a
+ * segment sent after it was delivered, so once an RTT and the reordering
+ * window have passed it is lost, and SACK recovery resends it; no RTO.
+ */
+TEST_F_TIMEOUT(stack, veth_rack_repairs_loss_two_segments_from_tail, 300)
+{
+	struct loss_growth grew;
+
+	lose_one_of_burst(_metadata, self, 12, 12, NULL, NULL, &grew);
+	if (_metadata->skip)
+		return;
+	ASSERT_LE(1, grew.sack_recoveries);
+	ASSERT_EQ(0, grew.timeouts);
+}
+
+/* ... and with RACK off (recovery 0), only the RTO repairs it. */
+TEST_F_TIMEOUT(stack, veth_loss_two_segments_from_tail_without_rack_waits_for_rto,
+	       300)
+{
+	struct loss_growth grew;
+
+	lose_one_of_burst(_metadata, self, 12, 12, "net.ipv4.tcp_recovery",
+			  "net.xtcp.recovery", &grew);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, grew.sack_recoveries);
+	ASSERT_LE(1, grew.timeouts);
+}
+
 struct cwnd_sample {
 	uint32_t cwnd, ssthresh, mss;
 	uint8_t ca_state;
@@ -895,11 +1032,22 @@ TEST_F_TIMEOUT(stack, veth_burst_loss_without_sack_newreno_recovery, 1800)
 	burst_loss_transfer(_metadata, self, false);
 }
 
-/* A quarter of the packets overtake the others' 10 ms delay. */
+/*
+ * A quarter of the packets overtake the others' 10 ms delay; the client
+ * sees SACKs reveal it (tcpi_reord_seen: RACK's reordering events).
+ */
 TEST_F_TIMEOUT(stack, veth_netem_reorder_25pct_16MiB_each_way, 1800)
 {
-	netem_transfer(_metadata, self, "delay 10ms reorder 25% 50%",
-		       xtcp_scaled(16 * MiB, 1 * MiB));
+	struct tcp_info ti;
+
+	netem_setup(_metadata, self, "delay 10ms reorder 25% 50%");
+	if (_metadata->skip)
+		return;
+	transfer_both_ways_info(_metadata, self,
+				xtcp_scaled(16 * MiB, 1 * MiB), &ti);
+	TH_LOG("reord_seen %u, total_retrans %u", ti.tcpi_reord_seen,
+	       ti.tcpi_total_retrans);
+	ASSERT_LT(0U, ti.tcpi_reord_seen);
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_delay_50ms_jitter_10ms_16MiB_each_way, 1800)

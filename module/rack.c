@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RACK-TLP loss detection, RFC 8985 (socket lock held throughout: the
+ * receive hook, the backlog and the retransmission timer call in with it).
+ *
+ * RACK: a segment is lost once a segment sent after it has been delivered
+ * (cumulatively ACKed or SACKed) and one RTT of that delivery plus a
+ * reordering window has passed since it was sent. Time, not a count of
+ * duplicates: data reordered by any degree costs a wait of the window, not
+ * a spurious retransmission, and a lost retransmission is found as a first
+ * transmission is. The window is min_rtt/4; it is 0 while no reordering has
+ * been seen and either recovery is under way or DupThresh segments are
+ * SACKed (so RACK is then as quick as the duplicate-ACK rule); D-SACKs
+ * widen it by min_rtt/4 per round trip, up to SRTT, until 16 recoveries
+ * pass without one. Segments RACK cannot yet call lost set the reorder
+ * timer (XTCP_RTX_REORDER) for when they could be.
+ *
+ * The unit is a write-queue skb (a GSO skb counts as one segment, as a TSO
+ * skb does in Linux); sent_us is its last transmission. First transmissions
+ * leave in sequence order, so those RACK finds lost are a prefix of what is
+ * not SACKed: rack.lost_high ends it, and sack.c's hole walk takes every
+ * unSACKed byte below it as lost. A retransmission found lost is marked on
+ * its skb (XTCP_RACK_RELOST) and sent again first.
+ *
+ * TLP: with SACK agreed and no loss being repaired, the retransmission
+ * timer first waits a probe timeout (XTCP_RTX_PROBE) of two SRTT, plus
+ * 200 ms for a lone segment whose ACK may be delayed, never beyond the RTO.
+ * Then one new segment, or else the last one sent, goes out, so that a lost
+ * tail draws SACKs and recovery repairs it instead of the RTO. When the
+ * ACKs show the probe repaired a loss (it was not a duplicate: no D-SACK),
+ * cwnd is reduced as for any loss.
+ */
+#include <linux/tcp.h>
+
+#include "xtcp.h"
+
+#define XTCP_DUPTHRESH_SEGS	3
+#define XTCP_REO_PERSIST	16	/* recoveries a widened window lasts */
+#define XTCP_REO_MULT_MAX	64	/* SRTT caps the window long before */
+#define XTCP_TLP_SLACK_US	2000	/* as Linux's TCP_TIMEOUT_MIN_US */
+#define XTCP_TLP_DELACK_US	XTCP_RTO_MIN_US	/* worst delayed ACK */
+
+/* RACK on for a connection whose SYN exchange just agreed (or not) SACK. */
+void xtcp_rack_start(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+
+	xtcp_rack_init(xs);
+	r->on = xs->sack_ok &&
+		(READ_ONCE(xtcp_net(sock_net(sk))->recovery) &
+		 XTCP_RECOVERY_RACK);
+	r->end_seq = xs->snd_una;
+	r->fack = xs->snd_una;
+	r->lost_high = xs->snd_una;
+}
+
+void xtcp_rack_init(struct xtcp_sock *xs)
+{
+	memset(&xs->rack, 0, sizeof(xs->rack));
+	xs->rack.reo_wnd_mult = 1;
+}
+
+/* (@a_us, @a_end) was sent after (@b_us, @b_end): RFC 8985's tie rule. */
+static bool sent_after(u64 a_us, u32 a_end, u64 b_us, u32 b_end)
+{
+	return a_us > b_us || (a_us == b_us && xtcp_seq_after(a_end, b_end));
+}
+
+/*
+ * RFC 8985 6.2 steps 1 and 2 for one skb delivered up to @end_seq: the
+ * latest-sent delivery sets RACK's time and RTT; a first transmission
+ * delivered below one delivered before is reordering.
+ */
+static void delivered(struct sock *sk, struct xtcp_skb_cb *cb, u32 end_seq,
+		      u64 now_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+
+	if (!cb->retransmitted && xtcp_seq_before(end_seq, r->fack)) {
+		r->reord_seen++;
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_SACK_REORDER);
+	}
+	r->fack = xtcp_seq_max(r->fack, end_seq);
+	/* Too soon for the retransmission: the ACK was for an earlier copy. */
+	if (cb->retransmitted && now_us - cb->sent_us < xs->min_rtt_us)
+		return;
+	if (!sent_after(cb->sent_us, end_seq, r->xmit_us, r->end_seq))
+		return;
+	r->xmit_us = cb->sent_us;
+	r->end_seq = end_seq;
+	r->rtt_us = (u32)min_t(u64, now_us - cb->sent_us, U32_MAX);
+	r->advanced = true;
+}
+
+/*
+ * The cumulative ACK covers @cb up to @end_seq (send.c): delivered now,
+ * unless SACKs told RACK of it before.
+ *
+ * A resent skb whose ACK echoes a timestamp from before the resend was
+ * delivered by its first copy, which was late, not lost (RFC 3522's
+ * detection, Linux's tcp_packet_delayed): reordering, and no RTT of the
+ * resend to learn from.
+ */
+void xtcp_rack_acked(struct sock *sk, struct xtcp_skb_cb *cb, u32 end_seq,
+		     u64 now_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+
+	if (!r->on || (cb->rack & XTCP_RACK_SACKED) ||
+	    ((cb->rack & XTCP_RACK_PART) &&
+	     xtcp_seq_before_eq(end_seq, cb->sacked_end)))
+		return;
+	if (cb->retransmitted && r->ack_ts_valid &&
+	    (s32)(r->ack_echo_ms - (u32)div_u64(cb->sent_us, USEC_PER_MSEC)) < 0) {
+		r->ack_ts_valid = false;	/* one event per ACK */
+		r->reord_seen++;
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_TS_REORDER);
+		r->fack = xtcp_seq_max(r->fack, end_seq);
+		return;
+	}
+	delivered(sk, cb, end_seq, now_us);
+}
+
+/* The ACK about to be taken: what its timestamp echo says (or nothing). */
+void xtcp_rack_ack_echo(struct sock *sk, const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rack.ack_ts_valid = xs->ts_ok && th->opts.has_timestamp &&
+				th->opts.tsecr;
+	xs->rack.ack_echo_ms = th->opts.tsecr - xs->ts_offset;
+}
+
+/*
+ * The scoreboard grew: tell RACK of every skb with newly SACKed data, up
+ * to the highest SACKed byte in it. A GSO skb's segments share its send
+ * time, and the tie rule orders them by sequence, so the SACKed tail of a
+ * train marks the holes before it in the same train.
+ */
+void xtcp_rack_sacked(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_scoreboard *sb = &xs->scoreboard;
+	u64 now_us = xtcp_clock_us();
+	struct sk_buff *skb;
+	u8 i = 0;
+
+	if (!xs->rack.on)
+		return;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 high = cb->seq;
+		u8 j;
+
+		if (skb == xs->send_head)
+			break;
+		while (i < sb->count && xtcp_seq_before_eq(sb->r[i].end, cb->seq))
+			i++;
+		if (i == sb->count)
+			break;
+		if (cb->rack & XTCP_RACK_SACKED)
+			continue;
+		/* The ranges from i on all end above cb->seq. */
+		for (j = i; j < sb->count; j++) {
+			if (!xtcp_seq_before(sb->r[j].start, cb->end_seq))
+				break;
+			high = xtcp_seq_min(sb->r[j].end, cb->end_seq);
+		}
+		if (high == cb->seq)
+			continue;	/* nothing of it SACKed */
+		if (xtcp_seq_before_eq(sb->r[i].start, cb->seq) &&
+		    xtcp_seq_after_eq(sb->r[i].end, cb->end_seq))
+			cb->rack |= XTCP_RACK_SACKED;
+		if ((cb->rack & XTCP_RACK_PART) &&
+		    xtcp_seq_before_eq(high, cb->sacked_end))
+			continue;	/* told before */
+		cb->rack |= XTCP_RACK_PART;
+		cb->sacked_end = high;
+		delivered(sk, cb, high, now_us);
+	}
+}
+
+/* An ACK carried a D-SACK: widen the window, once per round trip. */
+void xtcp_rack_dsack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+
+	if (!r->on || (READ_ONCE(xtcp_net(sock_net(sk))->recovery) &
+		       XTCP_RECOVERY_STATIC_REO))
+		return;
+	if (r->dsack_round_on && xtcp_seq_before(xs->snd_una, r->dsack_round))
+		return;
+	r->dsack_round = xs->snd_max;
+	r->dsack_round_on = true;
+	if (r->reo_wnd_mult < XTCP_REO_MULT_MAX)
+		r->reo_wnd_mult++;
+	r->reo_wnd_persist = XTCP_REO_PERSIST;
+}
+
+/* A recovery ended: a widened window lasts XTCP_REO_PERSIST of them. */
+void xtcp_rack_recovery_ended(struct xtcp_sock *xs)
+{
+	struct xtcp_rack *r = &xs->rack;
+
+	if (r->reo_wnd_persist && !--r->reo_wnd_persist)
+		r->reo_wnd_mult = 1;
+}
+
+/* RFC 8985 6.2 step 4, as Linux reads it: the reordering window, in us. */
+static u32 reo_wnd_us(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_rack *r = &xs->rack;
+	int recovery = READ_ONCE(xtcp_net(sock_net(sk))->recovery);
+	u64 wnd;
+
+	if (!r->reord_seen) {
+		if (xs->in_recovery)
+			return 0;
+		if (!(recovery & XTCP_RECOVERY_NO_DUPTHRESH) &&
+		    xs->scoreboard.bytes >= XTCP_DUPTHRESH_SEGS * xs->mss_cache)
+			return 0;
+	}
+	wnd = (u64)(xs->min_rtt_us / 4) * r->reo_wnd_mult;
+	return (u32)min_t(u64, wnd, xs->rtt.srtt_us);
+}
+
+/*
+ * RFC 8985 6.2 step 5: mark what is lost. Returns how long until the
+ * next not-yet-lost segment could be (us), 0 for none.
+ */
+static u32 detect_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+	u64 now_us = xtcp_clock_us();
+	u32 reo_us = reo_wnd_us(sk);
+	bool recovering = xtcp_in_sack_recovery(xs);
+	struct sk_buff *skb;
+	u64 wait_us = 0;
+
+	r->advanced = false;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool resent;
+		u32 edge;
+		s64 left;
+
+		if (skb == xs->send_head)
+			break;
+		if (cb->rack & XTCP_RACK_SACKED)
+			continue;
+		/*
+		 * What of it was sent before the latest delivery: all, or
+		 * (same train) the part below the delivered end, or none.
+		 */
+		edge = cb->end_seq;
+		if (cb->sent_us == r->xmit_us)
+			edge = xtcp_seq_min(edge, r->end_seq);
+		if (cb->sent_us > r->xmit_us || !xtcp_seq_after(edge, cb->seq)) {
+			/* First sends after this one were sent later still. */
+			if (!cb->retransmitted)
+				break;
+			continue;
+		}
+		/* Below lost_high: lost already; resent in this recovery? */
+		resent = recovering && xtcp_seq_before(cb->seq, xs->high_rxt);
+		if (xtcp_seq_before_eq(edge, r->lost_high) &&
+		    (!resent || (cb->rack & XTCP_RACK_RELOST)))
+			continue;
+		left = (s64)(cb->sent_us + r->rtt_us + reo_us) - (s64)now_us;
+		if (left > 0) {
+			wait_us = max_t(u64, wait_us, left);
+			continue;
+		}
+		if (resent && xtcp_seq_before_eq(edge, r->lost_high)) {
+			cb->rack |= XTCP_RACK_RELOST;
+			r->relost = true;
+		} else {
+			r->lost_high = xtcp_seq_max(r->lost_high, edge);
+		}
+	}
+	return (u32)min_t(u64, wait_us, U32_MAX);
+}
+
+/*
+ * After an ACK: keep sequence marks from falling behind snd_una (where
+ * they would wrap round ahead of it), and look for losses if a delivery
+ * moved RACK's clock.
+ */
+u32 xtcp_rack_detect(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+
+	if (!r->on)
+		return 0;
+	if (xtcp_seq_before(r->lost_high, xs->snd_una))
+		r->lost_high = xs->snd_una;
+	if (xtcp_seq_before(r->fack, xs->snd_una))
+		r->fack = xs->snd_una;
+	if (xtcp_seq_before(r->end_seq, xs->snd_una))
+		r->end_seq = xs->snd_una;
+	if (r->dsack_round_on && xtcp_seq_after_eq(xs->snd_una, r->dsack_round))
+		r->dsack_round_on = false;
+	if (!r->advanced || xs->ca_state == TCP_CA_Loss)
+		return 0;
+	return detect_loss(sk);
+}
+
+/* The reorder timer fired: what it waited for may be lost now. */
+void xtcp_rack_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 wait_us = 0;
+
+	if (xs->rack.on && xs->ca_state != TCP_CA_Loss)
+		wait_us = detect_loss(sk);
+	xtcp_sack_ack(sk);
+	xtcp_rearm_after_ack(sk, wait_us);
+}
+
+/*
+ * Send the retransmissions RACK found lost again, oldest first, while
+ * pipe stays within @cwnd_bytes; the marks of those that must wait stay.
+ */
+void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	for (;;) {
+		struct sk_buff *skb, *found = NULL;
+		u32 end;
+
+		skb_queue_walk(&sk->sk_write_queue, skb) {
+			if (skb == xs->send_head)
+				break;
+			if (XTCP_SKB_CB(skb)->rack & XTCP_RACK_RELOST) {
+				found = skb;
+				break;
+			}
+		}
+		xs->rack.relost = !!found;
+		if (!found ||
+		    (u64)xtcp_sack_pipe(xs) + xs->mss_cache > cwnd_bytes)
+			return;
+		/*
+		 * All of it goes again: a split leaves the mark on the rest,
+		 * which the next turn finds.
+		 */
+		XTCP_SKB_CB(found)->rack &= ~XTCP_RACK_RELOST;
+		if (xtcp_retransmit_range(sk, XTCP_SKB_CB(found)->seq, &end)) {
+			XTCP_SKB_CB(found)->rack |= XTCP_RACK_RELOST;
+			return;
+		}
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
+		if (cwnd_bytes == U64_MAX)
+			cwnd_bytes = (u64)xs->cwnd * xs->mss_cache;
+	}
+}
+
+/* A timeout: go-back-N resends all, SACKed or not; RACK starts over. */
+void xtcp_rack_on_rto(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb)
+		XTCP_SKB_CB(skb)->rack = 0;
+	r->lost_high = xs->snd_una;
+	r->relost = false;
+	r->tlp_on = false;
+}
+
+/* ---- tail loss probe ----------------------------------------------------- */
+
+static bool tlp_may_arm(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int early_retrans = READ_ONCE(xtcp_net(sock_net(sk))->early_retrans);
+
+	return xs->sack_ok && (early_retrans == 3 || early_retrans == 4) &&
+	       xs->ca_state == TCP_CA_Open && !xs->rack.tlp_on &&
+	       xs->snd_una != xs->snd_max &&
+	       ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				       TCPF_FIN_WAIT1 | TCPF_CLOSING |
+				       TCPF_LAST_ACK));
+}
+
+static void arm_probe(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 srtt = xs->rtt.srtt_us;
+	unsigned long pto, rto = xtcp_rto_jiffies(xs);
+	u64 pto_us;
+
+	if (!srtt)
+		pto_us = XTCP_RTO_INITIAL_US;
+	else if (xtcp_in_flight(xs) <= xs->mss_cache)
+		pto_us = 2ULL * srtt + XTCP_TLP_DELACK_US;
+	else
+		pto_us = 2ULL * srtt + XTCP_TLP_SLACK_US;
+	pto = usecs_to_jiffies((u32)min_t(u64, pto_us, XTCP_RTO_MAX_US));
+	xtcp_arm_rtx_timer(sk, XTCP_RTX_PROBE, min(pto, rto));
+}
+
+/*
+ * Choose what the retransmission timer waits for after an ACK: the
+ * reorder timeout RACK asked for (@reo_us), else a loss probe, else the
+ * RTO; nothing with everything acknowledged.
+ */
+void xtcp_rearm_after_ack(struct sock *sk, u32 reo_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_una == xs->snd_max) {
+		xtcp_stop_rtx(sk);
+		return;
+	}
+	if (reo_us) {
+		unsigned long when = min(usecs_to_jiffies(reo_us),
+					 xtcp_rto_jiffies(xs));
+
+		xtcp_arm_rtx_timer(sk, XTCP_RTX_REORDER, when);
+		return;
+	}
+	if (tlp_may_arm(sk))
+		arm_probe(sk);
+	else
+		xtcp_arm_rtx(sk);
+}
+
+/*
+ * New data just left: a loss probe restarts from it (RFC 8985 7.2); an
+ * RTO or reorder timeout already running stays.
+ */
+void xtcp_rearm_after_send(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->rtx_mode == XTCP_RTX_RETRANSMIT ||
+	    xs->rtx_mode == XTCP_RTX_REORDER)
+		return;
+	if (tlp_may_arm(sk))
+		arm_probe(sk);
+	else
+		xtcp_arm_rtx(sk);
+}
+
+/* The probe timeout fired (RFC 8985 7.3). */
+void xtcp_tlp_fire(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+	u32 end;
+
+	if (xs->snd_una == xs->snd_max)
+		return;
+	if (!tlp_may_arm(sk)) {
+		xtcp_arm_rtx(sk);
+		return;
+	}
+	r->tlp_on = true;
+	r->tlp_dsacks = xs->dsack_dups;
+	if (!xtcp_send_new_segment(sk)) {
+		r->tlp_retrans = false;
+	} else if (!xtcp_retransmit_range(sk, xs->snd_nxt - 1, &end)) {
+		r->tlp_retrans = true;
+	} else {
+		r->tlp_on = false;	/* no memory: the RTO comes next */
+		xtcp_arm_rtx(sk);
+		return;
+	}
+	r->tlp_high_seq = xs->snd_nxt;
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_LOSS_PROBES);
+	xtcp_arm_rtx(sk);
+}
+
+/*
+ * An acceptable ACK while a probe is out (RFC 8985 7.4): new data probed,
+ * or a D-SACK of the probe, means nothing was lost; an ACK beyond what
+ * was sent with the probe, without one, means the probe repaired a loss:
+ * reduce cwnd as for a loss found by recovery.
+ */
+void xtcp_tlp_ack(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+
+	if (!r->tlp_on || xtcp_seq_before(ack, r->tlp_high_seq))
+		return;
+	if (!r->tlp_retrans || xs->dsack_dups != r->tlp_dsacks) {
+		r->tlp_on = false;
+		return;
+	}
+	if (!xtcp_seq_after(ack, r->tlp_high_seq))
+		return;		/* the probe's own ACK: wait for a D-SACK */
+	r->tlp_on = false;
+	if (xs->in_recovery || xs->ca_state == TCP_CA_Loss)
+		return;
+	xs->ssthresh = xs->cong_ops->ssthresh(sk);
+	xs->cwnd = max_t(u32, xs->ssthresh, 2);
+	xs->cwnd_cnt = 0;
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_LOSS_PROBE_RECOVERY);
+}
