@@ -207,6 +207,15 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	if (xs->sack_ok) {
+		xs->undo_on = true;
+		xs->undo_rtx_seen = false;
+		xs->undo_retrans = 0;
+		xs->undo_start = xs->snd_una;
+		xs->undo_end = xs->snd_max;
+		xs->prior_cwnd = xs->cwnd;
+		xs->prior_ssthresh = xs->ssthresh;
+	}
 	xs->ssthresh = xs->cong_ops->ssthresh(sk);
 	xs->cwnd = xs->sack_ok ? xs->ssthresh : xs->ssthresh + 3;
 	xs->cwnd_cnt = 0;
@@ -254,6 +263,7 @@ void xtcp_cong_on_rto(struct sock *sk)
 	xs->cwnd_cnt = 0;
 	xs->dupacks = 0;
 	xs->in_recovery = false;
+	xs->undo_on = false;	/* a timeout is not undone */
 	/*
 	 * The go-back-N that follows resends SACKed data too: forget the
 	 * scoreboard, as RFC 2018 section 8 advises after a timeout.
@@ -265,4 +275,68 @@ void xtcp_cong_on_rto(struct sock *sk)
 	xs->recover = xs->snd_max;
 	if (xs->cong_ops->on_timeout)
 		xs->cong_ops->on_timeout(sk);
+}
+
+/*
+ * Undoing a SACK recovery that was not needed (as Linux's undo): the
+ * "lost" segments were only late, reordered. Either D-SACKs come back for
+ * every segment it resent (RFC 2883: both copies arrived), or the ACK
+ * that moves snd_una echoes a timestamp from before its first resend
+ * (RFC 3522: what filled the hole was the original). Then cwnd and
+ * ssthresh return to what they were; RACK, which saw the reordering,
+ * waits longer before it calls the next segment lost.
+ */
+void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs)
+{
+	if (!xs->undo_on || !xs->in_recovery)
+		return;
+	if (!xs->undo_rtx_seen) {
+		xs->undo_rtx_seen = true;
+		xs->undo_first_rtx_ms = xtcp_ts_now(xs) - xs->ts_offset;
+	}
+	xs->undo_retrans += segs;
+}
+
+/* A D-SACK for [@start, @end): a resend of the episode's came back twice? */
+void xtcp_undo_dsack(struct sock *sk, u32 start, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->undo_on || !xs->undo_rtx_seen ||
+	    xtcp_seq_before(start, xs->undo_start) ||
+	    xtcp_seq_after(end, xs->undo_end))
+		return;
+	xs->undo_retrans -= DIV_ROUND_UP(end - start, xs->mss_cache);
+}
+
+/* After an ACK that moved snd_una by @acked bytes (or none). */
+void xtcp_undo_check(struct sock *sk, u32 acked)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_rack *r = &xs->rack;
+	enum xtcp_mib_field why;
+
+	if (!xs->undo_on || !xs->undo_rtx_seen)
+		return;
+	if (xs->undo_retrans <= 0)
+		why = XTCP_MIB_DSACK_UNDO;
+	else if (acked && r->ack_ts_valid &&
+		 (s32)(r->ack_echo_ms - xs->undo_first_rtx_ms) < 0)
+		why = xtcp_seq_after_eq(xs->snd_una, xs->undo_end) ?
+		      XTCP_MIB_FULL_UNDO : XTCP_MIB_PARTIAL_UNDO;
+	else
+		return;
+	xs->cwnd = max(xs->cwnd, xs->prior_cwnd);
+	xs->ssthresh = max(xs->ssthresh, xs->prior_ssthresh);
+	xs->cwnd_cnt = 0;
+	xs->undo_on = false;
+	if (xs->in_recovery) {
+		xs->in_recovery = false;
+		xs->dupacks = 0;
+		xs->ca_state = TCP_CA_Open;
+		/* RACK judges what is still out afresh. */
+		xs->rack.lost_high = xs->snd_una;
+		xtcp_rack_recovery_ended(xs);
+	}
+	xtcp_stat_inc(sock_net(sk), why);
 }

@@ -517,6 +517,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 			xs->probing_since = 0;	/* the window opened */
 	}
 	if (!acked) {
+		xtcp_undo_check(sk, 0);
 		xtcp_tlp_ack(sk, ack);
 		reo_us = xtcp_rack_detect(sk);
 		xtcp_sack_ack(sk);
@@ -552,6 +553,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		xtcp_cong_on_ack(sk, acked, rtt_us);
 		sndbuf_expand(sk);
 	}
+	xtcp_undo_check(sk, acked);
 	xtcp_tlp_ack(sk, ack);
 	reo_us = xtcp_rack_detect(sk);
 	xtcp_sack_ack(sk);

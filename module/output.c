@@ -149,10 +149,29 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 }
 
 /*
- * Payload one write-queue skb takes: an MSS, or as many whole MSS as one
- * GSO packet and one skb allocation (up to 64 KiB) hold when the route
- * takes GSO. On loopback one MSS is larger than a 32 KiB allocation, which
- * is what its skbs take.
+ * Segments per GSO packet for about a millisecond of the sending rate (cwnd
+ * per SRTT, doubled in slow start, 1.2 times after), at least two, as
+ * native TCP's TSO autosizing: on a slow path packets stay small, so a
+ * queue, netem or a router that drops one drops a few segments, not a
+ * 64 KiB train, and the flow's packets interleave with others'.
+ */
+static u32 autosize_segs(const struct xtcp_sock *xs, u32 mss)
+{
+	u32 srtt = xs->rtt.srtt_us;
+	u64 bytes;
+
+	if (!srtt)
+		return U32_MAX;
+	bytes = div_u64((u64)xs->cwnd * mss * USEC_PER_MSEC, srtt);
+	bytes = xs->cwnd < xs->ssthresh ? 2 * bytes : div_u64(bytes * 6, 5);
+	return (u32)clamp_t(u64, div_u64(bytes, mss), 2, U32_MAX);
+}
+
+/*
+ * Payload one write-queue skb takes, and one transmission at most: an MSS,
+ * or as many whole MSS as one GSO packet and one skb allocation (up to 64
+ * KiB) hold when the route takes GSO, fewer on a slow path. On loopback
+ * one MSS is larger than a 32 KiB allocation, which is what its skbs take.
  */
 u32 xtcp_size_goal(const struct sock *sk)
 {
@@ -168,6 +187,7 @@ u32 xtcp_size_goal(const struct sock *sk)
 	limit = min_t(u32, XTCP_MAX_GSO_PAYLOAD,
 		      READ_ONCE(sk->sk_gso_max_size));
 	segs = clamp_t(u32, limit / mss, 1, READ_ONCE(sk->sk_gso_max_segs));
+	segs = min(segs, autosize_segs(xs, mss));
 	return segs * mss;
 }
 
@@ -226,6 +246,7 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	segs = skb_shinfo(clone)->gso_segs;
 	err = send_segment(sk, clone, cb->seq, flags, NULL);
 	if (!err && again) {
+		xtcp_undo_note_rtx(xs, segs);
 		xs->total_retrans += segs;
 		xs->bytes_retrans += skb->len;
 		xtcp_stat_add(sock_net(sk), XTCP_MIB_RETRANS_SEGS, segs);
@@ -353,8 +374,9 @@ static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
 			return false;
 		len = allowance < mss ? allowance : allowance - allowance % mss;
 	}
-	if (len > mss && !xs->gso_ok)
-		len = mss;
+	if (len > mss)
+		/* Built when the rate was higher, or without GSO: cut it. */
+		len = min(len, xtcp_size_goal(sk));
 	*lenp = len;
 	return true;
 }

@@ -115,9 +115,11 @@ void xtcp_rack_acked(struct sock *sk, struct xtcp_skb_cb *cb, u32 end_seq,
 		return;
 	if (cb->retransmitted && r->ack_ts_valid &&
 	    (s32)(r->ack_echo_ms - (u32)div_u64(cb->sent_us, USEC_PER_MSEC)) < 0) {
-		r->ack_ts_valid = false;	/* one event per ACK */
-		r->reord_seen++;
-		xtcp_stat_inc(sock_net(sk), XTCP_MIB_TS_REORDER);
+		if (!r->ack_ts_reorder) {	/* one event per ACK */
+			r->ack_ts_reorder = true;
+			r->reord_seen++;
+			xtcp_stat_inc(sock_net(sk), XTCP_MIB_TS_REORDER);
+		}
 		r->fack = xtcp_seq_max(r->fack, end_seq);
 		return;
 	}
@@ -132,6 +134,7 @@ void xtcp_rack_ack_echo(struct sock *sk, const struct xtcp_seg_hdr *th)
 	xs->rack.ack_ts_valid = xs->ts_ok && th->opts.has_timestamp &&
 				th->opts.tsecr;
 	xs->rack.ack_echo_ms = th->opts.tsecr - xs->ts_offset;
+	xs->rack.ack_ts_reorder = false;
 }
 
 /*

@@ -143,6 +143,8 @@ u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th)
 		xs->dsack_dups++;
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DSACK_RECV);
 		xtcp_rack_dsack(sk);
+		xtcp_undo_dsack(sk, th->opts.sacks[0].start,
+				th->opts.sacks[0].end);
 		i = 1;
 	}
 	for (; i < th->opts.num_sacks; i++) {

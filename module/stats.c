@@ -49,6 +49,9 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_LOSS_PROBE_RECOVERY] = "LossProbeRecovery",
 	[XTCP_MIB_SACK_REORDER] = "SACKReorder",
 	[XTCP_MIB_TS_REORDER] = "TSReorder",
+	[XTCP_MIB_DSACK_UNDO] = "DSACKUndo",
+	[XTCP_MIB_FULL_UNDO] = "FullUndo",
+	[XTCP_MIB_PARTIAL_UNDO] = "PartialUndo",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

@@ -142,6 +142,7 @@ struct xtcp_rack {
 	u8 reo_wnd_mult;	/* reo_wnd in min_rtt/4 steps (DSACK grows it) */
 	u8 reo_wnd_persist;	/* recoveries left before mult falls to 1 */
 	bool ack_ts_valid;	/* the ACK being taken echoes our clock: */
+	bool ack_ts_reorder;	/* ... and showed reordering already */
 	u32 ack_echo_ms;	/* ... the send time (ms) of what it answers */
 	bool dsack_round_on;	/* dsack_round is valid */
 	/* tail loss probe */
@@ -201,6 +202,15 @@ struct xtcp_sock {
 	u8 cwnd_limited;	/* cwnd held data back (output.c) ... */
 	u32 cwnd_limited_seq;	/* ... when snd_nxt was here */
 	u32 acked_partial;	/* ACKed bytes short of a whole segment */
+	/* a SACK recovery's reduction, until it proves spurious (cong.c) */
+	bool undo_on;		/* the fields below describe one */
+	bool undo_rtx_seen;	/* it has retransmitted */
+	s32 undo_retrans;	/* segments resent and not D-SACKed back */
+	u32 undo_first_rtx_ms;	/* when its first resend left (our clock) */
+	u32 undo_start;		/* snd_una when it began */
+	u32 undo_end;		/* snd_max then */
+	u32 prior_cwnd;		/* cwnd and ssthresh before it */
+	u32 prior_ssthresh;
 
 	/* SACK (socket lock), sack.c */
 	u8 num_sack_runs;	/* receiver: valid entries of sack_runs */
@@ -517,6 +527,9 @@ bool xtcp_cong_dupack(struct sock *sk);
 void xtcp_cong_enter_recovery(struct sock *sk);
 bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes);
 void xtcp_cong_on_rto(struct sock *sk);
+void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs);
+void xtcp_undo_dsack(struct sock *sk, u32 start, u32 end);
+void xtcp_undo_check(struct sock *sk, u32 acked);
 
 /* sysctl.c */
 int xtcp_sysctl_net_init(struct net *net);

@@ -1032,22 +1032,50 @@ TEST_F_TIMEOUT(stack, veth_burst_loss_without_sack_newreno_recovery, 1800)
 	burst_loss_transfer(_metadata, self, false);
 }
 
+/* Recoveries undone in this namespace: D-SACK, full and partial undos. */
+static int64_t undos(int family)
+{
+	static const char *const native[] = {
+		"TCPDSACKUndo", "TCPFullUndo", "TCPPartialUndo",
+	};
+	static const char *const ours[] = {
+		"XtcpDSACKUndo", "XtcpFullUndo", "XtcpPartialUndo",
+	};
+	int64_t sum = 0, v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		v = stack_counter(family, native[i], ours[i]);
+		if (v < 0)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
 /*
- * A quarter of the packets overtake the others' 10 ms delay; the client
- * sees SACKs reveal it (tcpi_reord_seen: RACK's reordering events).
+ * A quarter of the packets overtake the others' 10 ms delay. The client
+ * sees the reordering (tcpi_reord_seen: from SACKs and timestamp echoes),
+ * and undoes recoveries it proves needless (D-SACKs, timestamps).
  */
 TEST_F_TIMEOUT(stack, veth_netem_reorder_25pct_16MiB_each_way, 1800)
 {
+	int64_t undo0, undo1;
 	struct tcp_info ti;
 
 	netem_setup(_metadata, self, "delay 10ms reorder 25% 50%");
 	if (_metadata->skip)
 		return;
+	undo0 = undos(self->family);
+	ASSERT_LE(0, undo0);
 	transfer_both_ways_info(_metadata, self,
 				xtcp_scaled(16 * MiB, 1 * MiB), &ti);
-	TH_LOG("reord_seen %u, total_retrans %u", ti.tcpi_reord_seen,
-	       ti.tcpi_total_retrans);
+	undo1 = undos(self->family);
+	TH_LOG("reord_seen %u, total_retrans %u, recoveries undone %lld",
+	       ti.tcpi_reord_seen, ti.tcpi_total_retrans,
+	       (long long)(undo1 - undo0));
 	ASSERT_LT(0U, ti.tcpi_reord_seen);
+	ASSERT_LT(undo0, undo1);
 }
 
 TEST_F_TIMEOUT(stack, veth_netem_delay_50ms_jitter_10ms_16MiB_each_way, 1800)
