@@ -36,19 +36,43 @@ static u32 tail_room(const struct sock *sk, struct sk_buff **tailp)
 }
 
 /*
- * A new skb sized for @want bytes, or for a whole size goal when earlier
- * data is still queued or unacknowledged: then this one will probably wait
- * (Nagle, the windows) and later small writes should fill it rather than
- * each become a segment of its own.
+ * Will @want bytes queued now leave at once? Not behind unsent data, not
+ * into windows without room for them, not when Nagle or TCP_CORK holds a
+ * short segment back.
+ */
+static bool leaves_at_once(const struct sock *sk, size_t want, u32 goal)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xs->mss_cache;
+	u64 cwnd_bytes = (u64)xs->cwnd * mss;
+
+	if (xs->send_head)
+		return false;
+	if (want < mss && (xs->cork ||
+			   (!xs->nodelay && xs->snd_nxt != xs->snd_una)))
+		return false;
+	return xtcp_send_allowance(xs->snd_una, xs->snd_nxt, xs->snd_wnd,
+				   (u32)min_t(u64, cwnd_bytes, U32_MAX)) >=
+	       min_t(size_t, want, goal);
+}
+
+/*
+ * A new skb sized for @want bytes when they leave at once, else for a
+ * whole size goal: this one will wait (Nagle, the windows) and later
+ * small writes should fill it rather than each become a segment of its
+ * own. A goal-sized buffer for a segment that leaves at once would charge
+ * the send buffer up to 64 KiB for one MSS, and a stream of full-MSS
+ * writes would then wait on its own memory.
  */
 static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, xtcp_size_goal(sk));
+	u32 goal = xtcp_size_goal(sk);
+	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, goal);
 	struct sk_buff *skb;
 
-	if (xs->send_head || xs->snd_nxt != xs->snd_una)
-		size = xtcp_size_goal(sk);
+	if (!leaves_at_once(sk, want, goal))
+		size = goal;
 
 	skb = alloc_skb(size + XTCP_MAX_HEADER,
 			sk->sk_allocation | __GFP_NOWARN);
@@ -63,6 +87,7 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->flags = 0;
 	XTCP_SKB_CB(skb)->retransmitted = 0;
+	XTCP_SKB_CB(skb)->rack = 0;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
 	if (!xs->send_head)
