@@ -286,13 +286,18 @@ void xtcp_cong_on_rto(struct sock *sk)
  * ssthresh return to what they were; RACK, which saw the reordering,
  * waits longer before it calls the next segment lost.
  */
-void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs)
+void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs, u64 sent_us)
 {
 	if (!xs->undo_on || !xs->in_recovery)
 		return;
 	if (!xs->undo_rtx_seen) {
 		xs->undo_rtx_seen = true;
-		xs->undo_first_rtx_ms = xtcp_ts_now(xs) - xs->ts_offset;
+		/*
+		 * The send time, read before the segment's TSval: the clock
+		 * after the send may be a millisecond on, and an echo of the
+		 * resend itself would then look older than it.
+		 */
+		xs->undo_first_rtx_ms = (u32)div_u64(sent_us, USEC_PER_MSEC);
 	}
 	xs->undo_retrans += segs;
 }

@@ -246,7 +246,7 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	segs = skb_shinfo(clone)->gso_segs;
 	err = send_segment(sk, clone, cb->seq, flags, NULL);
 	if (!err && again) {
-		xtcp_undo_note_rtx(xs, segs);
+		xtcp_undo_note_rtx(xs, segs, cb->sent_us);
 		xs->total_retrans += segs;
 		xs->bytes_retrans += skb->len;
 		xtcp_stat_add(sock_net(sk), XTCP_MIB_RETRANS_SEGS, segs);

@@ -527,7 +527,7 @@ bool xtcp_cong_dupack(struct sock *sk);
 void xtcp_cong_enter_recovery(struct sock *sk);
 bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes);
 void xtcp_cong_on_rto(struct sock *sk);
-void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs);
+void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs, u64 sent_us);
 void xtcp_undo_dsack(struct sock *sk, u32 start, u32 end);
 void xtcp_undo_check(struct sock *sk, u32 acked);
 
