@@ -308,12 +308,12 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
  * size goal. Sending its whole segments alone would cut a copy off it for
  * every MSS that small writes add.
  */
-static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb)
+static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb,
+			u32 goal)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	return !xs->nodelay && skb->len % xs->mss_cache &&
-	       skb->len < xtcp_size_goal(sk) &&
+	return !xs->nodelay && skb->len % xs->mss_cache && skb->len < goal &&
 	       !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
 	       skb_queue_is_last(&sk->sk_write_queue, skb) &&
 	       xs->snd_nxt != xs->snd_una;
@@ -344,10 +344,12 @@ static bool corked(const struct sock *sk, const struct sk_buff *skb,
 /*
  * How much of @skb to send now (*@lenp; false: nothing): what the windows
  * allow (@allowance), in whole MSS when it is more than one, so the rest
- * leaves in full segments later. Without GSO, one MSS at most.
+ * leaves in full segments later; at most the size goal @goal (one MSS
+ * without GSO).
  */
 static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
-		     u32 allowance, enum xtcp_push_mode mode, u32 *lenp)
+		     u32 allowance, u32 goal, enum xtcp_push_mode mode,
+		     u32 *lenp)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xs->mss_cache;
@@ -376,7 +378,7 @@ static bool send_cut(const struct sock *sk, const struct sk_buff *skb,
 	}
 	if (len > mss)
 		/* Built when the rate was higher, or without GSO: cut it. */
-		len = min(len, xtcp_size_goal(sk));
+		len = min(len, goal);
 	*lenp = len;
 	return true;
 }
@@ -458,6 +460,8 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 cwnd_bytes = cwnd_bytes_for_push(xs);
+	/* cwnd and SRTT, which it follows, stay as they are for a push. */
+	u32 goal = xtcp_size_goal(sk);
 	struct sk_buff *skb;
 
 	while ((skb = xs->send_head)) {
@@ -465,7 +469,7 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 						    xs->snd_wnd, cwnd_bytes);
 		u32 cut;
 
-		if (!send_cut(sk, skb, allowance, mode, &cut))
+		if (!send_cut(sk, skb, allowance, goal, mode, &cut))
 			break;
 		if (mode == XTCP_PUSH_NAGLE && corked(sk, skb, &cut))
 			break;
@@ -474,7 +478,7 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 			if (!skb)
 				break;
 		}
-		if (mode == XTCP_PUSH_NAGLE && nagle_holds(sk, skb))
+		if (mode == XTCP_PUSH_NAGLE && nagle_holds(sk, skb, goal))
 			break;
 		if (xtcp_transmit_skb(sk, skb))
 			break;

@@ -395,13 +395,19 @@ static bool tlp_may_arm(const struct sock *sk)
 				       TCPF_LAST_ACK));
 }
 
-static void arm_probe(struct sock *sk)
+/* A loss probe's timeout where one may be sent (RFC 8985 7.2), else the RTO. */
+static void arm_probe_or_rto(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 srtt = xs->rtt.srtt_us;
-	unsigned long pto, rto = xtcp_rto_jiffies(xs);
+	unsigned long pto, rto;
 	u64 pto_us;
 
+	if (!tlp_may_arm(sk)) {
+		xtcp_arm_rtx(sk);
+		return;
+	}
+	rto = xtcp_rto_jiffies(xs);
 	if (!srtt)
 		pto_us = XTCP_RTO_INITIAL_US;
 	else if (xtcp_in_flight(xs) <= xs->mss_cache)
@@ -432,10 +438,7 @@ void xtcp_rearm_after_ack(struct sock *sk, u32 reo_us)
 		xtcp_arm_rtx_timer(sk, XTCP_RTX_REORDER, when);
 		return;
 	}
-	if (tlp_may_arm(sk))
-		arm_probe(sk);
-	else
-		xtcp_arm_rtx(sk);
+	arm_probe_or_rto(sk);
 }
 
 /*
@@ -449,10 +452,7 @@ void xtcp_rearm_after_send(struct sock *sk)
 	if (xs->rtx_mode == XTCP_RTX_RETRANSMIT ||
 	    xs->rtx_mode == XTCP_RTX_REORDER)
 		return;
-	if (tlp_may_arm(sk))
-		arm_probe(sk);
-	else
-		xtcp_arm_rtx(sk);
+	arm_probe_or_rto(sk);
 }
 
 /* The probe timeout fired (RFC 8985 7.3). */

@@ -19,12 +19,14 @@ static void free_write_skb(struct sock *sk, struct sk_buff *skb)
 	__kfree_skb(skb);
 }
 
-/* Room to append to the queue's last skb: only if it never left. */
-static u32 tail_room(const struct sock *sk, struct sk_buff **tailp)
+/*
+ * Room to append to the queue's last skb, up to the size goal @goal: only
+ * if it never left.
+ */
+static u32 tail_room(const struct sock *sk, struct sk_buff **tailp, u32 goal)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-	u32 goal = xtcp_size_goal(sk);
 
 	*tailp = skb;
 	if (!skb || skb_cloned(skb) ||
@@ -58,16 +60,15 @@ static bool leaves_at_once(const struct sock *sk, size_t want, u32 goal)
 
 /*
  * A new skb sized for @want bytes when they leave at once, else for a
- * whole size goal: this one will wait (Nagle, the windows) and later
+ * whole size goal (@goal): this one will wait (Nagle, the windows) and later
  * small writes should fill it rather than each become a segment of its
  * own. A goal-sized buffer for a segment that leaves at once would charge
  * the send buffer up to 64 KiB for one MSS, and a stream of full-MSS
  * writes would then wait on its own memory.
  */
-static struct sk_buff *new_write_skb(struct sock *sk, size_t want)
+static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 goal = xtcp_size_goal(sk);
 	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, goal);
 	struct sk_buff *skb;
 
@@ -120,16 +121,18 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		goto do_error;
 
 	while (msg_data_left(msg)) {
+		/* Per skb: a wait for memory lets ACKs change cwnd and SRTT. */
+		u32 goal = xtcp_size_goal(sk);
 		struct sk_buff *skb;
-		u32 copy = tail_room(sk, &skb);
+		u32 copy = tail_room(sk, &skb, goal);
 
 		if (!copy) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
-			skb = new_write_skb(sk, msg_data_left(msg));
+			skb = new_write_skb(sk, msg_data_left(msg), goal);
 			if (!skb)
 				goto wait_for_space;
-			copy = min_t(u32, xtcp_size_goal(sk), skb_tailroom(skb));
+			copy = min_t(u32, goal, skb_tailroom(skb));
 		}
 		copy = min_t(size_t, copy, msg_data_left(msg));
 		if (!copy_from_iter_full(skb_put(skb, copy), copy,
