@@ -592,6 +592,35 @@ static bool paws_rejects(const struct xtcp_sock *xs, const struct sk_buff *skb,
 		 late <= xtcp_rto_backoff(&xs->rtt, 0) / USEC_PER_MSEC);
 }
 
+/*
+ * A reply to a segment rejected by PAWS, by its sequence number, or a RST
+ * that asks for a challenge ACK: at most one per invalid_ratelimit ms when
+ * the segment has no data (as native TCP's tcp_oow_rate_limited, RFC 5961
+ * section 7), so that stale or forged ACKs cannot make us answer each one,
+ * or two peers answer each other's. Segments with data, a SYN or a FIN
+ * (@len) are always answered: their sender waits for the ACK. True: skip
+ * the reply, counted in @skipped.
+ */
+static bool reply_rate_limited(struct sock *sk, u32 len,
+			       const struct xtcp_seg_hdr *th,
+			       enum xtcp_mib_field skipped)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned long limit;
+
+	if (len && !(th->flags & XTCP_FLAG_SYN))
+		return false;
+	limit = msecs_to_jiffies(READ_ONCE(xtcp_net(net)->invalid_ratelimit_ms));
+	if (limit && xs->last_invalid_reply &&
+	    time_before(jiffies, xs->last_invalid_reply + limit)) {
+		xtcp_stat_inc(net, skipped);
+		return true;
+	}
+	xs->last_invalid_reply = jiffies ?: 1;
+	return false;
+}
+
 /* RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
 static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			      const struct xtcp_seg_hdr *th, bool *consumed)
@@ -616,7 +645,8 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	 */
 	if (paws_rejects(xs, skb, th) && !(th->flags & XTCP_FLAG_RST)) {
 		xtcp_stat_inc(net, XTCP_MIB_PAWS_REJECTED);
-		xtcp_send_ack(sk);
+		if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_PAWS))
+			xtcp_send_ack(sk);
 		return;
 	}
 
@@ -634,7 +664,9 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			if (sk->sk_state == TCP_TIME_WAIT &&
 			    (th->flags & XTCP_FLAG_FIN))
 				xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
-			xtcp_send_ack(sk);
+			if (!reply_rate_limited(sk, len, th,
+						XTCP_MIB_ACK_SKIPPED_SEQ))
+				xtcp_send_ack(sk);
 		}
 		xtcp_stat_inc(net, XTCP_MIB_DROP_OLD_SEQ);
 		return;
@@ -652,7 +684,10 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	/* Second: RST, exact match only (RFC 5961 3.2). */
 	if (th->flags & XTCP_FLAG_RST) {
 		if (th->seq != xs->rcv_nxt) {
-			xtcp_send_ack(sk);	/* challenge ACK */
+			/* A challenge ACK: only the true peer can answer it. */
+			if (!reply_rate_limited(sk, 0, th,
+						XTCP_MIB_ACK_SKIPPED_CHALLENGE))
+				xtcp_send_ack(sk);
 			return;
 		}
 		xtcp_stat_inc(net, XTCP_MIB_IN_RSTS);

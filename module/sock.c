@@ -86,6 +86,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->ts_ok = 0;
 	xs->ts_recent = 0;
 	xs->ts_recent_stamp = 0;
+	xs->last_invalid_reply = 0;
 	xs->num_sack_runs = 0;
 	xs->dsack_pending = false;
 	xs->dsack_dups = 0;

@@ -52,6 +52,9 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DSACK_UNDO] = "DSACKUndo",
 	[XTCP_MIB_FULL_UNDO] = "FullUndo",
 	[XTCP_MIB_PARTIAL_UNDO] = "PartialUndo",
+	[XTCP_MIB_ACK_SKIPPED_PAWS] = "ACKSkippedPAWS",
+	[XTCP_MIB_ACK_SKIPPED_SEQ] = "ACKSkippedSeq",
+	[XTCP_MIB_ACK_SKIPPED_CHALLENGE] = "ACKSkippedChallenge",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

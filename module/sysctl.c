@@ -14,9 +14,12 @@
  *                                 shortcut to a zero window (rack.c)
  *   early_retrans                 as net.ipv4.tcp_early_retrans: 3 or 4
  *                                 send tail loss probes, 0..2 do not
+ *   invalid_ratelimit             as net.ipv4.tcp_invalid_ratelimit: ms
+ *                                 between replies of a socket to segments
+ *                                 without data that it rejects (input.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
- * early_retrans 3, native's defaults). The values are read without a
+ * early_retrans 3, invalid_ratelimit 500 ms, native's defaults). The values are read without a
  * lock: each is one word, written whole.
  */
 #include <linux/slab.h>
@@ -76,6 +79,7 @@ enum {
 	SYSCTL_TIMESTAMPS,
 	SYSCTL_RECOVERY,
 	SYSCTL_EARLY_RETRANS,
+	SYSCTL_INVALID_RATELIMIT,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -123,6 +127,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &early_retrans_max,
 	},
+	[SYSCTL_INVALID_RATELIMIT] = {
+		.procname = "invalid_ratelimit",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_INT_MAX,
+	},
 	{ }
 };
 
@@ -137,6 +149,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->timestamps = 1;
 	xn->recovery = XTCP_RECOVERY_RACK;
 	xn->early_retrans = 3;
+	xn->invalid_ratelimit_ms = 500;
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -146,6 +159,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_TIMESTAMPS].data = &xn->timestamps;
 	table[SYSCTL_RECOVERY].data = &xn->recovery;
 	table[SYSCTL_EARLY_RETRANS].data = &xn->early_retrans;
+	table[SYSCTL_INVALID_RATELIMIT].data = &xn->invalid_ratelimit_ms;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

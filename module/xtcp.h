@@ -228,6 +228,8 @@ struct xtcp_sock {
 	u32 ts_offset;		/* added to our millisecond clock: TSval */
 	u32 ts_recent;		/* the peer's TSval we echo (TS.Recent) */
 	u32 ts_recent_stamp;	/* seconds when ts_recent was taken, 0: none */
+	/* jiffies of the last reply to a rejected segment without data, 0: none */
+	unsigned long last_invalid_reply;
 
 	/* per-connection counters for TCP_INFO (socket lock), info.c */
 	u64 bytes_sent;		/* payload sent, retransmissions included */
@@ -398,6 +400,7 @@ struct xtcp_net {
 	int timestamps;
 	int recovery;		/* XTCP_RECOVERY_* bits (rack.c) */
 	int early_retrans;	/* 3 or 4: tail loss probes on (rack.c) */
+	int invalid_ratelimit_ms;	/* replies to rejected segments */
 	struct ctl_table_header *sysctl;
 };
 

@@ -998,6 +998,45 @@ static int64_t undos(int family)
 }
 
 /*
+ * Jitter reorders the server's pure ACKs: a stale one (its TSval older
+ * than the last, its ACK behind snd_una) fails PAWS at the client, which
+ * answers such segments without data at most once per
+ * net.ipv4.tcp_invalid_ratelimit (500 ms) and counts the replies it skips
+ * (RFC 5961 section 7: no ACK for every stale or forged segment).
+ */
+TEST_F_TIMEOUT(stack, veth_replies_to_stale_acks_rate_limited, 1800)
+{
+	uint64_t len = xtcp_scaled(8 * MiB, 1 * MiB);
+	int64_t paws0, paws1, skip0, skip1;
+	uint16_t port;
+	pid_t pid;
+	int fd;
+
+	netem_setup(_metadata, self, "delay 10ms 5ms");
+	if (_metadata->skip)
+		return;
+	pid = start_server(_metadata, self, serve_verify, len, &port);
+	fd = client_connect(_metadata, self, port);
+	paws0 = stack_counter(self->family, "PAWSEstab", "XtcpPAWSEstab");
+	skip0 = stack_counter(self->family, "TCPACKSkippedPAWS",
+			      "XtcpACKSkippedPAWS");
+	ASSERT_LE(0, paws0);
+	ASSERT_LE(0, skip0);
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_SERVER_OK(pid);
+	close(fd);
+	paws1 = stack_counter(self->family, "PAWSEstab", "XtcpPAWSEstab");
+	skip1 = stack_counter(self->family, "TCPACKSkippedPAWS",
+			      "XtcpACKSkippedPAWS");
+	TH_LOG("ACKs dropped by PAWS %lld, replies skipped %lld",
+	       (long long)(paws1 - paws0), (long long)(skip1 - skip0));
+	ASSERT_LT(paws0, paws1);
+	ASSERT_LT(skip0, skip1);
+	ASSERT_LT(skip1 - skip0, paws1 - paws0);
+}
+
+/*
  * Three segments in a row lost out of every hundred: several holes in one
  * window. With SACK (the default) the sender repairs them in SACK
  * recovery (RFC 6675); with SACK off in both namespaces, in NewReno's (RFC
