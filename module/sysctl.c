@@ -19,8 +19,8 @@
  *                                 without data that it rejects (input.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
- * early_retrans 3, invalid_ratelimit 500 ms, native's defaults). The values are read without a
- * lock: each is one word, written whole.
+ * early_retrans 3) and invalid_ratelimit 500 ms: native's defaults. The
+ * values are read without a lock: each is one word, written whole.
  */
 #include <linux/slab.h>
 #include <linux/sysctl.h>

@@ -228,7 +228,10 @@ struct xtcp_sock {
 	u32 ts_offset;		/* added to our millisecond clock: TSval */
 	u32 ts_recent;		/* the peer's TSval we echo (TS.Recent) */
 	u32 ts_recent_stamp;	/* seconds when ts_recent was taken, 0: none */
-	/* jiffies of the last reply to a rejected segment without data, 0: none */
+	/*
+	 * jiffies of the last reply to a rejected segment without data, 0:
+	 * none (socket lock), input.c
+	 */
 	unsigned long last_invalid_reply;
 
 	/* per-connection counters for TCP_INFO (socket lock), info.c */

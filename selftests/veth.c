@@ -1032,8 +1032,13 @@ TEST_F_TIMEOUT(stack, veth_replies_to_stale_acks_rate_limited, 1800)
 	TH_LOG("ACKs dropped by PAWS %lld, replies skipped %lld",
 	       (long long)(paws1 - paws0), (long long)(skip1 - skip0));
 	ASSERT_LT(paws0, paws1);
+	/*
+	 * Not every one answered. How many are depends on how the drops
+	 * fall in time: native TCP answered 3 of 1282 in one run, none of
+	 * 1592 in another.
+	 */
 	ASSERT_LT(skip0, skip1);
-	ASSERT_LT(skip1 - skip0, paws1 - paws0);
+	ASSERT_LE(skip1 - skip0, paws1 - paws0);
 }
 
 /*
