@@ -323,7 +323,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	xtcp_init_connection(child, xtcp_new_isn(iph->daddr, iph->saddr,
 						 htons(th->dport),
 						 htons(th->sport)),
-			     dst_mtu(&rt->dst));
+			     &rt->dst);
 	if (th->opts.has_wscale) {
 		cxs->snd_wscale = th->opts.wscale;
 		cxs->wscale_ok = 1;

@@ -175,10 +175,25 @@ static u8 choose_rcv_wscale(const struct sock *sk)
 	return ws;
 }
 
-/* Sequence state of a connection about to send its SYN or SYN-ACK. */
-void xtcp_init_connection(struct sock *sk, u32 iss, u32 mtu)
+/*
+ * The route's rto_min metric ("ip route ... rto_min T", which iproute2 always
+ * locks) is the RTO floor, as native's tcp_rto_min(); else Linux's 200 ms.
+ * Read when the connection opens: a later change of the route is not seen.
+ */
+static u32 route_rto_min_us(const struct dst_entry *dst)
+{
+	if (!dst_metric_locked(dst, RTAX_RTO_MIN))
+		return XTCP_RTO_MIN_US;
+	return min_t(u64, (u64)dst_metric(dst, RTAX_RTO_MIN) * USEC_PER_MSEC,
+		     XTCP_RTO_MAX_US);
+}
+
+/* Sequence state and RTO floor of a connection about to send SYN or SYN-ACK. */
+void xtcp_init_connection(struct sock *sk, u32 iss,
+			  const struct dst_entry *dst)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mtu = dst_mtu(dst);
 
 	xs->iss = iss;
 	xs->snd_una = iss;
@@ -197,6 +212,7 @@ void xtcp_init_connection(struct sock *sk, u32 iss, u32 mtu)
 	xs->ts_offset = get_random_u32();
 	xs->rcv_wnd = 0;
 	xs->quickacks = XTCP_QUICKACKS;
+	xtcp_rtt_set_min(&xs->rtt, route_rto_min_us(dst));
 	xtcp_sync_mss(sk, mtu);
 }
 
@@ -251,7 +267,7 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	xtcp_init_connection(sk, xtcp_new_isn(inet->inet_saddr, daddr,
 					      inet->inet_sport,
 					      inet->inet_dport),
-			     dst_mtu(__sk_dst_get(sk)));
+			     __sk_dst_get(sk));
 	err = xtcp_hash_established(sk);
 	if (err)
 		goto failure;

@@ -429,7 +429,8 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 /* sock.c: connection life cycle */
 void xtcp_init_sock(struct sock *sk);
 void xtcp_init_sock_state(struct sock *sk);
-void xtcp_init_connection(struct sock *sk, u32 iss, u32 mtu);
+void xtcp_init_connection(struct sock *sk, u32 iss,
+			  const struct dst_entry *dst);
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);

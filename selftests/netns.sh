@@ -26,6 +26,10 @@
 #                                 a loss at a known place; with K, the K
 #                                 packets up to every Nth (a burst)
 #        netns.sh sysctl TAG K=V  set sysctl K to V in both namespaces
+#        netns.sh rtomin TAG MS   the veth subnet's route in both namespaces
+#                                 gets rto_min MS ms (iproute2 locks the
+#                                 metric): the RTO floor both stacks take
+#                                 for connections opened afterwards
 #        netns.sh routed TAG RATE instead of "up": TAG-1 (10.77.0.1) and
 #                                 TAG-2 (10.77.1.2) joined through a router
 #                                 namespace TAG-r whose link to TAG-2 is a
@@ -141,6 +145,13 @@ routed() {
 		delay 5ms 2ms 2>/dev/null || exit 2
 }
 
+rtomin() {
+	ip1 route replace 10.77.0.0/24 dev veth1 proto kernel scope link \
+		src 10.77.0.1 rto_min "$1ms"
+	ip2 route replace 10.77.0.0/24 dev veth2 proto kernel scope link \
+		src 10.77.0.2 rto_min "$1ms"
+}
+
 down() {
 	ip netns del "$netns1" 2>/dev/null || true
 	ip netns del "$netns2" 2>/dev/null || true
@@ -157,6 +168,7 @@ dropnth) dropnth "${3:?dropnth needs a count}" "${4:-1}" ;;
 routed) down; routed "${3:?routed needs a rate}" ;;
 sysctl) n1 sysctl -qw "${3:?sysctl needs KEY=VALUE}"
 	n2 sysctl -qw "$3" ;;
+rtomin) rtomin "${3:?rtomin needs milliseconds}" ;;
 cut) ip2 link set veth2 down ;;
 down) down ;;
 *) echo "netns.sh: unknown command $cmd" >&2; exit 1 ;;

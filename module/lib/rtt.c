@@ -11,19 +11,36 @@ static u32 clamp_rto(const struct xtcp_rtt_est *est, u64 rto)
 	return (u32)rto;
 }
 
+/* (2.1) before the first sample, (2.2)/(2.3) after: SRTT + max(G, 4*RTTVAR) */
+static u64 unclamped_rto(const struct xtcp_rtt_est *est)
+{
+	u64 var4 = (u64)est->rttvar_us * 4;
+
+	if (!est->srtt_us)
+		return XTCP_RTO_INITIAL_US;
+	if (var4 < XTCP_CLOCK_GRANULARITY_US)
+		var4 = XTCP_CLOCK_GRANULARITY_US;
+	return est->srtt_us + var4;
+}
+
 void xtcp_rtt_init(struct xtcp_rtt_est *est, u32 min_rto_us, u32 max_rto_us)
 {
 	est->srtt_us = 0;
 	est->rttvar_us = 0;
 	est->min_rto_us = min_rto_us;
 	est->max_rto_us = max_rto_us;
-	est->rto_us = clamp_rto(est, XTCP_RTO_INITIAL_US);
+	est->rto_us = clamp_rto(est, unclamped_rto(est));
+}
+
+void xtcp_rtt_set_min(struct xtcp_rtt_est *est, u32 min_rto_us)
+{
+	est->min_rto_us = min_rto_us < est->max_rto_us ? min_rto_us :
+							 est->max_rto_us;
+	est->rto_us = clamp_rto(est, unclamped_rto(est));
 }
 
 void xtcp_rtt_sample(struct xtcp_rtt_est *est, u32 rtt_us)
 {
-	u64 var4;
-
 	if (!rtt_us)
 		rtt_us = 1;
 	if (!est->srtt_us) {
@@ -40,10 +57,7 @@ void xtcp_rtt_sample(struct xtcp_rtt_est *est, u32 rtt_us)
 		if (!est->srtt_us)
 			est->srtt_us = 1;
 	}
-	var4 = (u64)est->rttvar_us * 4;
-	if (var4 < XTCP_CLOCK_GRANULARITY_US)
-		var4 = XTCP_CLOCK_GRANULARITY_US;
-	est->rto_us = clamp_rto(est, est->srtt_us + var4);
+	est->rto_us = clamp_rto(est, unclamped_rto(est));
 }
 
 u32 xtcp_rto_backoff(const struct xtcp_rtt_est *est, unsigned int backoff)

@@ -23,6 +23,12 @@ struct xtcp_rtt_est {
 
 void xtcp_rtt_init(struct xtcp_rtt_est *est, u32 min_rto_us, u32 max_rto_us);
 
+/*
+ * Change the floor (a route's rto_min metric) and recompute the timeout from
+ * the samples so far; a floor above the cap is taken as the cap.
+ */
+void xtcp_rtt_set_min(struct xtcp_rtt_est *est, u32 min_rto_us);
+
 /* Feed one RTT measurement (never from a retransmitted segment: Karn). */
 void xtcp_rtt_sample(struct xtcp_rtt_est *est, u32 rtt_us);
 

@@ -318,6 +318,35 @@ TEST(rtt_backoff_cap)
 	CHECK_EQ(xtcp_rto_backoff(&e, UINT_MAX), 0xffffffffu);
 }
 
+TEST(rtt_set_min_from_route)
+{
+	struct xtcp_rtt_est e;
+
+	/* Before any sample the initial 1 s stands under a lower floor. */
+	xtcp_rtt_init(&e, MIN_US, MAX_US);
+	xtcp_rtt_set_min(&e, 10000);
+	CHECK_EQ(e.min_rto_us, 10000);
+	CHECK_EST(&e, 0, 0, 1000000);
+	/* A 2 ms RTT: SRTT 2000 + 4 * 1000 = 6 ms, floored at 10 ms, not 200. */
+	xtcp_rtt_sample(&e, 2000);
+	CHECK_EST(&e, 2000, 1000, 10000);
+	/* Lowering the floor further re-derives the timeout from the samples. */
+	xtcp_rtt_set_min(&e, 1000);
+	CHECK_EST(&e, 2000, 1000, 6000);
+	/* Raising it lifts the timeout at once. */
+	xtcp_rtt_set_min(&e, 300000);
+	CHECK_EST(&e, 2000, 1000, 300000);
+	/* Backoff doubles from the floored value. */
+	CHECK_EQ(xtcp_rto_backoff(&e, 1), 600000);
+	/* A floor above the cap is taken as the cap. */
+	xtcp_rtt_set_min(&e, MAX_US + 1);
+	CHECK_EQ(e.min_rto_us, MAX_US);
+	CHECK_EQ(e.rto_us, MAX_US);
+	/* Zero: only the granularity term keeps the timeout above SRTT. */
+	xtcp_rtt_set_min(&e, 0);
+	CHECK_EST(&e, 2000, 1000, 6000);
+}
+
 TH_SUITE_BEGIN(rtt)
 TH_CASE(rtt_init)
 TH_CASE(rtt_first_sample)
@@ -330,4 +359,5 @@ TH_CASE(rtt_extreme_samples_no_overflow)
 TH_CASE(rtt_zero_sample)
 TH_CASE(rtt_backoff_doubling)
 TH_CASE(rtt_backoff_cap)
+TH_CASE(rtt_set_min_from_route)
 TH_SUITE_END(rtt);
