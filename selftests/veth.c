@@ -253,9 +253,32 @@ static void transfer_both_ways(struct __test_metadata *_metadata,
 	transfer_both_ways_info(_metadata, self, len, NULL);
 }
 
+/* One message to serve_echo on @fd and back, unchanged. */
+static void echo_message(struct __test_metadata *_metadata, int fd,
+			 const char *msg)
+{
+	size_t len = strlen(msg) + 1;
+	char buf[64];
+
+	ASSERT_GE(sizeof(buf), len);
+	ASSERT_EQ((ssize_t)len, send_all(fd, msg, len));
+	ASSERT_EQ((ssize_t)len, recv_all(fd, buf, len));
+	ASSERT_EQ(0, memcmp(msg, buf, len));
+}
+
+/* Our FIN, the server's EOF and FIN back, the server's exit status. */
+static void echo_close(struct __test_metadata *_metadata, int fd, pid_t pid)
+{
+	char c;
+
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_EQ(0, recv(fd, &c, 1, 0));
+	ASSERT_SERVER_OK(pid);
+	close(fd);
+}
+
 TEST_F_TIMEOUT(stack, veth_echo, 120)
 {
-	char msg[] = "across the veth", buf[sizeof(msg)];
 	uint16_t port;
 	pid_t pid;
 	int fd;
@@ -263,13 +286,8 @@ TEST_F_TIMEOUT(stack, veth_echo, 120)
 	topology_up(_metadata, self, 0);
 	pid = start_server(_metadata, self, serve_echo, 0, &port);
 	fd = client_connect(_metadata, self, port);
-	ASSERT_EQ((ssize_t)sizeof(msg), send_all(fd, msg, sizeof(msg)));
-	ASSERT_EQ((ssize_t)sizeof(msg), recv_all(fd, buf, sizeof(buf)));
-	ASSERT_EQ(0, memcmp(msg, buf, sizeof(msg)));
-	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
-	ASSERT_EQ(0, recv(fd, buf, 1, 0));
-	ASSERT_SERVER_OK(pid);
-	close(fd);
+	echo_message(_metadata, fd, "across the veth");
+	echo_close(_metadata, fd, pid);
 }
 
 TEST_F_TIMEOUT(stack, veth_transfer_16MiB_each_way, 900)
@@ -953,7 +971,6 @@ static int serve_echo_check_rto(int fd, uint64_t route_rto_min_ms)
 static void echo_check_rto(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(stack) *self, uint64_t route_rto_min_ms)
 {
-	char msg[] = "timed", buf[sizeof(msg)];
 	struct tcp_info ti;
 	uint16_t port;
 	pid_t pid;
@@ -962,15 +979,11 @@ static void echo_check_rto(struct __test_metadata *_metadata,
 	pid = start_server(_metadata, self, serve_echo_check_rto,
 			   route_rto_min_ms, &port);
 	fd = client_connect(_metadata, self, port);
-	ASSERT_EQ((ssize_t)sizeof(msg), send_all(fd, msg, sizeof(msg)));
-	ASSERT_EQ((ssize_t)sizeof(msg), recv_all(fd, buf, sizeof(buf)));
+	echo_message(_metadata, fd, "timed");
 	ASSERT_EQ(0, get_tcp_info(fd, &ti));
 	TH_LOG("connected: rto %u us, rtt %u us", ti.tcpi_rto, ti.tcpi_rtt);
 	EXPECT_TRUE(rto_on_floor(ti.tcpi_rto, route_rto_min_ms));
-	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
-	ASSERT_EQ(0, recv(fd, buf, 1, 0));
-	ASSERT_SERVER_OK(pid);
-	close(fd);
+	echo_close(_metadata, fd, pid);
 }
 
 /*
