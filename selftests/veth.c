@@ -110,7 +110,8 @@ static int client_connect(struct __test_metadata *_metadata,
 	int st_ = wait_child(pid);						\
 	ASSERT_EQ(SRV_OK, st_)							\
 		TH_LOG("server failed: %s (%d)", st_ >= SRV_SETUP &&		\
-		       st_ <= SRV_RTO ? srv_errors[st_] : "?", st_);	\
+		       st_ < (int)ARRAY_SIZE(srv_errors) ?			\
+		       srv_errors[st_] : "?", st_);				\
 } while (0)
 
 static int serve_echo(int fd, uint64_t len)
