@@ -76,6 +76,24 @@ account() {
 	fi
 }
 
+# Stream a program's output as TAP comments, with each case's time after
+# its result line (where a long VM run spends its time); cases under a
+# second (those XTCP_CASES leaves out among them) get none.
+stream_timed() {
+	local line start=$SECONDS
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+		case $line in
+		'#  RUN '*) start=$SECONDS ;;
+		'ok '* | 'not ok '*)
+			((SECONDS > start)) &&
+				printf '# case time: %d s\n' $((SECONDS - start))
+			start=$SECONDS
+			;;
+		esac
+	done
+}
+
 run_prog() {	# run_prog NAME COMMAND...
 	local name=$1 log=/tmp/xtcp-selftest-$1.tap rc
 	shift
@@ -84,10 +102,12 @@ run_prog() {	# run_prog NAME COMMAND...
 	(cd "$here" && timeout -k 30 "$prog_timeout" "$@") >"$log" 2>&1 &
 	local pid=$!
 	# Stream the output while it runs (TCG runs are long).
-	tail -n +1 -f --pid=$pid "$log" 2>/dev/null | sed -u 's/^/# /'
+	local t0=$SECONDS
+	tail -n +1 -f --pid=$pid "$log" 2>/dev/null | stream_timed
 	wait $pid
 	rc=$?
 	[[ $rc == 124 ]] && echo "# $name: timed out after ${prog_timeout}s"
+	echo "# $name: $((SECONDS - t0)) s"
 	account "$log" $rc "$name"
 }
 
