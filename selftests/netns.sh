@@ -17,6 +17,8 @@
 #        netns.sh loss TAG PCT    netem PCT% loss on both veth ends (0: none)
 #        netns.sh netem TAG ARGS  netem ARGS (e.g. delay 10ms loss 1%) on both
 #                                 veth ends
+#        netns.sh netem1 TAG ARGS netem ARGS on veth1 only: on the packets
+#                                 from TAG-1 to TAG-2, not on those back
 #        netns.sh mtu TAG BYTES   MTU of both veth ends
 #        netns.sh offload TAG ARGS ethtool -K ARGS (e.g. tso off) on both
 #                                 veth ends
@@ -41,8 +43,8 @@
 #        netns.sh cut TAG         set veth2 down: TAG-2 is cut off
 #        netns.sh down TAG        delete both namespaces
 #
-# Exit status 0 on success; "loss", "netem", "routed" and "dropnth" exit 2 when the
-# qdisc or action is not available.
+# Exit status 0 on success; "loss", "netem", "netem1", "routed" and "dropnth"
+# exit 2 when the qdisc or action is not available.
 
 set -e
 
@@ -89,6 +91,10 @@ loss() {
 netem() {
 	n1 tc qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
 	n2 tc qdisc replace dev veth2 root netem "$@" 2>/dev/null || exit 2
+}
+
+netem1() {
+	n1 tc qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
 }
 
 mtu() {
@@ -162,6 +168,7 @@ case $cmd in
 up) down; up ;;
 loss) loss "${3:?loss needs a percentage}" ;;
 netem) shift 2; netem "$@" ;;
+netem1) shift 2; netem1 "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
 dropnth) dropnth "${3:?dropnth needs a count}" "${4:-1}" ;;
