@@ -905,13 +905,9 @@ TEST_F_TIMEOUT(stack, veth_netem_loss_5pct_16MiB_each_way, 1800)
 }
 
 /*
- * netem ARGS on both veth ends, then len bytes each way, verified. With
- * segmentation offload off, so that netem's unit is a segment, not a 64 KiB
- * GSO packet.
- */
-/*
- * Topology with segmentation offload off and netem ARGS on the veth ends
- * that netns.sh @cmd ("netem": both, "netem1": TAG-1's only) names.
+ * The two hosts with netem ARGS on the veth ends that netns.sh @cmd names
+ * ("netem": both, "netem1": TAG-1's only), and segmentation offload off, so
+ * that netem's unit is a segment, not a 64 KiB GSO packet.
  */
 static void netem_setup_cmd(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(stack) *self, const char *cmd,
@@ -935,6 +931,7 @@ static void netem_setup(struct __test_metadata *_metadata,
 	netem_setup_cmd(_metadata, self, "netem", args);
 }
 
+/* netem ARGS on both veth ends, then len bytes each way, verified. */
 static void netem_transfer(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(stack) *self, const char *args,
 			   uint64_t len)
