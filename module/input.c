@@ -77,8 +77,8 @@ static void handshake_acked(struct sock *sk, const struct xtcp_seg_hdr *th,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (xs->rtt_pending && xtcp_seq_after_eq(th->ack, xs->rtt_seq))
-		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, xtcp_clock_us() -
-						     xs->rtt_start_us, U32_MAX));
+		xtcp_rtt_sample_sk(sk, (u32)min_t(u64, xtcp_clock_us() -
+						   xs->rtt_start_us, U32_MAX));
 	xs->rtt_pending = false;
 	xs->bytes_acked += th->ack - xs->snd_una;	/* our SYN: 1 */
 	xs->ack_rcvd_at = jiffies;
@@ -528,8 +528,8 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	}
 
 	if (xs->rtt_pending && xtcp_seq_after_eq(ack, xs->rtt_seq)) {
-		xtcp_rtt_sample(&xs->rtt, (u32)min_t(u64, xtcp_clock_us() -
-						     xs->rtt_start_us, U32_MAX));
+		xtcp_rtt_sample_sk(sk, (u32)min_t(u64, xtcp_clock_us() -
+						   xs->rtt_start_us, U32_MAX));
 		xs->rtt_pending = false;
 	}
 	xtcp_rack_ack_echo(sk, th);

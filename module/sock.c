@@ -178,7 +178,8 @@ static u8 choose_rcv_wscale(const struct sock *sk)
 /*
  * The route's rto_min metric ("ip route ... rto_min T", which iproute2 always
  * locks) is the RTO floor, as native's tcp_rto_min(); else Linux's 200 ms.
- * Read when the connection opens: a later change of the route is not seen.
+ * Read when the connection opens and again at each RTT sample
+ * (xtcp_rtt_sample_sk), on the route the socket holds then.
  */
 static u32 route_rto_min_us(const struct dst_entry *dst)
 {
@@ -186,6 +187,26 @@ static u32 route_rto_min_us(const struct dst_entry *dst)
 		return XTCP_RTO_MIN_US;
 	return min_t(u64, (u64)dst_metric(dst, RTAX_RTO_MIN) * USEC_PER_MSEC,
 		     XTCP_RTO_MAX_US);
+}
+
+/*
+ * An RTT sample of @sk's connection, after the RTO floor of the route it
+ * holds now: a route changed since the connection opened (ip_queue_xmit
+ * takes the new one on the next send) sets the floor from this sample on,
+ * as native reads tcp_rto_min() at each RTO update. Socket lock held.
+ */
+void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	if (dst) {
+		u32 floor_us = route_rto_min_us(dst);
+
+		if (floor_us != xs->rtt.min_rto_us)
+			xtcp_rtt_set_min(&xs->rtt, floor_us);
+	}
+	xtcp_rtt_sample(&xs->rtt, rtt_us);
 }
 
 /* Sequence state and RTO floor of a connection about to send SYN or SYN-ACK. */

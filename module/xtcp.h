@@ -431,6 +431,7 @@ void xtcp_init_sock(struct sock *sk);
 void xtcp_init_sock_state(struct sock *sk);
 void xtcp_init_connection(struct sock *sk, u32 iss,
 			  const struct dst_entry *dst);
+void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us);
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
 void xtcp_reset(struct sock *sk);

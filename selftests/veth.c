@@ -1009,6 +1009,36 @@ TEST_F_TIMEOUT(stack, veth_route_rto_min_is_the_rto_floor, 300)
 }
 
 /*
+ * A route changed under an open connection: both ends take the new floor
+ * once they send on the new route and sample the RTT again (native reads
+ * tcp_rto_min() at each RTO update; its RTTVAR comes down a quarter of the
+ * way per round trip, so a few echoes).
+ */
+TEST_F_TIMEOUT(stack, veth_route_rto_min_change_reaches_open_connection, 300)
+{
+	struct tcp_info ti;
+	uint16_t port;
+	pid_t pid;
+	int fd, i;
+
+	topology_up(_metadata, self, 0);
+	pid = start_server(_metadata, self, serve_echo_check_rto, 30, &port);
+	fd = client_connect(_metadata, self, port);
+	echo_message(_metadata, fd, "before");
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	TH_LOG("before: rto %u us", ti.tcpi_rto);
+	EXPECT_TRUE(rto_on_floor(ti.tcpi_rto, 0));
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' rtomin %s 30", self_dir(),
+			     self->netns));
+	for (i = 0; i < 10; i++)
+		echo_message(_metadata, fd, "after");
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	TH_LOG("after: rto %u us, rtt %u us", ti.tcpi_rto, ti.tcpi_rtt);
+	EXPECT_TRUE(rto_on_floor(ti.tcpi_rto, 30));
+	echo_close(_metadata, fd, pid);
+}
+
+/*
  * A fifth of the packets from client to server lost: the client's data
  * and the ACKs of the server's data, so each flow loses a fifth of one of
  * its two directions. A 10 ms rto_min on the route (as on a data-centre
