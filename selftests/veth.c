@@ -574,6 +574,7 @@ TEST_F_TIMEOUT(stack, veth_loss_two_segments_from_tail_without_rack_waits_for_rt
 
 struct cwnd_sample {
 	uint32_t cwnd, ssthresh, mss;
+	uint32_t unacked;	/* segments in flight */
 	uint8_t ca_state;
 	uint64_t acked;		/* bytes */
 };
@@ -655,6 +656,7 @@ static void sampled_transfer(struct __test_metadata *_metadata,
 		s.ssthresh = ti.tcpi_snd_ssthresh;
 		s.mss = ti.tcpi_snd_mss;
 		s.ca_state = ti.tcpi_ca_state;
+		s.unacked = ti.tcpi_unacked;
 		s.acked = ti.tcpi_bytes_acked;
 		fn(ctx, &s);
 		msleep(1);
@@ -669,8 +671,8 @@ struct reno_shape {
 	struct cwnd_sample first_ss, last_ss, prev;
 	bool have_ss, have_prev;
 	uint64_t ca_segs;
-	int64_t ca_grow;
-	double ca_bound;
+	int64_t ca_grow, full_grow;
+	double ca_bound, full_bound;
 	int epochs;
 };
 
@@ -692,6 +694,15 @@ static void reno_sample(void *ctx, const struct cwnd_sample *s)
 		r->ca_segs += segs;
 		r->ca_grow += (int64_t)s->cwnd - r->prev.cwnd;
 		r->ca_bound += (double)segs / r->prev.cwnd;
+		/*
+		 * Native grows cwnd only while the sender fills it
+		 * (tcp_is_cwnd_limited): a window in flight at the last
+		 * sample.
+		 */
+		if (r->prev.unacked >= r->prev.cwnd) {
+			r->full_grow += (int64_t)s->cwnd - r->prev.cwnd;
+			r->full_bound += (double)segs / r->prev.cwnd;
+		}
 	} else if (in_avoidance(s)) {
 		r->epochs++;
 	}
@@ -723,14 +734,21 @@ TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
 	TH_LOG("avoidance: %d epochs, cwnd +%lld over %llu segments ACKed, one per window: %.1f",
 	       r.epochs, (long long)r.ca_grow, (unsigned long long)r.ca_segs,
 	       r.ca_bound);
+	TH_LOG("with a window in flight: cwnd +%lld, one per window: %.1f",
+	       (long long)r.full_grow, r.full_bound);
 	/* Exponential: at least doubled, about one segment per segment. */
 	ASSERT_LE(2 * r.first_ss.cwnd, r.last_ss.cwnd);
 	ASSERT_LE(ss_segs, 2 * (uint64_t)(r.last_ss.cwnd - r.first_ss.cwnd) + 10);
-	/* Linear: grew, by one segment per window, give or take rounding. */
+	/*
+	 * Linear: grew, by one segment per window, give or take rounding;
+	 * at least half that while a window was in flight (a sender short of
+	 * it is not held back by cwnd: native then grew +37 where one per
+	 * window would have been +191).
+	 */
 	ASSERT_LE(1, r.epochs);
 	ASSERT_LE(1, r.ca_grow);
 	ASSERT_GE(r.ca_bound + r.epochs + 1, (double)r.ca_grow);
-	ASSERT_LE(r.ca_bound / 2 - r.epochs - 1, (double)r.ca_grow);
+	ASSERT_LE(r.full_bound / 2 - r.epochs - 1, (double)r.full_grow);
 }
 
 #define MAX_LOSSES 32
@@ -1163,9 +1181,15 @@ TEST_F_TIMEOUT(stack, veth_replies_to_stale_acks_rate_limited, 1800)
 	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
 	ASSERT_SERVER_OK(pid);
 	close(fd);
-	paws1 = stack_counter(self->family, "PAWSEstab", "XtcpPAWSEstab");
+	/*
+	 * Skips before drops: stale ACKs still in netem's queue may fail
+	 * PAWS between the two reads, and each counts its drop first, then
+	 * its skip (native once read 1198 skips against 1195 drops the
+	 * other way round).
+	 */
 	skip1 = stack_counter(self->family, "TCPACKSkippedPAWS",
 			      "XtcpACKSkippedPAWS");
+	paws1 = stack_counter(self->family, "PAWSEstab", "XtcpPAWSEstab");
 	TH_LOG("ACKs dropped by PAWS %lld, replies skipped %lld",
 	       (long long)(paws1 - paws0), (long long)(skip1 - skip0));
 	ASSERT_LT(paws0, paws1);
@@ -1238,7 +1262,16 @@ static void burst_loss_transfer(struct __test_metadata *_metadata,
 	ASSERT_EQ(sack, !!(ti.tcpi_options & TCPI_OPT_SACK));
 	ASSERT_LT(0, sack ? sack1 - sack0 : reno1 - reno0);
 	ASSERT_EQ(0, sack ? reno1 - reno0 : sack1 - sack0);
-	if (sack)
+	/*
+	 * A recovery undone was found spurious, and a spurious resend comes
+	 * back as a D-SACK, unless the drop pattern takes the resend too:
+	 * then its timestamp alone undoes it. So not an invariant: on the
+	 * stock kernel spurious recoveries are rare and this guards against
+	 * wrong undos (once about one in eight); on a slow kernel there are
+	 * many (xtcp under the debug kernel: 11 undone, 7 D-SACKs in 41
+	 * recoveries), and it is not judged there.
+	 */
+	if (sack && !kernel_too_slow_for_shapes())
 		ASSERT_LE(undo1 - undo0, dsack1 - dsack0);
 }
 
