@@ -160,18 +160,29 @@ static void syn_sent_rcv(struct sock *sk, struct sk_buff *skb,
 	xtcp_send_ack(sk);
 }
 
-/* RFC 9293 3.10.7.2: LISTEN. */
-static void listen_rcv(struct sock *sk, struct sk_buff *skb,
-		       const struct xtcp_seg_hdr *th)
+/*
+ * RFC 9293 3.10.7.2: LISTEN. An ACK that brings back a SYN cookie gives
+ * the child it stands for (held): the caller hands it the ACK.
+ */
+static struct sock *listen_rcv(struct sock *sk, struct sk_buff *skb,
+			       const struct xtcp_seg_hdr *th)
 {
+	struct sock *child;
+	int err;
+
 	if (th->flags & XTCP_FLAG_RST)
-		return;
+		return NULL;
 	if (th->flags & XTCP_FLAG_ACK) {
-		xtcp_send_reset_reply(sock_net(sk), skb, th);
-		return;
+		err = xtcp_cookie_ack(sk, skb, th, &child);
+		if (!err)
+			return child;
+		if (err == -ENOENT)
+			xtcp_send_reset_reply(sock_net(sk), skb, th);
+		return NULL;
 	}
 	if (th->flags & XTCP_FLAG_SYN)
 		xtcp_conn_request(sk, skb, th);
+	return NULL;
 }
 
 /* The peer's FIN is in order (socket lock held): RFC 9293 step eight. */
@@ -808,6 +819,7 @@ static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 	u16 segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	struct xtcp_seg_hdr th;
 	bool consumed = false;
+	struct sock *child;
 
 	/* Validated by the hook already; parsing again cannot fail. */
 	if (xtcp_parse_hdr(skb->data, skb_headlen(skb), &th) != XTCP_PARSE_OK)
@@ -820,7 +832,13 @@ static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
-		listen_rcv(sk, skb, &th);
+		child = listen_rcv(sk, skb, &th);
+		if (child) {
+			bh_lock_sock_nested(child);
+			rcv_state_process(child, skb, &th, &consumed);
+			bh_unlock_sock(child);
+			sock_put(child);
+		}
 		break;
 	case TCP_SYN_SENT:
 		syn_sent_rcv(sk, skb, &th);

@@ -274,8 +274,9 @@ static void inherit_settings(struct sock *child, const struct sock *sk)
 	xtcp_cong_init(child);
 }
 
+/* A child in SYN_RECV for the SYN @th, with our ISN @iss. */
 static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
-			      const struct xtcp_seg_hdr *th)
+			      const struct xtcp_seg_hdr *th, u32 iss)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	struct net *net = sock_net(sk);
@@ -320,10 +321,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 
 	cxs = xtcp_sk(child);
 	cxs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
-	xtcp_init_connection(child, xtcp_new_isn(iph->daddr, iph->saddr,
-						 htons(th->dport),
-						 htons(th->sport)),
-			     &rt->dst);
+	xtcp_init_connection(child, iss, &rt->dst);
 	if (th->opts.has_wscale) {
 		cxs->snd_wscale = th->opts.wscale;
 		cxs->wscale_ok = 1;
@@ -351,41 +349,18 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	return child;
 }
 
-/* A SYN reached a listener (listener's socket lock held). */
-void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
-		       const struct xtcp_seg_hdr *th)
+/*
+ * Into the listener's SYN queue and the established table (both sockets
+ * locked): 0, and sk_alloc's reference belongs to the SYN queue; or
+ * -EEXIST when a twin got there first (see discard_child).
+ */
+static int queue_child(struct sock *sk, struct sock *child)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
-	struct xtcp_sock *cxs;
-	struct sock *child;
+	struct xtcp_sock *cxs = xtcp_sk(child);
 
-	/* Native TCP drops the SYN while the accept queue is full. */
-	if (READ_ONCE(xs->accept_queue_len) >
-	    READ_ONCE(sk->sk_max_ack_backlog)) {
-		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
-		goto drop;
-	}
-	if (READ_ONCE(xs->syn_queue_len) >=
-	    max_t(u32, READ_ONCE(sk->sk_max_ack_backlog),
-		  XTCP_MAX_SYN_BACKLOG))
-		goto drop;
-
-	child = new_child(sk, skb, th);
-	if (!child)
-		goto drop;
-	cxs = xtcp_sk(child);
-
-	bh_lock_sock_nested(child);
-	if (xtcp_hash_established(child)) {
-		/* A twin from a retransmitted SYN won the race. */
-		bh_unlock_sock(child);
-		sock_set_flag(child, SOCK_DEAD);
-		xtcp_set_state(child, TCP_CLOSE);
-		xtcp_destroy_sock(child);
-		sock_put(child);
-		goto drop;
-	}
+	if (xtcp_hash_established(child))
+		return -EEXIST;
 	sock_hold(sk);
 	cxs->parent = sk;
 	spin_lock_bh(&xs->queue_lock);
@@ -393,13 +368,185 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 	cxs->queue_state = XTCP_Q_SYN;
 	WRITE_ONCE(xs->syn_queue_len, xs->syn_queue_len + 1);
 	spin_unlock_bh(&xs->queue_lock);
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_PASSIVE_OPENS);
+	return 0;
+}
 
-	xtcp_stat_inc(net, XTCP_MIB_PASSIVE_OPENS);
-	xtcp_send_syn(child);
+/* A child queue_child refused, no longer locked: in no table, freed. */
+static void discard_child(struct sock *child)
+{
+	sock_set_flag(child, SOCK_DEAD);
+	xtcp_set_state(child, TCP_CLOSE);
+	xtcp_destroy_sock(child);
+	sock_put(child);
+}
+
+/* How long after its last cookie SYN-ACK a listener checks ACKs for one. */
+#define XTCP_COOKIE_ACK_WINDOW	(((XTCP_COOKIE_MAX_AGE + 1) << \
+				  XTCP_COOKIE_SLOT_SHIFT) * HZ)
+
+/*
+ * Answer the SYN @th with a SYN cookie (listener's socket lock held): the
+ * peer's MSS rounded down to the table's, and with timestamps, its window
+ * scale and SACK in our timestamp (lib/syncookie.h).
+ */
+static void send_cookie(struct sock *sk, struct sk_buff *skb,
+			const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_net *xn = xtcp_net(sock_net(sk));
+	bool ts = READ_ONCE(xn->timestamps) && th->opts.has_timestamp;
+	bool sack = READ_ONCE(xn->sack) && th->opts.sack_permitted;
+	u8 code = xtcp_cookie_opt_code(ts, sack, th->opts.has_wscale,
+				       th->opts.wscale);
+	u8 mss_index = xtcp_cookie_mss_index(th->opts.has_mss ?
+					     th->opts.mss : XTCP_MSS_DEFAULT);
+
+	xtcp_send_cookie_synack(sk, skb, th,
+				xtcp_cookie_make(ip_hdr(skb), th, mss_index,
+						 code), code);
+	xtcp_sk(sk)->cookie_sent_at = jiffies ?: 1;
+}
+
+/*
+ * The SYN queue is full: a cookie when the syncookies sysctl allows, else
+ * the SYN is dropped. The log says so once
+ * per listener, as native TCP's "Possible SYN flooding".
+ */
+static bool syn_flood_wants_cookie(struct sock *sk, int syncookies)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_stat_inc(sock_net(sk), syncookies ?
+		      XTCP_MIB_REQQ_FULL_DO_COOKIES : XTCP_MIB_REQQ_FULL_DROP);
+	if (syncookies != 2 && !xs->synflood_warned) {
+		xs->synflood_warned = true;
+		net_info_ratelimited("xtcp: possible SYN flooding on port %pI4:%u. %s.\n",
+				     &inet_sk(sk)->inet_rcv_saddr,
+				     inet_sk(sk)->inet_num,
+				     syncookies ? "Sending cookies" :
+						  "Dropping request");
+	}
+	return syncookies != 0;
+}
+
+/* A SYN reached a listener (listener's socket lock held). */
+void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int syncookies = READ_ONCE(xtcp_net(net)->syncookies);
+	const struct iphdr *iph = ip_hdr(skb);
+	bool want_cookie = false;
+	struct sock *child;
+	int err;
+
+	/* Full past the backlog, as native's inet_csk_reqsk_queue_is_full. */
+	if (syncookies == 2 || READ_ONCE(xs->syn_queue_len) >
+	    READ_ONCE(sk->sk_max_ack_backlog)) {
+		want_cookie = syn_flood_wants_cookie(sk, syncookies);
+		if (!want_cookie)
+			goto drop;
+	}
+	/* Native TCP drops the SYN while the accept queue is full. */
+	if (READ_ONCE(xs->accept_queue_len) >
+	    READ_ONCE(sk->sk_max_ack_backlog)) {
+		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
+		goto drop;
+	}
+	if (want_cookie) {
+		send_cookie(sk, skb, th);
+		return;
+	}
+
+	child = new_child(sk, skb, th, xtcp_new_isn(iph->daddr, iph->saddr,
+						    htons(th->dport),
+						    htons(th->sport)));
+	if (!child)
+		goto drop;
+	bh_lock_sock_nested(child);
+	/* A twin from a retransmitted SYN may have won the race. */
+	err = queue_child(sk, child);
+	if (!err)
+		xtcp_send_syn(child);
 	bh_unlock_sock(child);
-	/* sk_alloc's reference now belongs to the SYN queue. */
-	return;
+	if (!err)
+		return;
+	discard_child(child);
 
 drop:
 	xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
+}
+
+/*
+ * An ACK reached a listener (listener's socket lock held): is it the end
+ * of a handshake whose SYN got a cookie? Checked only while cookies are on
+ * and the listener sent one lately, as native TCP does. 0 and the new
+ * child in SYN_RECV (in the SYN queue and the tables, a reference held for
+ * the caller), to take the ACK as any child does; -ENOENT when it is no cookie
+ * (the caller resets); -EAGAIN when it is dropped (accept queue full).
+ */
+int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
+		    const struct xtcp_seg_hdr *th, struct sock **childp)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_seg_hdr syn = *th;
+	struct xtcp_cookie_opts co;
+	struct xtcp_sock *cxs;
+	struct sock *child;
+	u8 mss_index, code;
+	int err;
+
+	if (!READ_ONCE(xtcp_net(net)->syncookies) || !xs->cookie_sent_at ||
+	    time_after(jiffies, xs->cookie_sent_at + XTCP_COOKIE_ACK_WINDOW) ||
+	    (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)))
+		return -ENOENT;
+	if (!xtcp_cookie_check(ip_hdr(skb), th, &mss_index, &code) ||
+	    !xtcp_cookie_opt_decode(code, &co)) {
+		xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_FAILED);
+		return -ENOENT;
+	}
+	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_RECV);
+	if (READ_ONCE(xs->accept_queue_len) >
+	    READ_ONCE(sk->sk_max_ack_backlog)) {
+		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
+		goto drop;
+	}
+
+	/* The SYN as the cookie remembers it. */
+	syn.seq = th->seq - 1;
+	syn.flags = XTCP_FLAG_SYN;
+	memset(&syn.opts, 0, sizeof(syn.opts));
+	syn.opts.has_mss = true;
+	syn.opts.mss = xtcp_cookie_mss(mss_index);
+	syn.opts.has_wscale = co.has_wscale;
+	syn.opts.wscale = co.wscale;
+	syn.opts.sack_permitted = co.sack;
+	syn.opts.has_timestamp = co.ts;
+	syn.opts.tsval = th->opts.tsval;
+	child = new_child(sk, skb, &syn, th->ack - 1);
+	if (!child)
+		goto drop;
+	cxs = xtcp_sk(child);
+	/* As if our SYN-ACK had left from it. */
+	cxs->ts_offset = xtcp_cookie_ts_offset(ip_hdr(skb), th);
+	cxs->snd_nxt = cxs->iss + 1;
+	cxs->snd_max = cxs->iss + 1;
+	cxs->rcv_wnd = min_t(u32, xtcp_rcv_space(child), 0xffff);
+	cxs->rcv_wup = cxs->rcv_nxt;
+	bh_lock_sock_nested(child);
+	err = queue_child(sk, child);
+	bh_unlock_sock(child);
+	if (err) {
+		discard_child(child);
+		goto drop;
+	}
+	sock_hold(child);
+	*childp = child;
+	return 0;
+
+drop:
+	xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
+	return -EAGAIN;
 }

@@ -3,8 +3,9 @@
  * Output: segments leave from the write queue as the peer's window and the
  * congestion window allow (with Nagle and sender-side silly window
  * avoidance), each as a clone of the queued skb, which stays until ACKed.
- * Control segments (ACK, SYN, RST, probes) are built here too, and the RST
- * answer to a segment that has no socket.
+ * Control segments (ACK, SYN, RST, probes) are built here too, and the two
+ * that leave without a socket of their own: the RST answer to a segment no
+ * socket wants, and a listener's SYN-ACK with a SYN cookie.
  *
  * Everything here runs with the socket lock held, in process context or in
  * softirq, except xtcp_send_reset_reply, which needs no socket.
@@ -712,55 +713,41 @@ void xtcp_send_keepalive_probe(struct sock *sk)
 	xtcp_send_control(sk, XTCP_FLAG_ACK, xtcp_sk(sk)->snd_una - 1);
 }
 
-/*
- * RFC 9293 3.10.7.1: the answer to a segment no socket wants. Built by hand
- * from the incoming IPv4 header, since there is no socket to route with.
- */
-void xtcp_send_reset_reply(struct net *net, struct sk_buff *in,
-			   const struct xtcp_seg_hdr *th)
+/* The route back to the sender of @in, for an answer without a socket. */
+static struct rtable *reply_route(struct net *net, const struct sk_buff *in)
 {
 	const struct iphdr *iph = ip_hdr(in);
-	struct xtcp_hdr_fields f = {
-		.sport = th->dport,
-		.dport = th->sport,
-		.flags = XTCP_FLAG_RST,
-	};
+
+	return ip_route_output(net, iph->saddr, iph->daddr, 0, inet_iif(in));
+}
+
+/*
+ * Send @f to the sender of @in on @rt, which it takes over: a segment no
+ * socket sends, so built by hand from the incoming IPv4 header.
+ */
+static void send_reply(struct net *net, const struct sk_buff *in,
+		       struct rtable *rt, const struct xtcp_hdr_fields *f)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	unsigned int hdr_len = XTCP_HDR_LEN + xtcp_opts_len(&f->opts);
 	struct sk_buff *skb;
 	struct iphdr *rip;
-	struct rtable *rt;
-	u32 seg_len;
 
-	if (th->flags & XTCP_FLAG_RST)
-		return;
-	if (th->flags & XTCP_FLAG_ACK) {
-		f.seq = th->ack;
-	} else {
-		seg_len = ntohs(iph->tot_len) - iph->ihl * 4 - th->hdr_len;
-		seg_len += !!(th->flags & XTCP_FLAG_SYN);
-		seg_len += !!(th->flags & XTCP_FLAG_FIN);
-		f.ack = th->seq + seg_len;
-		f.flags |= XTCP_FLAG_ACK;
-	}
-
-	rt = ip_route_output(net, iph->saddr, iph->daddr, 0,
-			     inet_iif(in));
-	if (IS_ERR(rt))
-		return;
 	skb = alloc_skb(XTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb) {
 		ip_rt_put(rt);
 		return;
 	}
 	skb_reserve(skb, XTCP_MAX_HEADER);
-	skb_push(skb, XTCP_HDR_LEN);
+	skb_push(skb, hdr_len);
 	skb_reset_transport_header(skb);
-	xtcp_build_hdr(skb->data, &f);
+	xtcp_build_hdr(skb->data, f);
 	((struct xtcp_wire_hdr *)skb->data)->check =
-		xtcp_csum_fold(xtcp_csum_partial(skb->data, XTCP_HDR_LEN,
+		xtcp_csum_fold(xtcp_csum_partial(skb->data, hdr_len,
 						 xtcp_csum_pseudo(iph->daddr,
 								  iph->saddr,
 								  xtcp_ipproto,
-								  XTCP_HDR_LEN)));
+								  hdr_len)));
 
 	skb_push(skb, sizeof(*rip));
 	skb_reset_network_header(skb);
@@ -778,7 +765,86 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *in,
 	ip_select_ident(net, skb, NULL);
 	ip_send_check(rip);
 	skb->protocol = htons(ETH_P_IP);
-	xtcp_stat_inc(net, XTCP_MIB_OUT_RSTS);
 	xtcp_stat_inc(net, XTCP_MIB_OUT_SEGS);
 	ip_local_out(net, NULL, skb);
+}
+
+/* RFC 9293 3.10.7.1: the answer to a segment no socket wants. */
+void xtcp_send_reset_reply(struct net *net, struct sk_buff *in,
+			   const struct xtcp_seg_hdr *th)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	struct xtcp_hdr_fields f = {
+		.sport = th->dport,
+		.dport = th->sport,
+		.flags = XTCP_FLAG_RST,
+	};
+	struct rtable *rt;
+	u32 seg_len;
+
+	if (th->flags & XTCP_FLAG_RST)
+		return;
+	if (th->flags & XTCP_FLAG_ACK) {
+		f.seq = th->ack;
+	} else {
+		seg_len = ntohs(iph->tot_len) - iph->ihl * 4 - th->hdr_len;
+		seg_len += !!(th->flags & XTCP_FLAG_SYN);
+		seg_len += !!(th->flags & XTCP_FLAG_FIN);
+		f.ack = th->seq + seg_len;
+		f.flags |= XTCP_FLAG_ACK;
+	}
+	rt = reply_route(net, in);
+	if (IS_ERR(rt))
+		return;
+	xtcp_stat_inc(net, XTCP_MIB_OUT_RSTS);
+	send_reply(net, in, rt, &f);
+}
+
+/*
+ * A SYN-ACK that leaves no state behind (listener's socket lock held): its
+ * ISN is @cookie, and it offers what the options code @code says the SYN
+ * had (see lib/syncookie.h), with the MSS and window a child would have.
+ */
+void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
+			     const struct xtcp_seg_hdr *th, u32 cookie,
+			     u8 code)
+{
+	u16 user_mss = xtcp_sk(sk)->user_mss;
+	struct xtcp_hdr_fields f = {
+		.sport = th->dport,
+		.dport = th->sport,
+		.seq = cookie,
+		.ack = th->seq + 1,
+		.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK,
+		/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		.window = min_t(u32, xtcp_rcv_space(sk), 0xffff),
+	};
+	struct net *net = sock_net(sk);
+	struct xtcp_cookie_opts co;
+	struct rtable *rt;
+	u32 mss;
+
+	if (!xtcp_cookie_opt_decode(code, &co))
+		return;
+	rt = reply_route(net, in);
+	if (IS_ERR(rt))
+		return;
+	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) - XTCP_HDR_LEN;
+	f.opts.has_mss = true;
+	f.opts.mss = user_mss && user_mss < mss ? user_mss : mss;
+	if (co.has_wscale) {
+		f.opts.has_wscale = true;
+		f.opts.wscale = xtcp_choose_rcv_wscale(sk);
+	}
+	f.opts.sack_permitted = co.sack;
+	if (co.ts) {
+		f.opts.has_timestamp = true;
+		f.opts.tsval = xtcp_cookie_tsval(xtcp_ts_clock_ms() +
+						 xtcp_cookie_ts_offset(ip_hdr(in),
+								       th),
+						 code);
+		f.opts.tsecr = th->opts.tsval;
+	}
+	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_SENT);
+	send_reply(net, in, rt, &f);
 }

@@ -164,8 +164,11 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 	xs->mss_cache = mss;
 }
 
-/* The window shift we offer: enough to advertise the largest buffer. */
-static u8 choose_rcv_wscale(const struct sock *sk)
+/*
+ * The window shift we offer: enough to advertise the largest buffer. A
+ * listener's is its children's (they take its buffer sizes).
+ */
+u8 xtcp_choose_rcv_wscale(const struct sock *sk)
 {
 	u32 space = max_t(u32, XTCP_MAX_RCVBUF, READ_ONCE(sk->sk_rcvbuf));
 	u8 ws = 0;
@@ -224,7 +227,7 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xs->adv_mss = mtu - sizeof(struct iphdr) - XTCP_HDR_LEN;
 	if (xs->user_mss && xs->user_mss < xs->adv_mss)
 		xs->adv_mss = xs->user_mss;
-	xs->rcv_wscale = choose_rcv_wscale(sk);
+	xs->rcv_wscale = xtcp_choose_rcv_wscale(sk);
 	xs->snd_wscale = 0;
 	/* Offered on our SYN; the peer's options decide (input, listen). */
 	xs->sack_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->sack);

@@ -55,6 +55,11 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_ACK_SKIPPED_PAWS] = "ACKSkippedPAWS",
 	[XTCP_MIB_ACK_SKIPPED_SEQ] = "ACKSkippedSeq",
 	[XTCP_MIB_ACK_SKIPPED_CHALLENGE] = "ACKSkippedChallenge",
+	[XTCP_MIB_REQQ_FULL_DO_COOKIES] = "ReqQFullDoCookies",
+	[XTCP_MIB_REQQ_FULL_DROP] = "ReqQFullDrop",
+	[XTCP_MIB_SYNCOOKIES_SENT] = "SyncookiesSent",
+	[XTCP_MIB_SYNCOOKIES_RECV] = "SyncookiesRecv",
+	[XTCP_MIB_SYNCOOKIES_FAILED] = "SyncookiesFailed",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

@@ -17,10 +17,15 @@
  *   invalid_ratelimit             as net.ipv4.tcp_invalid_ratelimit: ms
  *                                 between replies of a socket to segments
  *                                 without data that it rejects (input.c)
+ *   syncookies                    as net.ipv4.tcp_syncookies: 0 a full
+ *                                 SYN queue drops SYNs, 1 answers them
+ *                                 with SYN cookies, 2 every SYN gets a
+ *                                 cookie (listen.c, syncookie.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
- * early_retrans 3) and invalid_ratelimit 500 ms: native's defaults. The
- * values are read without a lock: each is one word, written whole.
+ * early_retrans 3), invalid_ratelimit 500 ms and syncookies 1: native's
+ * defaults. The values are read without a lock: each is one word, written
+ * whole.
  */
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -71,6 +76,8 @@ static int timestamps_max = 2;
 /* As net.ipv4.tcp_recovery's three bits and tcp_early_retrans' 0..4. */
 static int recovery_max = 7;
 static int early_retrans_max = 4;
+/* As net.ipv4.tcp_syncookies: 0, 1 or 2. */
+static int syncookies_max = 2;
 
 enum {
 	SYSCTL_CONG,
@@ -80,6 +87,7 @@ enum {
 	SYSCTL_RECOVERY,
 	SYSCTL_EARLY_RETRANS,
 	SYSCTL_INVALID_RATELIMIT,
+	SYSCTL_SYNCOOKIES,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -135,6 +143,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = SYSCTL_INT_MAX,
 	},
+	[SYSCTL_SYNCOOKIES] = {
+		.procname = "syncookies",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &syncookies_max,
+	},
 	{ }
 };
 
@@ -150,6 +166,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->recovery = XTCP_RECOVERY_RACK;
 	xn->early_retrans = 3;
 	xn->invalid_ratelimit_ms = 500;
+	xn->syncookies = 1;
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -160,6 +177,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_RECOVERY].data = &xn->recovery;
 	table[SYSCTL_EARLY_RETRANS].data = &xn->early_retrans;
 	table[SYSCTL_INVALID_RATELIMIT].data = &xn->invalid_ratelimit_ms;
+	table[SYSCTL_SYNCOOKIES].data = &xn->syncookies;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

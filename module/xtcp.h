@@ -33,6 +33,7 @@
 #include "lib/rtt.h"
 #include "lib/window.h"
 #include "lib/sack_blocks.h"
+#include "lib/syncookie.h"
 #include "stats.h"
 
 extern int xtcp_family;
@@ -55,7 +56,6 @@ extern unsigned int xtcp_isn_wrap_after;
 #define XTCP_DEFAULT_RCVBUF	131072	/* as tcp_rmem[1] */
 #define XTCP_MAX_SNDBUF		(4 << 20)	/* as tcp_wmem[2] */
 #define XTCP_MAX_RCVBUF		(6 << 20)	/* as tcp_rmem[2] */
-#define XTCP_MAX_SYN_BACKLOG	1024
 #define XTCP_INFINITE_SSTHRESH	0x7fffffff	/* no loss seen yet */
 /* Keepalive defaults and bounds: native TCP's (net.ipv4.tcp_keepalive_*). */
 #define XTCP_KEEPIDLE_S		7200
@@ -295,6 +295,9 @@ struct xtcp_sock {
 	struct list_head accept_queue;	/* children ESTABLISHED, not accepted */
 	u32 syn_queue_len;
 	u32 accept_queue_len;
+	/* listener, SYN cookies (socket lock), listen.c */
+	unsigned long cookie_sent_at;	/* jiffies of the last one, 0: none */
+	bool synflood_warned;		/* the log has said so once */
 
 	/* child of a listener, until accept() */
 	struct sock *parent;		/* child's socket lock */
@@ -318,10 +321,16 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 /* PAWS takes a TSval this many milliseconds behind TS.Recent as current. */
 #define XTCP_PAWS_WINDOW_MS	1
 
-/* Our TSval now: a millisecond clock, offset per connection. */
+/* The millisecond clock under every TSval. */
+static inline u32 xtcp_ts_clock_ms(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+/* Our TSval now: the clock, offset per connection. */
 static inline u32 xtcp_ts_now(const struct xtcp_sock *xs)
 {
-	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) + xs->ts_offset;
+	return xtcp_ts_clock_ms() + xs->ts_offset;
 }
 
 /* The clock of RTT samples and send times. */
@@ -404,6 +413,7 @@ struct xtcp_net {
 	int recovery;		/* XTCP_RECOVERY_* bits (rack.c) */
 	int early_retrans;	/* 3 or 4: tail loss probes on (rack.c) */
 	int invalid_ratelimit_ms;	/* replies to rejected segments */
+	int syncookies;		/* 0, 1 or 2: when SYNs get cookies */
 	struct ctl_table_header *sysctl;
 };
 
@@ -438,6 +448,7 @@ void xtcp_reset(struct sock *sk);
 void xtcp_enter_time_wait(struct sock *sk);
 void xtcp_destroy_sock(struct sock *sk);
 u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u8 xtcp_choose_rcv_wscale(const struct sock *sk);
 void xtcp_sync_mss(struct sock *sk, u32 mtu);
 void xtcp_write_space(struct sock *sk);
 int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int len,
@@ -454,6 +465,17 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 		       const struct xtcp_seg_hdr *th);
 int xtcp_child_established(struct sock *child);
 void xtcp_child_unlink(struct sock *child);
+int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
+		    const struct xtcp_seg_hdr *th, struct sock **childp);
+
+/* syncookie.c */
+struct iphdr;
+u32 xtcp_cookie_make(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
+		     u8 mss_index, u8 code);
+bool xtcp_cookie_check(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
+		       u8 *mss_index, u8 *code);
+u32 xtcp_cookie_ts_offset(const struct iphdr *iph,
+			  const struct xtcp_seg_hdr *th);
 
 /* send.c */
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
@@ -482,6 +504,9 @@ void xtcp_send_syn(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb,
 			   const struct xtcp_seg_hdr *th);
+void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
+			     const struct xtcp_seg_hdr *th, u32 cookie,
+			     u8 code);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SYN queue and SYN cookies, between two hosts (the veth topology of
+ * netns.sh): the server's listener in TAG-2, the client in TAG-1. A SYN
+ * flood is made of SYNs from addresses that do not exist on the link, so
+ * their SYN-ACKs go unanswered and each holds a place in the SYN queue, as
+ * in an attack. The test process moves between the two namespaces with
+ * setns(); each socket stays in the namespace it was made in.
+ *
+ * Counters (the server's namespace): native's TcpExt SyncookiesSent,
+ * SyncookiesRecv, SyncookiesFailed, TCPReqQFullDoCookies, TCPReqQFullDrop;
+ * xtcp's of the same names in /proc/net/xtcp_stat.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/tcp.h>
+
+#include "stack.h"
+
+#define SERVER_IP	"10.77.0.2"
+/* Flood sources: on the link's subnet, but no host answers ARP for them. */
+#define FLOOD_NET	"10.77.0."
+#define FLOOD_FIRST	100
+#define FLOOD_PORT	40000
+#define BACKLOG		4
+/* Half-open entries a listener of BACKLOG keeps: full past the backlog. */
+#define QUEUED		(BACKLOG + 1)
+
+static void topology_up(struct __test_metadata *_metadata,
+			FIXTURE_DATA(stack) *self)
+{
+	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
+}
+
+/* Into TAG-1 (the client's host) or TAG-2 (the server's). */
+static int enter_host(FIXTURE_DATA(stack) *self, int host)
+{
+	char ns[48];
+
+	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
+	return enter_netns(ns);
+}
+
+/* sysctl @name of the stack (tcp_@name for native TCP) on both hosts. */
+static int set_sysctl(FIXTURE_DATA(stack) *self, const char *name, int val)
+{
+	return run_cmd("'%s/netns.sh' sysctl %s %s%s=%d", self_dir(),
+		       self->netns, self->family == AF_INET ?
+		       "net.ipv4.tcp_" : "net.xtcp.", name, val);
+}
+
+struct cookie_counts {
+	int64_t sent, recv, failed, full_cookies, full_drops;
+};
+
+/* The server host's counters (the caller is in TAG-2). */
+static void read_counts(int family, struct cookie_counts *c)
+{
+	c->sent = stack_counter(family, "SyncookiesSent", "XtcpSyncookiesSent");
+	c->recv = stack_counter(family, "SyncookiesRecv", "XtcpSyncookiesRecv");
+	c->failed = stack_counter(family, "SyncookiesFailed",
+				  "XtcpSyncookiesFailed");
+	c->full_cookies = stack_counter(family, "TCPReqQFullDoCookies",
+					"XtcpReqQFullDoCookies");
+	c->full_drops = stack_counter(family, "TCPReqQFullDrop",
+				      "XtcpReqQFullDrop");
+}
+
+/* Wait (up to 10 s) until the counter @field of the server reaches @want. */
+static int64_t wait_count(int family, size_t field, int64_t want)
+{
+	struct cookie_counts c;
+	int64_t v = -1;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		read_counts(family, &c);
+		v = *(int64_t *)((char *)&c + field);
+		if (v >= want)
+			break;
+		msleep(10);
+	}
+	return v;
+}
+
+static int stack_ipproto(int family)
+{
+	int proto;
+
+	if (family == AF_INET)
+		return IPPROTO_TCP;
+	if (read_int_file("/sys/module/xtcp/parameters/ipproto", 0, &proto))
+		return -1;
+	return proto;
+}
+
+static uint16_t csum_fold32(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add_bytes(uint32_t sum, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+/*
+ * One segment to SERVER_IP:@dport from @src:@sport through a raw socket
+ * (the caller is in TAG-1): a TCP header (with an MSS option on a SYN) in
+ * IPv4 with the stack's protocol number. 0 or -1.
+ */
+static int send_raw_segment(int fd, int proto, const char *src,
+			    uint16_t sport, uint16_t dport, uint32_t seq,
+			    uint32_t ack, uint8_t flags)
+{
+	struct sockaddr_in dst = sin_make(SERVER_IP, dport);
+	uint8_t pkt[20 + 24];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	uint8_t *th = pkt + 20;
+	size_t th_len = flags & 0x02 ? 24 : 20;
+	uint8_t pseudo[12];
+	uint32_t sum;
+	int i;
+
+	memset(pkt, 0, sizeof(pkt));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(20 + th_len);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = proto;
+	inet_pton(AF_INET, src, &ip->saddr);
+	ip->daddr = dst.sin_addr.s_addr;
+
+	th[0] = sport >> 8;
+	th[1] = sport & 0xff;
+	th[2] = dport >> 8;
+	th[3] = dport & 0xff;
+	for (i = 0; i < 4; i++) {
+		th[4 + i] = seq >> (24 - 8 * i);
+		th[8 + i] = ack >> (24 - 8 * i);
+	}
+	th[12] = (th_len / 4) << 4;
+	th[13] = flags;
+	th[14] = 0xff;			/* window 65535 */
+	th[15] = 0xff;
+	if (th_len == 24) {
+		th[20] = 2;		/* MSS 1460 */
+		th[21] = 4;
+		th[22] = 1460 >> 8;
+		th[23] = 1460 & 0xff;
+	}
+	memcpy(pseudo, &ip->saddr, 4);
+	memcpy(pseudo + 4, &ip->daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = proto;
+	pseudo[10] = 0;
+	pseudo[11] = th_len;
+	sum = csum_add_bytes(0, pseudo, sizeof(pseudo));
+	sum = csum_add_bytes(sum, th, th_len);
+	th[16] = csum_fold32(sum) >> 8;
+	th[17] = csum_fold32(sum) & 0xff;
+	if (sendto(fd, pkt, 20 + th_len, 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) != (ssize_t)(20 + th_len))
+		return -1;
+	return 0;
+}
+
+#define FLAG_SYN	0x02
+#define FLAG_ACK	0x10
+
+/*
+ * @n SYNs to SERVER_IP:@dport from FLOOD_NET.FLOOD_FIRST+i, port
+ * FLOOD_PORT+i (caller in TAG-1); or, with @ack_only, one bare ACK from
+ * the first flood address with an acknowledgment number no cookie made.
+ */
+static int send_flood(int family, uint16_t dport, int n, bool ack_only)
+{
+	int proto = stack_ipproto(family);
+	int fd, i, ret = 0;
+
+	if (proto < 0)
+		return -1;
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);	/* IP_HDRINCL */
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < n && !ret; i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), FLOOD_NET "%d", FLOOD_FIRST + i);
+		ret = send_raw_segment(fd, proto, src, FLOOD_PORT + i, dport,
+				       0x10000000u * (i + 1),
+				       ack_only ? 0x5eed1234u : 0,
+				       ack_only ? FLAG_ACK : FLAG_SYN);
+	}
+	close(fd);
+	return ret;
+}
+
+/* @len pattern bytes each way at once; both arrive intact. */
+static void transfer_both_ways(struct __test_metadata *_metadata, int cli,
+			       int srv, size_t len)
+{
+	struct bg_send up = { .fd = cli, .len = len, .seed = 11 };
+	struct bg_send down = { .fd = srv, .len = len, .seed = 12 };
+	uint8_t *buf = malloc(len);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, bg_send_start(&up));
+	ASSERT_EQ(0, bg_send_start(&down));
+	ASSERT_EQ((ssize_t)len, recv_all(srv, buf, len));
+	EXPECT_EQ(-1, pattern_check(buf, len, 0, 11));
+	ASSERT_EQ((ssize_t)len, recv_all(cli, buf, len));
+	EXPECT_EQ(-1, pattern_check(buf, len, 0, 12));
+	bg_send_join(&up);
+	bg_send_join(&down);
+	EXPECT_EQ((ssize_t)len, up.ret);
+	EXPECT_EQ((ssize_t)len, down.ret);
+	free(buf);
+}
+
+/*
+ * A listener in TAG-2 (backlog BACKLOG) and its port; the caller is left
+ * in TAG-2.
+ */
+static int server_listen(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stack) *self, uint16_t *port)
+{
+	int lfd;
+
+	if (enter_host(self, 2))
+		return -1;
+	lfd = stack_listen(self->family, SERVER_IP, port);
+	if (lfd < 0 || listen(lfd, BACKLOG)) {
+		TH_LOG("listen: %s", strerror(errno));
+		return -1;
+	}
+	return lfd;
+}
+
+/*
+ * syncookies 2: every SYN gets a cookie and no SYN queue entry. With
+ * timestamps the cookie keeps all the SYN's options (the window scale and
+ * SACK ride in the timestamp): both ends agree on them and on the MSS
+ * (1448 on this 1500-byte link: in both stacks' MSS tables), and data
+ * flows both ways. A forged ACK fails the cookie check.
+ */
+TEST_F_TIMEOUT(stack, syncookies_always_keep_options, 300)
+{
+	struct cookie_counts c0, c1;
+	struct tcp_info ci, si;
+	int lfd, cli, srv;
+	uint16_t port;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, set_sysctl(self, "syncookies", 2));
+	lfd = server_listen(_metadata, self, &port);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, &c0);
+	ASSERT_LE(0, c0.sent);
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	cli = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, cli) TH_LOG("connect: %s", strerror(errno));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(0, enter_host(self, 2));
+	read_counts(self->family, &c1);
+	EXPECT_EQ(1, c1.sent - c0.sent);
+	EXPECT_EQ(1, c1.recv - c0.recv);
+	EXPECT_EQ(0, c1.failed - c0.failed);
+
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	ASSERT_EQ(0, get_tcp_info(srv, &si));
+	EXPECT_EQ(1, si.tcpi_state);	/* TCP_ESTABLISHED */
+	EXPECT_TRUE(si.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	EXPECT_TRUE(si.tcpi_options & TCPI_OPT_SACK);
+	EXPECT_TRUE(si.tcpi_options & TCPI_OPT_WSCALE);
+	EXPECT_EQ(si.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK |
+				     TCPI_OPT_WSCALE),
+		  ci.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK |
+				     TCPI_OPT_WSCALE));
+	/* Each end scales by the shift the other announced. */
+	EXPECT_EQ((int)ci.tcpi_rcv_wscale, (int)si.tcpi_snd_wscale);
+	EXPECT_EQ((int)si.tcpi_rcv_wscale, (int)ci.tcpi_snd_wscale);
+	EXPECT_NE(0, (int)si.tcpi_snd_wscale);
+	EXPECT_EQ(1448U, si.tcpi_snd_mss);
+	EXPECT_EQ(1448U, ci.tcpi_snd_mss);
+
+	transfer_both_ways(_metadata, cli, srv, 4 << 20);
+
+	/* An ACK whose number no cookie made fails the check. */
+	ASSERT_EQ(0, enter_host(self, 1));
+	ASSERT_EQ(0, send_flood(self->family, port, 1, true));
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(c1.failed + 1,
+		  wait_count(self->family,
+			     offsetof(struct cookie_counts, failed),
+			     c1.failed + 1));
+	read_counts(self->family, &c0);
+	EXPECT_EQ(c1.recv, c0.recv);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+/*
+ * Without timestamps nothing would bring the window scale and SACK back
+ * to the server: a cookie SYN-ACK offers neither, and neither end uses
+ * them. The connection works unscaled.
+ */
+TEST_F_TIMEOUT(stack, syncookies_without_timestamps_drop_wscale_and_sack, 300)
+{
+	struct cookie_counts c0, c1;
+	struct tcp_info ci, si;
+	int lfd, cli, srv;
+	uint16_t port;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, set_sysctl(self, "syncookies", 2));
+	ASSERT_EQ(0, set_sysctl(self, "timestamps", 0));
+	lfd = server_listen(_metadata, self, &port);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, &c0);
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	cli = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, cli) TH_LOG("connect: %s", strerror(errno));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, enter_host(self, 2));
+	read_counts(self->family, &c1);
+	EXPECT_EQ(1, c1.recv - c0.recv);
+
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	ASSERT_EQ(0, get_tcp_info(srv, &si));
+	EXPECT_FALSE(si.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK |
+					TCPI_OPT_WSCALE));
+	EXPECT_FALSE(ci.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK |
+					TCPI_OPT_WSCALE));
+	EXPECT_EQ(1460U, si.tcpi_snd_mss);
+	EXPECT_EQ(1460U, ci.tcpi_snd_mss);
+
+	transfer_both_ways(_metadata, cli, srv, 1 << 20);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+/*
+ * A SYN flood fills the SYN queue and the rest of it gets cookies; so does
+ * a real client after it, whose connection then completes on its cookie
+ * and carries data. The queue holds BACKLOG + 1 half-open entries (it is
+ * full past the backlog in Linux 6.1). The client comes at once: native
+ * TCP prunes entries whose SYN-ACK went unanswered twice from a queue
+ * over half full (after 1 + 2 + 4 s).
+ */
+TEST_F_TIMEOUT(stack, syn_queue_full_answered_with_cookies, 300)
+{
+	const int flood = 2 * BACKLOG;
+	struct cookie_counts c0, c1;
+	int lfd, cli, srv;
+	uint16_t port;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, set_sysctl(self, "syncookies", 1));
+	lfd = server_listen(_metadata, self, &port);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, &c0);
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	ASSERT_EQ(0, send_flood(self->family, port, flood, false));
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(c0.full_cookies + flood - QUEUED,
+		  wait_count(self->family,
+			     offsetof(struct cookie_counts, full_cookies),
+			     c0.full_cookies + flood - QUEUED));
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	cli = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, cli) TH_LOG("connect: %s", strerror(errno));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, enter_host(self, 2));
+	read_counts(self->family, &c1);
+	EXPECT_EQ(flood - QUEUED + 1, c1.full_cookies - c0.full_cookies);
+	EXPECT_EQ(flood - QUEUED + 1, c1.sent - c0.sent);
+	EXPECT_EQ(1, c1.recv - c0.recv);
+	EXPECT_EQ(0, c1.full_drops - c0.full_drops);
+
+	transfer_both_ways(_metadata, cli, srv, 1 << 20);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+/*
+ * With syncookies 0 a full SYN queue drops SYNs: the real client's SYN is
+ * dropped too (counted), and the client is still in SYN_SENT (its next try
+ * is a second later).
+ */
+TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
+{
+	const int flood = 2 * BACKLOG;
+	struct cookie_counts c0, c1;
+	struct tcp_info ci;
+	int lfd, cli, r;
+	uint16_t port;
+	struct sockaddr_in sin = sin_make(SERVER_IP, 0);
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, set_sysctl(self, "syncookies", 0));
+	lfd = server_listen(_metadata, self, &port);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, &c0);
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	ASSERT_EQ(0, send_flood(self->family, port, flood, false));
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(c0.full_drops + flood - QUEUED,
+		  wait_count(self->family,
+			     offsetof(struct cookie_counts, full_drops),
+			     c0.full_drops + flood - QUEUED));
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	cli = stack_socket(self->family);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, set_nonblock(cli, 1));
+	sin.sin_port = htons(port);
+	r = connect(cli, (struct sockaddr *)&sin, sizeof(sin));
+	ASSERT_EQ(-1, r);
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(c0.full_drops + flood - QUEUED + 1,
+		  wait_count(self->family,
+			     offsetof(struct cookie_counts, full_drops),
+			     c0.full_drops + flood - QUEUED + 1));
+	read_counts(self->family, &c1);
+	EXPECT_EQ(0, c1.sent - c0.sent);
+	EXPECT_EQ(0, c1.full_cookies - c0.full_cookies);
+	/* Nothing answered it. */
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	EXPECT_EQ(2, ci.tcpi_state);	/* TCP_SYN_SENT */
+	close(cli);
+	close(lfd);
+}
+
+TEST_HARNESS_MAIN
