@@ -318,12 +318,22 @@ static int __net_init xtcp_net_init(struct net *net)
 		return err;
 	err = xtcp_sysctl_net_init(net);
 	if (err)
-		xtcp_stats_net_exit(net);
+		goto stats;
+	err = xtcp_proc_net_init(net);
+	if (err)
+		goto sysctl;
+	return 0;
+
+sysctl:
+	xtcp_sysctl_net_exit(net);
+stats:
+	xtcp_stats_net_exit(net);
 	return err;
 }
 
 static void __net_exit xtcp_net_exit(struct net *net)
 {
+	xtcp_proc_net_exit(net);
 	xtcp_sysctl_net_exit(net);
 	xtcp_stats_net_exit(net);
 }

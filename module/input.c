@@ -737,9 +737,15 @@ ack_field:
 			return;
 		}
 		err = xtcp_child_established(sk);
-		if (err == -EAGAIN)
-			return;		/* accept queue full: drop the ACK */
-		if (err == -ENOENT && xs->parent) {
+		/*
+		 * The accept queue is full: drop the ACK (our SYN-ACK comes
+		 * again), or reset with abort_on_overflow, as native's
+		 * tcp_check_req.
+		 */
+		if (err == -EAGAIN &&
+		    !READ_ONCE(xtcp_net(net)->abort_on_overflow))
+			return;
+		if ((err == -EAGAIN || err == -ENOENT) && xs->parent) {
 			xtcp_send_reset_reply(net, skb, th);
 			xtcp_child_unlink(sk);
 			sock_set_flag(sk, SOCK_DEAD);

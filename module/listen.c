@@ -167,9 +167,9 @@ void xtcp_listen_stop(struct sock *sk)
 
 /*
  * A child finished its handshake (child's socket lock held): move it to the
- * accept queue. -EAGAIN when the accept queue is full (the ACK is dropped
- * and the SYN-ACK timer tries again, as native TCP does without
- * tcp_abort_on_overflow); -ENOENT when the listener is gone.
+ * accept queue. -EAGAIN when the accept queue is full (the caller drops
+ * the ACK or, with abort_on_overflow, resets); -ENOENT when the listener
+ * is gone.
  */
 int xtcp_child_established(struct sock *child)
 {
@@ -195,8 +195,10 @@ int xtcp_child_established(struct sock *child)
 		sk_acceptq_added(parent);
 	}
 	spin_unlock_bh(&pxs->queue_lock);
-	if (err == -EAGAIN)
+	if (err == -EAGAIN) {
 		xtcp_stat_inc(sock_net(child), XTCP_MIB_LISTEN_OVERFLOWS);
+		xtcp_stat_inc(sock_net(child), XTCP_MIB_LISTEN_DROPS);
+	}
 	if (!err)
 		parent->sk_data_ready(parent);
 	return err;

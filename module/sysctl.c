@@ -21,11 +21,15 @@
  *                                 SYN queue drops SYNs, 1 answers them
  *                                 with SYN cookies, 2 every SYN gets a
  *                                 cookie (listen.c, syncookie.c)
+ *   abort_on_overflow             as net.ipv4.tcp_abort_on_overflow: 0
+ *                                 the ACK that finds the accept queue full
+ *                                 is dropped (the SYN-ACK comes again),
+ *                                 non-zero it is answered with a RST
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
- * early_retrans 3), invalid_ratelimit 500 ms and syncookies 1: native's
- * defaults. The values are read without a lock: each is one word, written
- * whole.
+ * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1 and
+ * abort_on_overflow 0: native's defaults. The values are read without a
+ * lock: each is one word, written whole.
  */
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -69,8 +73,8 @@ static int cong_available_handler(struct ctl_table *table, int write,
 	return proc_dostring(&tmp, write, buffer, lenp, ppos);
 }
 
-/* As net.ipv4.tcp_sack, a u8: any of 0..255, non-zero is on. */
-static int sack_max = 255;
+/* As net.ipv4.tcp_sack and tcp_abort_on_overflow, u8s: non-zero is on. */
+static int u8_max = 255;
 /* As net.ipv4.tcp_timestamps: 0, 1 or 2. */
 static int timestamps_max = 2;
 /* As net.ipv4.tcp_recovery's three bits and tcp_early_retrans' 0..4. */
@@ -88,6 +92,7 @@ enum {
 	SYSCTL_EARLY_RETRANS,
 	SYSCTL_INVALID_RATELIMIT,
 	SYSCTL_SYNCOOKIES,
+	SYSCTL_ABORT_ON_OVERFLOW,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -109,7 +114,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.mode = 0644,
 		.proc_handler = proc_dointvec_minmax,
 		.extra1 = SYSCTL_ZERO,
-		.extra2 = &sack_max,
+		.extra2 = &u8_max,
 	},
 	[SYSCTL_TIMESTAMPS] = {
 		.procname = "timestamps",
@@ -151,6 +156,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &syncookies_max,
 	},
+	[SYSCTL_ABORT_ON_OVERFLOW] = {
+		.procname = "abort_on_overflow",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &u8_max,
+	},
 	{ }
 };
 
@@ -167,6 +180,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->early_retrans = 3;
 	xn->invalid_ratelimit_ms = 500;
 	xn->syncookies = 1;
+	xn->abort_on_overflow = 0;
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -178,6 +192,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_EARLY_RETRANS].data = &xn->early_retrans;
 	table[SYSCTL_INVALID_RATELIMIT].data = &xn->invalid_ratelimit_ms;
 	table[SYSCTL_SYNCOOKIES].data = &xn->syncookies;
+	table[SYSCTL_ABORT_ON_OVERFLOW].data = &xn->abort_on_overflow;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

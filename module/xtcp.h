@@ -414,6 +414,7 @@ struct xtcp_net {
 	int early_retrans;	/* 3 or 4: tail loss probes on (rack.c) */
 	int invalid_ratelimit_ms;	/* replies to rejected segments */
 	int syncookies;		/* 0, 1 or 2: when SYNs get cookies */
+	int abort_on_overflow;	/* RST an ACK the accept queue has no room for */
 	struct ctl_table_header *sysctl;
 };
 
@@ -467,6 +468,10 @@ int xtcp_child_established(struct sock *child);
 void xtcp_child_unlink(struct sock *child);
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, struct sock **childp);
+
+/* proc.c: /proc/net/xtcp */
+int xtcp_proc_net_init(struct net *net);
+void xtcp_proc_net_exit(struct net *net);
 
 /* syncookie.c */
 struct iphdr;

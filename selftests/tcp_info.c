@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * getsockopt(TCP_INFO), the choice of congestion control (TCP_CONGESTION,
- * the default's sysctl), the SACK and timestamps sysctls and TCP_CORK, seen through TCP_INFO's counters,
- * read the same way from both stacks: native TCP says what the fields and
- * the errors must be.
+ * the default's sysctl), the SACK and timestamps sysctls and TCP_CORK, seen
+ * through TCP_INFO's counters, and the socket table in /proc/net (tcp, or
+ * xtcp in the same format), read the same way from both stacks: native TCP
+ * says what the fields and the errors must be.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -369,6 +372,148 @@ TEST_F(stack, tcp_cork_coalesces_small_writes)
 	ASSERT_GE(2, segs1 - segs0);
 	close(cli);
 	close(srv);
+}
+
+/* States as /proc/net/tcp writes them. */
+#define PROC_ESTABLISHED	0x01U
+#define PROC_FIN_WAIT2		0x05U
+#define PROC_TIME_WAIT		0x06U
+#define PROC_CLOSE_WAIT		0x08U
+#define PROC_LISTEN		0x0AU
+
+struct proc_sock {
+	unsigned int laddr, lport, raddr, rport, state, tx, rx, timer, uid;
+	unsigned long ino;
+};
+
+/*
+ * The socket table's line (/proc/net/tcp, or /proc/net/xtcp) of the
+ * socket with local port @lport and remote port @rport: 0, or -1 if there
+ * is none.
+ */
+static int proc_sock_find(int family, unsigned int lport, unsigned int rport,
+			  struct proc_sock *ps)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
+			"r");
+	char line[512];
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))	/* the header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*d: %X:%X %X:%X %X %X:%X %X:%*X %*X %u %*d %lu",
+			   &ps->laddr, &ps->lport, &ps->raddr, &ps->rport,
+			   &ps->state, &ps->tx, &ps->rx, &ps->timer, &ps->uid,
+			   &ps->ino) != 10)
+			continue;
+		if (ps->lport == lport && ps->rport == rport) {
+			ret = 0;
+			break;
+		}
+	}
+out:
+	fclose(f);
+	return ret;
+}
+
+/* Wait (WAIT_MS at most) for that line to show @state. */
+static int proc_sock_wait(int family, unsigned int lport, unsigned int rport,
+			  unsigned int state, struct proc_sock *ps)
+{
+	int i;
+
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if (!proc_sock_find(family, lport, rport, ps) &&
+		    ps->state == state)
+			return 0;
+		msleep(10);
+	}
+	return -1;
+}
+
+static unsigned int local_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+static unsigned long inode_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * The socket table lists a listener (its accept queue as rx_queue), both
+ * ends of a connection (unread bytes as rx_queue), and the states of a
+ * close: FIN_WAIT2 and CLOSE_WAIT, then TIME_WAIT on the side that closed
+ * first; addresses, owner and inode as the sockets have them.
+ */
+TEST_F(stack, proc_net_lists_sockets_by_state)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned int lo = inet_addr("127.0.0.1");
+	unsigned int port, cport;
+	struct proc_sock ps;
+	char buf[1000];
+	uint16_t p16;
+	int lfd, cli, srv;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &p16);
+	ASSERT_LE(0, lfd);
+	port = p16;
+	ASSERT_EQ(0, proc_sock_find(self->family, port, 0, &ps));
+	EXPECT_EQ(PROC_LISTEN, ps.state);
+	EXPECT_EQ(lo, ps.laddr);
+	EXPECT_EQ(0U, ps.raddr);
+	EXPECT_EQ(0U, ps.rx);
+	EXPECT_EQ(getuid(), ps.uid);
+	EXPECT_EQ(inode_of(lfd), ps.ino);
+
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	cport = local_port(cli);
+	pfd.fd = lfd;
+	ASSERT_EQ(1, poll(&pfd, 1, WAIT_MS));
+	ASSERT_EQ(0, proc_sock_find(self->family, port, 0, &ps));
+	EXPECT_EQ(1U, ps.rx);		/* one connection to accept */
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+
+	ASSERT_EQ(0, proc_sock_find(self->family, cport, port, &ps));
+	EXPECT_EQ(PROC_ESTABLISHED, ps.state);
+	EXPECT_EQ(lo, ps.laddr);
+	EXPECT_EQ(lo, ps.raddr);
+	EXPECT_EQ(inode_of(cli), ps.ino);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(cli, buf, sizeof(buf), 0));
+	ASSERT_EQ((int)sizeof(buf), wait_inq(srv, sizeof(buf), WAIT_MS));
+	ASSERT_EQ(0, proc_sock_find(self->family, port, cport, &ps));
+	EXPECT_EQ(PROC_ESTABLISHED, ps.state);
+	EXPECT_EQ(sizeof(buf), ps.rx);
+	EXPECT_EQ(inode_of(srv), ps.ino);
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+
+	/* The client closes first. */
+	close(cli);
+	ASSERT_EQ(0, recv(srv, buf, 1, 0));
+	EXPECT_EQ(0, proc_sock_wait(self->family, cport, port, PROC_FIN_WAIT2,
+				    &ps));
+	EXPECT_EQ(0, proc_sock_wait(self->family, port, cport,
+				    PROC_CLOSE_WAIT, &ps));
+	close(srv);
+	EXPECT_EQ(0, proc_sock_wait(self->family, cport, port, PROC_TIME_WAIT,
+				    &ps));
+	EXPECT_EQ(3U, ps.timer);	/* the TIME_WAIT timer */
+	close(lfd);
 }
 
 TEST_HARNESS_MAIN

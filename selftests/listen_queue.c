@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The SYN queue and SYN cookies, between two hosts (the veth topology of
- * netns.sh): the server's listener in TAG-2, the client in TAG-1. A SYN
+ * A listener's queues and SYN cookies, between two hosts (the veth topology
+ * of netns.sh): the server's listener in TAG-2, the clients in TAG-1. A SYN
  * flood is made of SYNs from addresses that do not exist on the link, so
  * their SYN-ACKs go unanswered and each holds a place in the SYN queue, as
  * in an attack. The test process moves between the two namespaces with
  * setns(); each socket stays in the namespace it was made in.
  *
  * Counters (the server's namespace): native's TcpExt SyncookiesSent,
- * SyncookiesRecv, SyncookiesFailed, TCPReqQFullDoCookies, TCPReqQFullDrop;
- * xtcp's of the same names in /proc/net/xtcp_stat.
+ * SyncookiesRecv, SyncookiesFailed, TCPReqQFullDoCookies, TCPReqQFullDrop,
+ * ListenOverflows; xtcp's of the same names in /proc/net/xtcp_stat.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -61,7 +61,7 @@ static int set_sysctl(FIXTURE_DATA(stack) *self, const char *name, int val)
 }
 
 struct cookie_counts {
-	int64_t sent, recv, failed, full_cookies, full_drops;
+	int64_t sent, recv, failed, full_cookies, full_drops, overflows;
 };
 
 /* The server host's counters (the caller is in TAG-2). */
@@ -75,6 +75,8 @@ static void read_counts(int family, struct cookie_counts *c)
 					"XtcpReqQFullDoCookies");
 	c->full_drops = stack_counter(family, "TCPReqQFullDrop",
 				      "XtcpReqQFullDrop");
+	c->overflows = stack_counter(family, "ListenOverflows",
+				     "XtcpListenOverflows");
 }
 
 /* Wait (up to 10 s) until the counter @field of the server reaches @want. */
@@ -240,22 +242,29 @@ static void transfer_both_ways(struct __test_metadata *_metadata, int cli,
 }
 
 /*
- * A listener in TAG-2 (backlog BACKLOG) and its port; the caller is left
- * in TAG-2.
+ * A listener in TAG-2 with @backlog and its port; the caller is left in
+ * TAG-2.
  */
-static int server_listen(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(stack) *self, uint16_t *port)
+static int server_listen_backlog(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(stack) *self, uint16_t *port,
+				 int backlog)
 {
 	int lfd;
 
 	if (enter_host(self, 2))
 		return -1;
 	lfd = stack_listen(self->family, SERVER_IP, port);
-	if (lfd < 0 || listen(lfd, BACKLOG)) {
+	if (lfd < 0 || listen(lfd, backlog)) {
 		TH_LOG("listen: %s", strerror(errno));
 		return -1;
 	}
 	return lfd;
+}
+
+static int server_listen(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stack) *self, uint16_t *port)
+{
+	return server_listen_backlog(_metadata, self, port, BACKLOG);
 }
 
 /*
@@ -463,6 +472,118 @@ TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
 	EXPECT_EQ(2, ci.tcpi_state);	/* TCP_SYN_SENT */
 	close(cli);
 	close(lfd);
+}
+
+/* Local port of @fd, or peer port with @peer. */
+static int sock_port(int fd, bool peer)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int r = peer ? getpeername(fd, (struct sockaddr *)&sin, &len) :
+		       getsockname(fd, (struct sockaddr *)&sin, &len);
+
+	return r ? -1 : ntohs(sin.sin_port);
+}
+
+/*
+ * The ACK that finds the accept queue full. A listener of backlog 1 has
+ * an accept queue of two (full past the backlog, as its SYN queue). Client
+ * A completes and waits in it; then B and C connect at once, 50 ms each
+ * way away, so both SYNs find room in both queues and both get a SYN-ACK;
+ * the second of their ACKs finds the accept queue full (counted as
+ * ListenOverflows). With @abort (abort_on_overflow 1) that client is reset
+ * and sees ECONNRESET; without, its ACK is dropped, and once accept() made
+ * room the server's next SYN-ACK brings it in: the server accepts all
+ * three. Each connection the server accepted carries a byte.
+ */
+static void accept_queue_overflow(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(stack) *self, bool abort)
+{
+	struct sockaddr_in sin = sin_make(SERVER_IP, 0);
+	struct pollfd pfd = { .events = POLLIN };
+	struct cookie_counts c0, c1;
+	int lfd, a, late[2], srv[3], n, i;
+	struct timeval tv = { .tv_sec = 10 };
+	uint16_t port;
+	char byte;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' netem %s delay 50ms", self_dir(),
+			     self->netns));
+	ASSERT_EQ(0, set_sysctl(self, "abort_on_overflow", abort));
+	lfd = server_listen_backlog(_metadata, self, &port, 1);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, &c0);
+	ASSERT_LE(0, c0.overflows);
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	a = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, a);
+	pfd.fd = lfd;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));	/* A is in the accept queue */
+	sin.sin_port = htons(port);
+	for (i = 0; i < 2; i++) {
+		late[i] = stack_socket(self->family);
+		ASSERT_LE(0, late[i]);
+		ASSERT_EQ(0, set_nonblock(late[i], 1));
+		ASSERT_EQ(-1, connect(late[i], (struct sockaddr *)&sin,
+				      sizeof(sin)));
+		ASSERT_EQ(EINPROGRESS, errno);
+	}
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(c0.overflows + 1,
+		  wait_count(self->family,
+			     offsetof(struct cookie_counts, overflows),
+			     c0.overflows + 1));
+
+	/* Now accept: A and the client that got in, and without abort, the last. */
+	n = abort ? 2 : 3;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("accept %d of %d", i, n);
+		srv[i] = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, srv[i]);
+		ASSERT_EQ(1, send(srv[i], "x", 1, 0));
+	}
+	read_counts(self->family, &c1);
+	EXPECT_EQ(1, c1.overflows - c0.overflows);
+	EXPECT_EQ(0, c1.sent - c0.sent);	/* no cookies here */
+
+	/* The first accepted is A. */
+	EXPECT_EQ(sock_port(a, false), sock_port(srv[0], true));
+	for (i = 0; i < 2; i++) {
+		bool accepted = false;
+		int j;
+
+		for (j = 1; j < n; j++)
+			accepted |= sock_port(srv[j], true) ==
+				    sock_port(late[i], false);
+		ASSERT_EQ(0, set_nonblock(late[i], 0));
+		ASSERT_EQ(0, setsockopt(late[i], SOL_SOCKET, SO_RCVTIMEO, &tv,
+					sizeof(tv)));
+		if (accepted) {
+			EXPECT_EQ(1, recv(late[i], &byte, 1, 0));
+		} else {
+			EXPECT_TRUE(abort);
+			EXPECT_EQ(-1, recv(late[i], &byte, 1, 0));
+			EXPECT_EQ(ECONNRESET, errno);
+		}
+		close(late[i]);
+	}
+	EXPECT_EQ(1, recv(a, &byte, 1, 0));
+	close(a);
+	for (i = 0; i < n; i++)
+		close(srv[i]);
+	close(lfd);
+}
+
+TEST_F_TIMEOUT(stack, accept_queue_full_drops_ack_until_room, 300)
+{
+	accept_queue_overflow(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(stack, accept_queue_full_abort_on_overflow_resets, 300)
+{
+	accept_queue_overflow(_metadata, self, true);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/xtcp: every socket of the namespace's tables, one line each,
+ * in the columns of /proc/net/tcp, so that what reads that file (netstat
+ * -t, awk) reads this one: listeners first, then connections of every
+ * state, TIME_WAIT included (with the shorter line native gives those).
+ *
+ * Columns: slot, local and remote address:port (the address as the raw
+ * 32-bit word, the port in host order), state, write queue:read queue
+ * bytes (a listener: children waiting for accept()), timer kind:time left
+ * in clock ticks (1 retransmission, 2 keepalive, 3 TIME_WAIT, 4 window
+ * probe), consecutive retransmissions, uid, probes, inode, refcount,
+ * socket address, RTO and delayed-ACK timeout in ticks, quick ACKs left
+ * (shifted left by one), cwnd, ssthresh (-1 before the first loss).
+ *
+ * The namespace's table lock is held for the whole listing (hash.c); the
+ * per-socket fields are read without the socket lock, as native's file
+ * does: a line is a snapshot, not a consistent one.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+/* The pending timer a line shows: its kind, and its expiry in *expires. */
+static int timer_kind(const struct sock *sk, unsigned long *expires)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (timer_pending(&xs->rtx_timer)) {
+		*expires = READ_ONCE(xs->rtx_timer.expires);
+		return READ_ONCE(xs->rtx_mode) == XTCP_RTX_PERSIST ? 4 : 1;
+	}
+	if (timer_pending(&xs->keepalive_timer)) {
+		*expires = READ_ONCE(xs->keepalive_timer.expires);
+		return 2;
+	}
+	*expires = jiffies;
+	return 0;
+}
+
+static void show_sock(struct seq_file *seq, struct sock *sk, int slot)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct inet_sock *inet = inet_sk(sk);
+	int state = READ_ONCE(sk->sk_state);
+	unsigned long expires;
+	int timer, rx, tx;
+	u32 ssthresh;
+
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X ", slot,
+		   (__force u32)inet->inet_rcv_saddr, inet->inet_num,
+		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
+		   state);
+	if (state == TCP_TIME_WAIT) {
+		expires = READ_ONCE(xs->state_timer.expires);
+		seq_printf(seq, "%08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
+			   0, 0, 3,
+			   jiffies_delta_to_clock_t(expires - jiffies), 0, 0,
+			   0, 0, refcount_read(&sk->sk_refcnt), sk);
+		return;
+	}
+	if (state == TCP_LISTEN) {
+		rx = READ_ONCE(sk->sk_ack_backlog);
+		tx = 0;
+	} else {
+		rx = max_t(int, READ_ONCE(xs->rcv_nxt) -
+				READ_ONCE(xs->copied_seq), 0);
+		tx = max_t(int, READ_ONCE(xs->write_seq) -
+				READ_ONCE(xs->snd_una), 0);
+	}
+	timer = timer_kind(sk, &expires);
+	ssthresh = READ_ONCE(xs->ssthresh);
+	seq_printf(seq, "%08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
+		   tx, rx, timer, jiffies_delta_to_clock_t(expires - jiffies),
+		   READ_ONCE(xs->retries),
+		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
+		   max(READ_ONCE(xs->probes), READ_ONCE(xs->ka_probes)),
+		   sock_i_ino(sk), refcount_read(&sk->sk_refcnt), sk,
+		   jiffies_to_clock_t(usecs_to_jiffies(READ_ONCE(xs->rtt.rto_us))),
+		   jiffies_to_clock_t(msecs_to_jiffies(XTCP_DELACK_MS)),
+		   (u32)READ_ONCE(xs->quickacks) << 1, READ_ONCE(xs->cwnd),
+		   state == TCP_LISTEN ? 0 :
+		   ssthresh >= XTCP_INFINITE_SSTHRESH ? -1 : (int)ssthresh);
+}
+
+static int xtcp_proc_show(struct seq_file *seq, void *v)
+{
+	struct xtcp_net *xn = xtcp_net(seq_file_single_net(seq));
+	struct sock *sk;
+	int i, slot = 0;
+
+	seq_printf(seq, "%-*s\n", 149,
+		   "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+	spin_lock_bh(&xn->lock);
+	for (i = 0; i < ARRAY_SIZE(xn->lhash); i++) {
+		sk_for_each(sk, &xn->lhash[i]) {
+			show_sock(seq, sk, slot++);
+			seq_putc(seq, '\n');
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(xn->ehash); i++) {
+		sk_for_each(sk, &xn->ehash[i]) {
+			show_sock(seq, sk, slot++);
+			seq_putc(seq, '\n');
+		}
+	}
+	spin_unlock_bh(&xn->lock);
+	return 0;
+}
+
+int xtcp_proc_net_init(struct net *net)
+{
+	if (!proc_create_net_single("xtcp", 0444, net->proc_net,
+				    xtcp_proc_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+void xtcp_proc_net_exit(struct net *net)
+{
+	remove_proc_entry("xtcp", net->proc_net);
+}
