@@ -139,9 +139,12 @@ void xtcp_listen_stop(struct sock *sk)
 	spin_lock_bh(&xs->queue_lock);
 	list_splice_init(&xs->syn_queue, &victims);
 	list_splice_init(&xs->accept_queue, &victims);
-	list_for_each_entry(cxs, &victims, queue_node)
+	list_for_each_entry(cxs, &victims, queue_node) {
 		cxs->queue_state = XTCP_Q_NONE;
+		cxs->syn_young = false;
+	}
 	WRITE_ONCE(xs->syn_queue_len, 0);
+	WRITE_ONCE(xs->syn_queue_young, 0);
 	WRITE_ONCE(xs->accept_queue_len, 0);
 	WRITE_ONCE(sk->sk_ack_backlog, 0);
 	spin_unlock_bh(&xs->queue_lock);
@@ -163,6 +166,59 @@ void xtcp_listen_stop(struct sock *sk)
 		/* The queue's reference. */
 		sock_put(child);
 	}
+}
+
+/* A child leaves the young ones of the SYN queue (parent's queue_lock). */
+static void forget_young(struct xtcp_sock *pxs, struct xtcp_sock *cxs)
+{
+	if (cxs->syn_young) {
+		cxs->syn_young = false;
+		WRITE_ONCE(pxs->syn_queue_young, pxs->syn_queue_young - 1);
+	}
+}
+
+/*
+ * A half-open child resends its SYN-ACK for the first time (child's socket
+ * lock held): it is no longer young.
+ */
+void xtcp_child_aged(struct sock *child)
+{
+	struct xtcp_sock *cxs = xtcp_sk(child);
+	struct xtcp_sock *pxs;
+
+	if (!cxs->parent)
+		return;
+	pxs = xtcp_sk(cxs->parent);
+	spin_lock_bh(&pxs->queue_lock);
+	if (cxs->queue_state == XTCP_Q_SYN)
+		forget_young(pxs, cxs);
+	spin_unlock_bh(&pxs->queue_lock);
+}
+
+/*
+ * SYN-ACKs a half-open child sends before it gives up (child's socket lock
+ * held). A SYN flood leaves the SYN queue full of children whose SYN-ACK
+ * nobody answers; once the queue is over half full, the fewer young ones
+ * (not yet resent) among them, the fewer tries the old ones get: one less
+ * for each doubling the young ones would need to make half the queue, down
+ * to two tries, so that flood entries leave after 1 + 2 + 4 s and make
+ * room for new SYNs. Native TCP's SYN-ACK timer does the same.
+ */
+u32 xtcp_synack_retries(const struct sock *child)
+{
+	const struct sock *parent = xtcp_sk(child)->parent;
+	u32 limit = XTCP_SYNACK_RETRIES;
+	u32 qlen, young, scale;
+
+	if (!parent)
+		return limit;
+	qlen = READ_ONCE(xtcp_sk(parent)->syn_queue_len);
+	young = READ_ONCE(xtcp_sk(parent)->syn_queue_young);
+	if (2 * qlen <= max_t(u32, 8, READ_ONCE(parent->sk_max_ack_backlog)))
+		return limit;
+	for (scale = 2; limit > 2 && young * scale <= qlen; scale *= 2)
+		limit--;
+	return limit;
 }
 
 /*
@@ -190,6 +246,7 @@ int xtcp_child_established(struct sock *child)
 	} else {
 		list_move_tail(&cxs->queue_node, &pxs->accept_queue);
 		cxs->queue_state = XTCP_Q_ACCEPT;
+		forget_young(pxs, cxs);
 		WRITE_ONCE(pxs->syn_queue_len, pxs->syn_queue_len - 1);
 		WRITE_ONCE(pxs->accept_queue_len, pxs->accept_queue_len + 1);
 		sk_acceptq_added(parent);
@@ -222,6 +279,7 @@ void xtcp_child_unlink(struct sock *child)
 
 		list_del_init(&cxs->queue_node);
 		if (cxs->queue_state == XTCP_Q_SYN) {
+			forget_young(pxs, cxs);
 			WRITE_ONCE(pxs->syn_queue_len, pxs->syn_queue_len - 1);
 		} else {
 			WRITE_ONCE(pxs->accept_queue_len,
@@ -368,7 +426,9 @@ static int queue_child(struct sock *sk, struct sock *child)
 	spin_lock_bh(&xs->queue_lock);
 	list_add_tail(&cxs->queue_node, &xs->syn_queue);
 	cxs->queue_state = XTCP_Q_SYN;
+	cxs->syn_young = true;
 	WRITE_ONCE(xs->syn_queue_len, xs->syn_queue_len + 1);
+	WRITE_ONCE(xs->syn_queue_young, xs->syn_queue_young + 1);
 	spin_unlock_bh(&xs->queue_lock);
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_PASSIVE_OPENS);
 	return 0;

@@ -112,7 +112,7 @@ static unsigned int retry_limit(const struct sock *sk)
 	case TCP_SYN_SENT:
 		return XTCP_SYN_RETRIES;
 	case TCP_SYN_RECV:
-		return XTCP_SYNACK_RETRIES;
+		return xtcp_synack_retries(sk);
 	default:
 		return XTCP_DATA_RETRIES;
 	}
@@ -231,8 +231,11 @@ static void rtx_work(struct sock *sk)
 		return;
 	}
 	/* The head was sent an RTO ago: its wait began then. */
-	if (!xs->retries++)
+	if (!xs->retries++) {
 		xs->rtx_series_start = jiffies - xtcp_rto_jiffies(xs);
+		if (state == TCP_SYN_RECV)
+			xtcp_child_aged(sk);
+	}
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RTO_TIMEOUTS);
 	xtcp_cong_on_rto(sk);
 	if (xs->backoff < 15)

@@ -290,10 +290,11 @@ struct xtcp_sock {
 	unsigned long deferred;		/* enum xtcp_deferred_bit */
 
 	/* listener (queue_lock) */
-	spinlock_t queue_lock;		/* guards the four fields below */
+	spinlock_t queue_lock;		/* guards the five fields below */
 	struct list_head syn_queue;	/* children in SYN_RECV */
 	struct list_head accept_queue;	/* children ESTABLISHED, not accepted */
 	u32 syn_queue_len;
+	u32 syn_queue_young;		/* ... of them not yet sent twice */
 	u32 accept_queue_len;
 	/* listener, SYN cookies (socket lock), listen.c */
 	unsigned long cookie_sent_at;	/* jiffies of the last one, 0: none */
@@ -303,6 +304,7 @@ struct xtcp_sock {
 	struct sock *parent;		/* child's socket lock */
 	struct list_head queue_node;	/* parent's queue_lock */
 	u8 queue_state;			/* parent's queue_lock */
+	bool syn_young;			/* parent's queue_lock: counted young */
 
 	/* tables (xtcp_net lock) */
 	struct hlist_node bind_node;
@@ -468,6 +470,8 @@ int xtcp_child_established(struct sock *child);
 void xtcp_child_unlink(struct sock *child);
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, struct sock **childp);
+u32 xtcp_synack_retries(const struct sock *child);
+void xtcp_child_aged(struct sock *child);
 
 /* proc.c: /proc/net/xtcp */
 int xtcp_proc_net_init(struct net *net);

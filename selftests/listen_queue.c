@@ -474,6 +474,60 @@ TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
 	close(lfd);
 }
 
+/*
+ * A SYN flood whose SYN-ACKs nobody answers leaves the SYN queue full; with
+ * syncookies 0 a real client's SYN is dropped. But a queue over half full
+ * of old entries gives them fewer SYN-ACK tries (two, not five): they
+ * leave after 1 + 2 + 4 s and the client's next SYN gets in. Kept five
+ * tries, they would hold the queue for 63 s, past the wait below.
+ */
+TEST_F_TIMEOUT(stack, syn_flood_entries_give_up_early, 300)
+{
+	struct sockaddr_in sin = sin_make(SERVER_IP, 0);
+	struct pollfd pfd = { .events = POLLOUT };
+	struct cookie_counts c0, c1;
+	int lfd, cli, srv, err = -1;
+	socklen_t len = sizeof(err);
+	uint16_t port;
+	char byte;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, set_sysctl(self, "syncookies", 0));
+	lfd = server_listen(_metadata, self, &port);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, &c0);
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	ASSERT_EQ(0, send_flood(self->family, port, QUEUED, false));
+	cli = stack_socket(self->family);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, set_nonblock(cli, 1));
+	sin.sin_port = htons(port);
+	ASSERT_EQ(-1, connect(cli, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(0, enter_host(self, 2));
+	/* The flood holds the whole queue: the client's first SYN is dropped. */
+	EXPECT_EQ(c0.full_drops + 1,
+		  wait_count(self->family,
+			     offsetof(struct cookie_counts, full_drops),
+			     c0.full_drops + 1));
+
+	pfd.fd = cli;
+	ASSERT_EQ(1, poll(&pfd, 1, 40000)) TH_LOG("no connection in 40 s");
+	ASSERT_EQ(0, getsockopt(cli, SOL_SOCKET, SO_ERROR, &err, &len));
+	ASSERT_EQ(0, err);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(1, send(srv, "x", 1, 0));
+	ASSERT_EQ(0, set_nonblock(cli, 0));
+	EXPECT_EQ(1, recv(cli, &byte, 1, 0));
+	read_counts(self->family, &c1);
+	EXPECT_EQ(0, c1.sent - c0.sent);	/* no cookies */
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
 /* Local port of @fd, or peer port with @peer. */
 static int sock_port(int fd, bool peer)
 {
