@@ -161,28 +161,21 @@ static void syn_sent_rcv(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
- * RFC 9293 3.10.7.2: LISTEN. An ACK that brings back a SYN cookie gives
- * the child it stands for (held): the caller hands it the ACK.
+ * RFC 9293 3.10.7.2: LISTEN. An ACK that brings back a SYN cookie goes to
+ * the child it stands for (*@consumed if that keeps the skb).
  */
-static struct sock *listen_rcv(struct sock *sk, struct sk_buff *skb,
-			       const struct xtcp_seg_hdr *th)
+static void listen_rcv(struct sock *sk, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th, bool *consumed)
 {
-	struct sock *child;
-	int err;
-
 	if (th->flags & XTCP_FLAG_RST)
-		return NULL;
+		return;
 	if (th->flags & XTCP_FLAG_ACK) {
-		err = xtcp_cookie_ack(sk, skb, th, &child);
-		if (!err)
-			return child;
-		if (err == -ENOENT)
+		if (xtcp_cookie_ack(sk, skb, th, consumed) == -ENOENT)
 			xtcp_send_reset_reply(sock_net(sk), skb, th);
-		return NULL;
+		return;
 	}
 	if (th->flags & XTCP_FLAG_SYN)
 		xtcp_conn_request(sk, skb, th);
-	return NULL;
 }
 
 /* The peer's FIN is in order (socket lock held): RFC 9293 step eight. */
@@ -818,6 +811,16 @@ ack_field:
 		xtcp_send_ack(sk);
 }
 
+/*
+ * The ACK that made a child from a SYN cookie (listen.c), taken as any
+ * child in SYN_RECV takes it (child's and listener's locks held).
+ */
+void xtcp_child_rcv(struct sock *child, struct sk_buff *skb,
+		    const struct xtcp_seg_hdr *th, bool *consumed)
+{
+	rcv_state_process(child, skb, th, consumed);
+}
+
 /* One segment for @sk, whose lock we hold (softirq or release_sock). */
 static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -825,7 +828,6 @@ static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 	u16 segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
 	struct xtcp_seg_hdr th;
 	bool consumed = false;
-	struct sock *child;
 
 	/* Validated by the hook already; parsing again cannot fail. */
 	if (xtcp_parse_hdr(skb->data, skb_headlen(skb), &th) != XTCP_PARSE_OK)
@@ -838,13 +840,7 @@ static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
-		child = listen_rcv(sk, skb, &th);
-		if (child) {
-			bh_lock_sock_nested(child);
-			rcv_state_process(child, skb, &th, &consumed);
-			bh_unlock_sock(child);
-			sock_put(child);
-		}
+		listen_rcv(sk, skb, &th, &consumed);
 		break;
 	case TCP_SYN_SENT:
 		syn_sent_rcv(sk, skb, &th);

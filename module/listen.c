@@ -543,13 +543,13 @@ drop:
 /*
  * An ACK reached a listener (listener's socket lock held): is it the end
  * of a handshake whose SYN got a cookie? Checked only while cookies are on
- * and the listener sent one lately, as native TCP does. 0 and the new
- * child in SYN_RECV (in the SYN queue and the tables, a reference held for
- * the caller), to take the ACK as any child does; -ENOENT when it is no cookie
- * (the caller resets); -EAGAIN when it is dropped (accept queue full).
+ * and the listener sent one lately, as native TCP does. 0 when a child
+ * was made and took the ACK as any child in SYN_RECV does (*@consumed if
+ * it kept the skb); -ENOENT when it is no cookie (the caller resets);
+ * -EAGAIN when it is dropped (accept queue full).
  */
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
-		    const struct xtcp_seg_hdr *th, struct sock **childp)
+		    const struct xtcp_seg_hdr *th, bool *consumed)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -599,13 +599,26 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 	cxs->rcv_wup = cxs->rcv_nxt;
 	bh_lock_sock_nested(child);
 	err = queue_child(sk, child);
-	bh_unlock_sock(child);
 	if (err) {
+		bh_unlock_sock(child);
 		discard_child(child);
 		goto drop;
 	}
+	/*
+	 * It takes its ACK before anyone else can see it unlocked. Not
+	 * established by it (the accept queue filled meanwhile, or the ACK
+	 * was refused), it goes quietly, as native drops such an ACK: no
+	 * SYN-ACK timer would ever bring it back.
+	 */
 	sock_hold(child);
-	*childp = child;
+	xtcp_child_rcv(child, skb, th, consumed);
+	if (child->sk_state == TCP_SYN_RECV) {
+		xtcp_child_unlink(child);
+		sock_set_flag(child, SOCK_DEAD);
+		xtcp_done(child);
+	}
+	bh_unlock_sock(child);
+	sock_put(child);
 	return 0;
 
 drop:

@@ -8,14 +8,16 @@
  * Columns: slot, local and remote address:port (the address as the raw
  * 32-bit word, the port in host order), state, write queue:read queue
  * bytes (a listener: children waiting for accept()), timer kind:time left
- * in clock ticks (1 retransmission, 2 keepalive, 3 TIME_WAIT, 4 window
- * probe), consecutive retransmissions, uid, probes, inode, refcount,
+ * in clock ticks (1 retransmission, 2 keepalive or orphaned FIN_WAIT2's
+ * end, 3 TIME_WAIT, 4 window probe), consecutive retransmissions, uid, probes, inode, refcount,
  * socket address, RTO and delayed-ACK timeout in ticks, quick ACKs left
  * (shifted left by one), cwnd, ssthresh (-1 before the first loss).
  *
- * The namespace's table lock is held for the whole listing (hash.c); the
- * per-socket fields are read without the socket lock, as native's file
- * does: a line is a snapshot, not a consistent one.
+ * The namespace's table lock (hash.c) is held per bucket, not for the
+ * whole listing, and only to find and hold the next socket; its fields
+ * are read without the socket lock, as native's file does: a line is a
+ * snapshot, not a consistent one, and a socket that comes or goes during
+ * a read may be missed or shown twice.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -32,8 +34,13 @@ static int timer_kind(const struct sock *sk, unsigned long *expires)
 		*expires = READ_ONCE(xs->rtx_timer.expires);
 		return READ_ONCE(xs->rtx_mode) == XTCP_RTX_PERSIST ? 4 : 1;
 	}
+	/* Native's keepalive timer also ends an orphaned FIN_WAIT2. */
 	if (timer_pending(&xs->keepalive_timer)) {
 		*expires = READ_ONCE(xs->keepalive_timer.expires);
+		return 2;
+	}
+	if (timer_pending(&xs->state_timer)) {
+		*expires = READ_ONCE(xs->state_timer.expires);
 		return 2;
 	}
 	*expires = jiffies;
@@ -85,35 +92,123 @@ static void show_sock(struct seq_file *seq, struct sock *sk, int slot)
 		   ssthresh >= XTCP_INFINITE_SSTHRESH ? -1 : (int)ssthresh);
 }
 
+/*
+ * Where the listing is: a bucket of the two tables (the listeners' first)
+ * and a place in it. The table lock is taken per bucket, long enough to
+ * take a reference on the socket to show.
+ */
+struct xtcp_proc_iter {
+	struct seq_net_private p;	/* first: seq_file_net() */
+	int bucket;
+	int offset;
+	loff_t pos;		/* the position of the socket there */
+};
+
+#define XTCP_PROC_WIDTH		149
+#define XTCP_PROC_LBUCKETS	BIT(XTCP_LHASH_BITS)
+#define XTCP_PROC_BUCKETS	(XTCP_PROC_LBUCKETS + BIT(XTCP_EHASH_BITS))
+
+static struct hlist_head *proc_bucket(struct xtcp_net *xn, int bucket)
+{
+	if (bucket < XTCP_PROC_LBUCKETS)
+		return &xn->lhash[bucket];
+	return &xn->ehash[bucket - XTCP_PROC_LBUCKETS];
+}
+
+/* The socket at the iterator's place or the next one after it, held. */
+static struct sock *proc_find(struct seq_file *seq)
+{
+	struct xtcp_net *xn = xtcp_net(seq_file_net(seq));
+	struct xtcp_proc_iter *it = seq->private;
+
+	for (; it->bucket < XTCP_PROC_BUCKETS; it->bucket++, it->offset = 0) {
+		struct sock *sk;
+		int i = 0;
+
+		spin_lock_bh(&xn->lock);
+		sk_for_each(sk, proc_bucket(xn, it->bucket)) {
+			if (i++ == it->offset) {
+				sock_hold(sk);
+				spin_unlock_bh(&xn->lock);
+				return sk;
+			}
+		}
+		spin_unlock_bh(&xn->lock);
+	}
+	return NULL;
+}
+
+static void *xtcp_proc_start(struct seq_file *seq, loff_t *pos)
+{
+	struct xtcp_proc_iter *it = seq->private;
+	struct sock *sk;
+	loff_t n;
+
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	/* Going on where the last read stopped, or from the top. */
+	if (*pos == it->pos)
+		return proc_find(seq);
+	it->bucket = 0;
+	it->offset = 0;
+	for (n = 1; (sk = proc_find(seq)); n++) {
+		if (n == *pos) {
+			it->pos = n;
+			return sk;
+		}
+		sock_put(sk);
+		it->offset++;
+	}
+	return NULL;
+}
+
+static void *xtcp_proc_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct xtcp_proc_iter *it = seq->private;
+
+	++*pos;
+	if (v == SEQ_START_TOKEN) {
+		it->bucket = 0;
+		it->offset = 0;
+	} else {
+		sock_put(v);
+		it->offset++;
+	}
+	it->pos = *pos;
+	return proc_find(seq);
+}
+
+static void xtcp_proc_stop(struct seq_file *seq, void *v)
+{
+	if (v && v != SEQ_START_TOKEN)
+		sock_put(v);
+}
+
 static int xtcp_proc_show(struct seq_file *seq, void *v)
 {
-	struct xtcp_net *xn = xtcp_net(seq_file_single_net(seq));
-	struct sock *sk;
-	int i, slot = 0;
-
-	seq_printf(seq, "%-*s\n", 149,
-		   "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
-	spin_lock_bh(&xn->lock);
-	for (i = 0; i < ARRAY_SIZE(xn->lhash); i++) {
-		sk_for_each(sk, &xn->lhash[i]) {
-			show_sock(seq, sk, slot++);
-			seq_putc(seq, '\n');
-		}
+	/* Every line padded to the same width, as /proc/net/tcp's. */
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(seq, "%-*s\n", XTCP_PROC_WIDTH,
+			   "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(xn->ehash); i++) {
-		sk_for_each(sk, &xn->ehash[i]) {
-			show_sock(seq, sk, slot++);
-			seq_putc(seq, '\n');
-		}
-	}
-	spin_unlock_bh(&xn->lock);
+	seq_setwidth(seq, XTCP_PROC_WIDTH);
+	show_sock(seq, v, seq->index - 1);
+	seq_pad(seq, '\n');
 	return 0;
 }
 
+static const struct seq_operations xtcp_proc_ops = {
+	.start = xtcp_proc_start,
+	.next = xtcp_proc_next,
+	.stop = xtcp_proc_stop,
+	.show = xtcp_proc_show,
+};
+
 int xtcp_proc_net_init(struct net *net)
 {
-	if (!proc_create_net_single("xtcp", 0444, net->proc_net,
-				    xtcp_proc_show, NULL))
+	if (!proc_create_net("xtcp", 0444, net->proc_net, &xtcp_proc_ops,
+			     sizeof(struct xtcp_proc_iter)))
 		return -ENOMEM;
 	return 0;
 }

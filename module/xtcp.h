@@ -469,7 +469,7 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 int xtcp_child_established(struct sock *child);
 void xtcp_child_unlink(struct sock *child);
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
-		    const struct xtcp_seg_hdr *th, struct sock **childp);
+		    const struct xtcp_seg_hdr *th, bool *consumed);
 u32 xtcp_synack_retries(const struct sock *child);
 void xtcp_child_aged(struct sock *child);
 
@@ -534,6 +534,8 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_child_rcv(struct sock *child, struct sk_buff *skb,
+		    const struct xtcp_seg_hdr *th, bool *consumed);
 
 /* timer.c */
 void xtcp_init_timers(struct sock *sk);

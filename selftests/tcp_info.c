@@ -388,8 +388,8 @@ struct proc_sock {
 
 /*
  * The socket table's line (/proc/net/tcp, or /proc/net/xtcp) of the
- * socket with local port @lport and remote port @rport: 0, or -1 if there
- * is none.
+ * socket on 127.0.0.1 with local port @lport and remote port @rport: 0,
+ * or -1 if there is none.
  */
 static int proc_sock_find(int family, unsigned int lport, unsigned int rport,
 			  struct proc_sock *ps)
@@ -409,7 +409,8 @@ static int proc_sock_find(int family, unsigned int lport, unsigned int rport,
 			   &ps->state, &ps->tx, &ps->rx, &ps->timer, &ps->uid,
 			   &ps->ino) != 10)
 			continue;
-		if (ps->lport == lport && ps->rport == rport) {
+		if (ps->laddr == inet_addr("127.0.0.1") &&
+		    ps->lport == lport && ps->rport == rport) {
 			ret = 0;
 			break;
 		}
