@@ -268,6 +268,60 @@ static int server_listen(struct __test_metadata *_metadata,
 }
 
 /*
+ * From the client's host, @n flood SYNs (or, with @ack_only, one forged
+ * ACK); back in the server's, wait for the counter @field to reach @want:
+ * its value then, -1 on an error.
+ */
+static int64_t flood_then_count(FIXTURE_DATA(stack) *self, uint16_t port,
+				int n, bool ack_only, size_t field,
+				int64_t want)
+{
+	if (enter_host(self, 1) ||
+	    send_flood(self->family, port, n, ack_only) || enter_host(self, 2))
+		return -1;
+	return wait_count(self->family, field, want);
+}
+
+/* A client from TAG-1 and its connection accepted; back in TAG-2. */
+static int connect_accept(FIXTURE_DATA(stack) *self, int lfd, uint16_t port,
+			  int *cli, int *srv)
+{
+	if (enter_host(self, 1))
+		return -1;
+	*cli = stack_connect(self->family, SERVER_IP, port);
+	if (*cli < 0)
+		return -1;
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0) {
+		close(*cli);
+		return -1;
+	}
+	return enter_host(self, 2);
+}
+
+/* A non-blocking connect() from TAG-1, in progress; back in TAG-2. */
+static int connect_start(FIXTURE_DATA(stack) *self, uint16_t port)
+{
+	struct sockaddr_in sin = sin_make(SERVER_IP, port);
+	int fd;
+
+	if (enter_host(self, 1))
+		return -1;
+	fd = stack_socket(self->family);
+	if (fd < 0)
+		return -1;
+	if (set_nonblock(fd, 1) ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != -1 ||
+	    errno != EINPROGRESS || enter_host(self, 2)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+#define COUNT(name)	offsetof(struct cookie_counts, name)
+
+/*
  * syncookies 2: every SYN gets a cookie and no SYN queue entry. With
  * timestamps the cookie keeps all the SYN's options (the window scale and
  * SACK ride in the timestamp): both ends agree on them and on the MSS
@@ -288,12 +342,8 @@ TEST_F_TIMEOUT(stack, syncookies_always_keep_options, 300)
 	read_counts(self->family, &c0);
 	ASSERT_LE(0, c0.sent);
 
-	ASSERT_EQ(0, enter_host(self, 1));
-	cli = stack_connect(self->family, SERVER_IP, port);
-	ASSERT_LE(0, cli) TH_LOG("connect: %s", strerror(errno));
-	srv = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, srv) TH_LOG("accept: %s", strerror(errno));
-	ASSERT_EQ(0, enter_host(self, 2));
+	ASSERT_EQ(0, connect_accept(self, lfd, port, &cli, &srv))
+		TH_LOG("connect or accept: %s", strerror(errno));
 	read_counts(self->family, &c1);
 	EXPECT_EQ(1, c1.sent - c0.sent);
 	EXPECT_EQ(1, c1.recv - c0.recv);
@@ -319,13 +369,9 @@ TEST_F_TIMEOUT(stack, syncookies_always_keep_options, 300)
 	transfer_both_ways(_metadata, cli, srv, 4 << 20);
 
 	/* An ACK whose number no cookie made fails the check. */
-	ASSERT_EQ(0, enter_host(self, 1));
-	ASSERT_EQ(0, send_flood(self->family, port, 1, true));
-	ASSERT_EQ(0, enter_host(self, 2));
-	EXPECT_EQ(c1.failed + 1,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, failed),
-			     c1.failed + 1));
+	EXPECT_EQ(c1.failed + 1, flood_then_count(self, port, 1, true,
+						  COUNT(failed),
+						  c1.failed + 1));
 	read_counts(self->family, &c0);
 	EXPECT_EQ(c1.recv, c0.recv);
 	close(cli);
@@ -352,12 +398,8 @@ TEST_F_TIMEOUT(stack, syncookies_without_timestamps_drop_wscale_and_sack, 300)
 	ASSERT_LE(0, lfd);
 	read_counts(self->family, &c0);
 
-	ASSERT_EQ(0, enter_host(self, 1));
-	cli = stack_connect(self->family, SERVER_IP, port);
-	ASSERT_LE(0, cli) TH_LOG("connect: %s", strerror(errno));
-	srv = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, srv);
-	ASSERT_EQ(0, enter_host(self, 2));
+	ASSERT_EQ(0, connect_accept(self, lfd, port, &cli, &srv))
+		TH_LOG("connect or accept: %s", strerror(errno));
 	read_counts(self->family, &c1);
 	EXPECT_EQ(1, c1.recv - c0.recv);
 
@@ -397,20 +439,13 @@ TEST_F_TIMEOUT(stack, syn_queue_full_answered_with_cookies, 300)
 	ASSERT_LE(0, lfd);
 	read_counts(self->family, &c0);
 
-	ASSERT_EQ(0, enter_host(self, 1));
-	ASSERT_EQ(0, send_flood(self->family, port, flood, false));
-	ASSERT_EQ(0, enter_host(self, 2));
 	EXPECT_EQ(c0.full_cookies + flood - QUEUED,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, full_cookies),
-			     c0.full_cookies + flood - QUEUED));
+		  flood_then_count(self, port, flood, false,
+				   COUNT(full_cookies),
+				   c0.full_cookies + flood - QUEUED));
 
-	ASSERT_EQ(0, enter_host(self, 1));
-	cli = stack_connect(self->family, SERVER_IP, port);
-	ASSERT_LE(0, cli) TH_LOG("connect: %s", strerror(errno));
-	srv = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, srv);
-	ASSERT_EQ(0, enter_host(self, 2));
+	ASSERT_EQ(0, connect_accept(self, lfd, port, &cli, &srv))
+		TH_LOG("connect or accept: %s", strerror(errno));
 	read_counts(self->family, &c1);
 	EXPECT_EQ(flood - QUEUED + 1, c1.full_cookies - c0.full_cookies);
 	EXPECT_EQ(flood - QUEUED + 1, c1.sent - c0.sent);
@@ -433,9 +468,8 @@ TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
 	const int flood = 2 * BACKLOG;
 	struct cookie_counts c0, c1;
 	struct tcp_info ci;
-	int lfd, cli, r;
+	int lfd, cli;
 	uint16_t port;
-	struct sockaddr_in sin = sin_make(SERVER_IP, 0);
 
 	topology_up(_metadata, self);
 	ASSERT_EQ(0, set_sysctl(self, "syncookies", 0));
@@ -443,26 +477,13 @@ TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
 	ASSERT_LE(0, lfd);
 	read_counts(self->family, &c0);
 
-	ASSERT_EQ(0, enter_host(self, 1));
-	ASSERT_EQ(0, send_flood(self->family, port, flood, false));
-	ASSERT_EQ(0, enter_host(self, 2));
 	EXPECT_EQ(c0.full_drops + flood - QUEUED,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, full_drops),
-			     c0.full_drops + flood - QUEUED));
-
-	ASSERT_EQ(0, enter_host(self, 1));
-	cli = stack_socket(self->family);
+		  flood_then_count(self, port, flood, false, COUNT(full_drops),
+				   c0.full_drops + flood - QUEUED));
+	cli = connect_start(self, port);
 	ASSERT_LE(0, cli);
-	ASSERT_EQ(0, set_nonblock(cli, 1));
-	sin.sin_port = htons(port);
-	r = connect(cli, (struct sockaddr *)&sin, sizeof(sin));
-	ASSERT_EQ(-1, r);
-	ASSERT_EQ(EINPROGRESS, errno);
-	ASSERT_EQ(0, enter_host(self, 2));
 	EXPECT_EQ(c0.full_drops + flood - QUEUED + 1,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, full_drops),
+		  wait_count(self->family, COUNT(full_drops),
 			     c0.full_drops + flood - QUEUED + 1));
 	read_counts(self->family, &c1);
 	EXPECT_EQ(0, c1.sent - c0.sent);
@@ -483,7 +504,6 @@ TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
  */
 TEST_F_TIMEOUT(stack, syn_flood_entries_give_up_early, 300)
 {
-	struct sockaddr_in sin = sin_make(SERVER_IP, 0);
 	struct pollfd pfd = { .events = POLLOUT };
 	struct cookie_counts c0, c1;
 	int lfd, cli, srv, err = -1;
@@ -498,25 +518,14 @@ TEST_F_TIMEOUT(stack, syn_flood_entries_give_up_early, 300)
 	read_counts(self->family, &c0);
 
 	/* One SYN more than the queue holds: its drop says the flood is in. */
-	ASSERT_EQ(0, enter_host(self, 1));
-	ASSERT_EQ(0, send_flood(self->family, port, QUEUED + 1, false));
-	ASSERT_EQ(0, enter_host(self, 2));
 	EXPECT_EQ(c0.full_drops + 1,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, full_drops),
-			     c0.full_drops + 1));
-	ASSERT_EQ(0, enter_host(self, 1));
-	cli = stack_socket(self->family);
+		  flood_then_count(self, port, QUEUED + 1, false,
+				   COUNT(full_drops), c0.full_drops + 1));
+	cli = connect_start(self, port);
 	ASSERT_LE(0, cli);
-	ASSERT_EQ(0, set_nonblock(cli, 1));
-	sin.sin_port = htons(port);
-	ASSERT_EQ(-1, connect(cli, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(EINPROGRESS, errno);
-	ASSERT_EQ(0, enter_host(self, 2));
 	/* The flood holds the whole queue: the client's first SYN is dropped. */
 	EXPECT_EQ(c0.full_drops + 2,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, full_drops),
+		  wait_count(self->family, COUNT(full_drops),
 			     c0.full_drops + 2));
 
 	pfd.fd = cli;
@@ -593,8 +602,7 @@ static void accept_queue_overflow(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, enter_host(self, 2));
 	EXPECT_EQ(c0.overflows + 1,
-		  wait_count(self->family,
-			     offsetof(struct cookie_counts, overflows),
+		  wait_count(self->family, COUNT(overflows),
 			     c0.overflows + 1));
 
 	/* Now accept: A and the client that got in, and without abort, the last. */
