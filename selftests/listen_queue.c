@@ -322,6 +322,26 @@ static int connect_start(FIXTURE_DATA(stack) *self, uint16_t port)
 #define COUNT(name)	offsetof(struct cookie_counts, name)
 
 /*
+ * The two hosts with syncookies at @syncookies on both, and a listener of
+ * BACKLOG in TAG-2, where the caller is left; the server's counters before
+ * anything reached it in *@c0.
+ */
+static int cookie_setup(struct __test_metadata *_metadata,
+			FIXTURE_DATA(stack) *self, int syncookies,
+			uint16_t *port, struct cookie_counts *c0)
+{
+	int lfd;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, set_sysctl(self, "syncookies", syncookies));
+	lfd = server_listen(_metadata, self, port);
+	ASSERT_LE(0, lfd);
+	read_counts(self->family, c0);
+	ASSERT_LE(0, c0->sent);
+	return lfd;
+}
+
+/*
  * syncookies 2: every SYN gets a cookie and no SYN queue entry. With
  * timestamps the cookie keeps all the SYN's options (the window scale and
  * SACK ride in the timestamp): both ends agree on them and on the MSS
@@ -335,12 +355,7 @@ TEST_F_TIMEOUT(stack, syncookies_always_keep_options, 300)
 	int lfd, cli, srv;
 	uint16_t port;
 
-	topology_up(_metadata, self);
-	ASSERT_EQ(0, set_sysctl(self, "syncookies", 2));
-	lfd = server_listen(_metadata, self, &port);
-	ASSERT_LE(0, lfd);
-	read_counts(self->family, &c0);
-	ASSERT_LE(0, c0.sent);
+	lfd = cookie_setup(_metadata, self, 2, &port, &c0);
 
 	ASSERT_EQ(0, connect_accept(self, lfd, port, &cli, &srv))
 		TH_LOG("connect or accept: %s", strerror(errno));
@@ -391,12 +406,8 @@ TEST_F_TIMEOUT(stack, syncookies_without_timestamps_drop_wscale_and_sack, 300)
 	int lfd, cli, srv;
 	uint16_t port;
 
-	topology_up(_metadata, self);
-	ASSERT_EQ(0, set_sysctl(self, "syncookies", 2));
+	lfd = cookie_setup(_metadata, self, 2, &port, &c0);
 	ASSERT_EQ(0, set_sysctl(self, "timestamps", 0));
-	lfd = server_listen(_metadata, self, &port);
-	ASSERT_LE(0, lfd);
-	read_counts(self->family, &c0);
 
 	ASSERT_EQ(0, connect_accept(self, lfd, port, &cli, &srv))
 		TH_LOG("connect or accept: %s", strerror(errno));
@@ -433,11 +444,7 @@ TEST_F_TIMEOUT(stack, syn_queue_full_answered_with_cookies, 300)
 	int lfd, cli, srv;
 	uint16_t port;
 
-	topology_up(_metadata, self);
-	ASSERT_EQ(0, set_sysctl(self, "syncookies", 1));
-	lfd = server_listen(_metadata, self, &port);
-	ASSERT_LE(0, lfd);
-	read_counts(self->family, &c0);
+	lfd = cookie_setup(_metadata, self, 1, &port, &c0);
 
 	EXPECT_EQ(c0.full_cookies + flood - QUEUED,
 		  flood_then_count(self, port, flood, false,
@@ -471,11 +478,7 @@ TEST_F_TIMEOUT(stack, syn_queue_full_without_cookies_drops_syn, 300)
 	int lfd, cli;
 	uint16_t port;
 
-	topology_up(_metadata, self);
-	ASSERT_EQ(0, set_sysctl(self, "syncookies", 0));
-	lfd = server_listen(_metadata, self, &port);
-	ASSERT_LE(0, lfd);
-	read_counts(self->family, &c0);
+	lfd = cookie_setup(_metadata, self, 0, &port, &c0);
 
 	EXPECT_EQ(c0.full_drops + flood - QUEUED,
 		  flood_then_count(self, port, flood, false, COUNT(full_drops),
@@ -511,11 +514,7 @@ TEST_F_TIMEOUT(stack, syn_flood_entries_give_up_early, 300)
 	uint16_t port;
 	char byte;
 
-	topology_up(_metadata, self);
-	ASSERT_EQ(0, set_sysctl(self, "syncookies", 0));
-	lfd = server_listen(_metadata, self, &port);
-	ASSERT_LE(0, lfd);
-	read_counts(self->family, &c0);
+	lfd = cookie_setup(_metadata, self, 0, &port, &c0);
 
 	/* One SYN more than the queue holds: its drop says the flood is in. */
 	EXPECT_EQ(c0.full_drops + 1,
