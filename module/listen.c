@@ -595,7 +595,7 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 	cxs->ts_offset = xtcp_cookie_ts_offset(ip_hdr(skb), th);
 	cxs->snd_nxt = cxs->iss + 1;
 	cxs->snd_max = cxs->iss + 1;
-	cxs->rcv_wnd = min_t(u32, xtcp_rcv_space(child), 0xffff);
+	cxs->rcv_wnd = xtcp_syn_window(child);
 	cxs->rcv_wup = cxs->rcv_nxt;
 	bh_lock_sock_nested(child);
 	err = queue_child(sk, child);

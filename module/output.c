@@ -113,8 +113,7 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 		f.opts.tsecr = (flags & XTCP_FLAG_ACK) ? xs->ts_recent : 0;
 	}
 	if (flags & XTCP_FLAG_SYN) {
-		/* RFC 7323 2.2: the window in a SYN is never scaled. */
-		u32 wnd = min_t(u32, xtcp_rcv_space(sk), 0xffff);
+		u32 wnd = xtcp_syn_window(sk);
 
 		f.window = wnd;
 		xs->rcv_wnd = wnd;
@@ -809,29 +808,25 @@ void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 			     const struct xtcp_seg_hdr *th, u32 cookie,
 			     u8 code)
 {
-	u16 user_mss = xtcp_sk(sk)->user_mss;
 	struct xtcp_hdr_fields f = {
 		.sport = th->dport,
 		.dport = th->sport,
 		.seq = cookie,
 		.ack = th->seq + 1,
 		.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-		/* RFC 7323 2.2: the window in a SYN is never scaled. */
-		.window = min_t(u32, xtcp_rcv_space(sk), 0xffff),
+		.window = xtcp_syn_window(sk),
 	};
 	struct net *net = sock_net(sk);
 	struct xtcp_cookie_opts co;
 	struct rtable *rt;
-	u32 mss;
 
 	if (!xtcp_cookie_opt_decode(code, &co))
 		return;
 	rt = reply_route(net, in);
 	if (IS_ERR(rt))
 		return;
-	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) - XTCP_HDR_LEN;
 	f.opts.has_mss = true;
-	f.opts.mss = user_mss && user_mss < mss ? user_mss : mss;
+	f.opts.mss = xtcp_adv_mss(dst_mtu(&rt->dst), xtcp_sk(sk)->user_mss);
 	if (co.has_wscale) {
 		f.opts.has_wscale = true;
 		f.opts.wscale = xtcp_choose_rcv_wscale(sk);

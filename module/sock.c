@@ -224,9 +224,7 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xs->snd_nxt = iss;
 	xs->snd_max = iss;
 	xs->write_seq = iss + 1;
-	xs->adv_mss = mtu - sizeof(struct iphdr) - XTCP_HDR_LEN;
-	if (xs->user_mss && xs->user_mss < xs->adv_mss)
-		xs->adv_mss = xs->user_mss;
+	xs->adv_mss = xtcp_adv_mss(mtu, xs->user_mss);
 	xs->rcv_wscale = xtcp_choose_rcv_wscale(sk);
 	xs->snd_wscale = 0;
 	/* Offered on our SYN; the peer's options decide (input, listen). */

@@ -21,6 +21,7 @@
 #ifndef _XTCP_H
 #define _XTCP_H
 
+#include <linux/ip.h>
 #include <linux/skbuff.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -376,6 +377,20 @@ static inline u32 xtcp_rcv_space(const struct sock *sk)
 	return READ_ONCE(sk->sk_rcvbuf) / 2;
 }
 
+/* The window a SYN or SYN-ACK offers: never scaled (RFC 7323 2.2). */
+static inline u32 xtcp_syn_window(const struct sock *sk)
+{
+	return min_t(u32, xtcp_rcv_space(sk), 0xffff);
+}
+
+/* The MSS we announce on a path of @mtu: TCP_MAXSEG's if lower. */
+static inline u16 xtcp_adv_mss(u32 mtu, u16 user_mss)
+{
+	u32 mss = mtu - sizeof(struct iphdr) - XTCP_HDR_LEN;
+
+	return user_mss && user_mss < mss ? user_mss : mss;
+}
+
 /*
  * In RFC 6675's loss recovery, not NewReno's: with SACK agreed, only
  * sack.c starts recoveries.
@@ -478,7 +493,6 @@ int xtcp_proc_net_init(struct net *net);
 void xtcp_proc_net_exit(struct net *net);
 
 /* syncookie.c */
-struct iphdr;
 u32 xtcp_cookie_make(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 		     u8 mss_index, u8 code);
 bool xtcp_cookie_check(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
