@@ -1,21 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Input: a packet_type for ETH_P_IP (the netif_receive_skb hook) picks out
- * our segments, validates the IPv4 and xtcp headers and the checksum, finds
- * the socket, and runs the RFC 9293 segment arrival rules (section 3.10.7)
- * under the socket lock, or leaves the segment on the socket backlog while
- * a user holds the lock.
- *
- * The hook sees every IPv4 packet of the machine: anything that is not ours
- * costs one header read and returns.
+ * Input: IPv4 hands us the segments of our protocol number after its own
+ * checks, routing and netfilter (netif_receive_skb, ip_rcv,
+ * ip_local_deliver, xtcp_v4_rcv); we validate the header and the checksum,
+ * find the socket, apply its policy and filter, and run the RFC 9293
+ * segment arrival rules (section 3.10.7) under the socket lock, or leave the
+ * segment on the socket backlog while a user holds the lock.
  */
-#include <linux/inetdevice.h>
+#include <linux/filter.h>
 #include <linux/ip.h>
-#include <linux/netdevice.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include <net/protocol.h>
 #include <net/route.h>
+#include <net/xfrm.h>
 
 #include "xtcp.h"
 #include "lib/csum.h"
@@ -829,7 +827,7 @@ static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_seg_hdr th;
 	bool consumed = false;
 
-	/* Validated by the hook already; parsing again cannot fail. */
+	/* Validated by xtcp_v4_rcv already; parsing again cannot fail. */
 	if (xtcp_parse_hdr(skb->data, skb_headlen(skb), &th) != XTCP_PARSE_OK)
 		goto drop;
 	xs->segs_in += segs;
@@ -860,7 +858,7 @@ drop:
 /*
  * release_sock() runs the backlog in process context with BH enabled. The
  * input path takes spinlocks that softirq takes too (a new child's socket
- * lock, the tables), so it runs with BH off, as in the hook.
+ * lock, the tables), so it runs with BH off, as in softirq.
  */
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -885,17 +883,15 @@ static void count_parse_error(struct net *net, enum xtcp_parse_result res)
 	}
 }
 
-static bool checksum_ok(struct sk_buff *skb, const struct iphdr *iph)
+/*
+ * The kernel's checksum helpers with our protocol number in the pseudo
+ * header: a device's CHECKSUM_COMPLETE sum or a local sender's
+ * CHECKSUM_PARTIAL is taken as it is, anything else summed here.
+ */
+static bool checksum_ok(struct sk_buff *skb)
 {
-	u32 pseudo;
-
-	if (skb_csum_unnecessary(skb))
-		return true;
-	pseudo = xtcp_csum_pseudo(iph->saddr, iph->daddr, xtcp_ipproto,
-				  skb->len);
-	return xtcp_csum_ok(xtcp_csum_add((__force u32)skb_checksum(skb, 0,
-								  skb->len, 0),
-					  pseudo));
+	return !skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) &&
+	       !skb_checksum_complete(skb);
 }
 
 /*
@@ -922,7 +918,7 @@ static struct sk_buff *condense(struct sk_buff *skb)
 	}
 	/* Device, cb and gso fields; offsets are redone. */
 	skb_copy_header(nskb, skb);
-	/* The hook checked the sum; csum_start would point into the old. */
+	/* The sum was checked; csum_start would point into the old. */
 	nskb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb_reset_network_header(nskb);
 	skb_reset_mac_header(nskb);
@@ -954,151 +950,166 @@ static u32 backlog_limit(const struct sock *sk)
 }
 
 /*
- * The netif_receive_skb hook (softirq, RCU read side). We own one reference
- * to @skb, which ip_rcv may share: take a private clone before changing it.
+ * Header checks of a segment IPv4 hands us: the fixed header and the
+ * options in the linear part, the options well formed, the checksum right.
+ * Every failure is counted; false means drop.
  */
-static int xtcp_ip_rcv(struct sk_buff *skb, struct net_device *dev,
-		       struct packet_type *pt, struct net_device *orig_dev)
+static bool segment_valid(struct net *net, struct sk_buff *skb,
+			  struct xtcp_seg_hdr *th)
 {
-	struct net *net = dev_net(dev);
 	enum xtcp_parse_result res;
-	const struct iphdr *iph;
-	struct xtcp_seg_hdr th;
-	struct iphdr _iph;
-	struct sock *sk;
-	unsigned int ihl;
-	u32 tot_len;
 
-	if (skb->pkt_type != PACKET_HOST)
-		goto ignore;
-	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
-	if (!iph || iph->protocol != xtcp_ipproto || iph->version != 4)
-		goto ignore;
-
-	/* Ours from here on: every drop is counted. */
-	skb = skb_share_check(skb, GFP_ATOMIC);
-	if (!skb) {
-		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_NO_MEMORY);
-		return NET_RX_DROP;
+	if (!pskb_may_pull(skb, XTCP_HDR_LEN) ||
+	    !pskb_may_pull(skb, min_t(unsigned int, skb->len,
+				      (skb->data[12] >> 4) * 4))) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_SHORT);
+		return false;
 	}
-	if (!pskb_may_pull(skb, sizeof(struct iphdr)))
-		goto short_pkt;
-	iph = ip_hdr(skb);
-	ihl = iph->ihl * 4;
-	tot_len = ntohs(iph->tot_len);
-	if (ihl < sizeof(struct iphdr) || !pskb_may_pull(skb, ihl) ||
-	    tot_len < ihl || tot_len > skb->len)
-		goto short_pkt;
-	iph = ip_hdr(skb);
-	if (ip_fast_csum((u8 *)iph, iph->ihl))
-		goto bad_csum;
-	if (ip_is_fragment(iph)) {
-		/* We never send fragments (DF, MSS from the MTU). */
-		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_FRAGMENT);
-		goto drop;
-	}
-	if (pskb_trim_rcsum(skb, tot_len))
-		goto drop;
-	__skb_pull(skb, ihl);
-	skb_reset_transport_header(skb);
-
-	if (!pskb_may_pull(skb, XTCP_HDR_LEN))
-		goto short_pkt;
-	if (!pskb_may_pull(skb, min_t(unsigned int, skb->len,
-				      (skb->data[12] >> 4) * 4)))
-		goto short_pkt;
-	res = xtcp_parse_hdr(skb->data, skb_headlen(skb), &th);
+	res = xtcp_parse_hdr(skb->data, skb_headlen(skb), th);
 	if (res != XTCP_PARSE_OK) {
 		count_parse_error(net, res);
-		goto drop;
+		return false;
 	}
-	iph = ip_hdr(skb);
-	if (!checksum_ok(skb, iph))
-		goto bad_csum;
-	/* A GSO packet from a local sender counts as its segments. */
-	xtcp_stat_add(net, XTCP_MIB_IN_SEGS,
-		      max_t(u16, skb_shinfo(skb)->gso_segs, 1));
+	if (!checksum_ok(skb)) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_CHECKSUM);
+		return false;
+	}
+	return true;
+}
 
-	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
-			 htons(th.dport), inet_iif(skb));
-	/*
-	 * Is the segment addressed to this host? A connection's local
-	 * address was local when it was bound, so only a listener's match
-	 * (which may be a wildcard) and a reset answer need the FIB lookup.
-	 */
-	if ((!sk || sk->sk_state == TCP_LISTEN) &&
-	    inet_addr_type_dev_table(net, dev, iph->daddr) != RTN_LOCAL) {
-		if (sk)
-			sock_put(sk);
-		goto drop;
-	}
-	if (!sk) {
-		xtcp_stat_inc(net, XTCP_MIB_IN_NO_SOCKET);
-		xtcp_send_reset_reply(net, skb, &th);
-		goto drop;
-	}
+/*
+ * The host's policy for a segment of @sk, as native TCP applies it: the
+ * socket's IPsec policy, then its socket filter (SO_ATTACH_FILTER, the
+ * cgroup's BPF ingress program and the LSM's sock_rcv_skb hook), which may
+ * trim the payload but never the header. Conntrack's reference is dropped
+ * before the segment is queued. False means drop, counted.
+ */
+static bool socket_policy_admits(struct sock *sk, struct sk_buff *skb,
+				 const struct xtcp_seg_hdr *th)
+{
+	struct net *net = sock_net(sk);
 
+	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
+		return false;
+	}
+	nf_reset_ct(skb);
+	/* TIME_WAIT is filtered by nobody, as native's timewait socket. */
+	if (sk->sk_state != TCP_TIME_WAIT &&
+	    sk_filter_trim_cap(sk, skb, th->hdr_len)) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_FILTER_DROPS);
+		atomic_inc(&sk->sk_drops);
+		return false;
+	}
+	return true;
+}
+
+/* A segment no socket wants: answered with a RST where policy allows. */
+static void no_socket_rcv(struct net *net, struct sk_buff *skb,
+			  const struct xtcp_seg_hdr *th)
+{
+	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
+		return;
+	}
+	xtcp_stat_inc(net, XTCP_MIB_IN_NO_SOCKET);
+	xtcp_send_reset_reply(net, skb, th);
+}
+
+/*
+ * Hand @skb to @sk (referenced, not locked): run it now, or leave it on
+ * the backlog while a user holds the lock. Routes and devices are not
+ * kept past softirq: a queued segment holds neither.
+ */
+static void socket_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	skb_dst_drop(skb);
+	skb->dev = NULL;
 	bh_lock_sock(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
 	} else {
 		skb = condense(skb);
 		if (sk_add_backlog(sk, skb, backlog_limit(sk))) {
-			xtcp_stat_inc(net, XTCP_MIB_BACKLOG_DROPS);
+			xtcp_stat_inc(sock_net(sk), XTCP_MIB_BACKLOG_DROPS);
+			atomic_inc(&sk->sk_drops);
 			kfree_skb(skb);
 		}
 	}
 	bh_unlock_sock(sk);
-	sock_put(sk);
-	return NET_RX_SUCCESS;
-
-short_pkt:
-	xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_SHORT);
-	goto drop;
-bad_csum:
-	xtcp_stat_inc(net, XTCP_MIB_IN_ERRS_CHECKSUM);
-drop:
-	kfree_skb(skb);
-	return NET_RX_DROP;
-ignore:
-	consume_skb(skb);
-	return NET_RX_SUCCESS;
 }
 
-static struct packet_type xtcp_packet_type __read_mostly = {
-	.type = cpu_to_be16(ETH_P_IP),
-	.func = xtcp_ip_rcv,
-};
-
 /*
- * The IPv4 layer sees our segments too (it runs beside the hook). Take
- * them quietly, or it would answer ICMP protocol-unreachable.
+ * The IPv4 layer's handler for our protocol number (ip_local_deliver:
+ * softirq, RCU read side). The segment got here as a native TCP segment
+ * does: IPv4's header checks, routing (martian sources and destinations,
+ * rp_filter), netfilter PREROUTING and INPUT with conntrack, reassembly of
+ * fragments. skb->data is at our header. Returns 0: the skb is ours.
  */
-static int xtcp_ip_silent_rcv(struct sk_buff *skb)
+static int xtcp_v4_rcv(struct sk_buff *skb)
 {
-	consume_skb(skb);
+	struct net *net = dev_net(skb->dev);
+	const struct rtable *rt = skb_rtable(skb);
+	const struct iphdr *iph;
+	struct xtcp_seg_hdr th;
+	struct sock *sk;
+
+	/* Frames for another host's link address, as native drops them. */
+	if (skb->pkt_type != PACKET_HOST)
+		goto drop;
+	if (!segment_valid(net, skb, &th))
+		goto drop;
+	/* A GSO packet from a local sender counts as its segments. */
+	xtcp_stat_add(net, XTCP_MIB_IN_SEGS,
+		      max_t(u16, skb_shinfo(skb)->gso_segs, 1));
+	/*
+	 * Routing delivers broadcast and multicast destinations locally
+	 * too; no connection or listener takes those (a SYN-ACK or a RST
+	 * would go to the whole link).
+	 */
+	if (!rt || rt->rt_type != RTN_LOCAL) {
+		xtcp_stat_inc(net, XTCP_MIB_IN_NOT_UNICAST);
+		goto drop;
+	}
+
+	iph = ip_hdr(skb);
+	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
+			 htons(th.dport), inet_iif(skb));
+	if (!sk) {
+		no_socket_rcv(net, skb, &th);
+		goto drop;
+	}
+	if (!socket_policy_admits(sk, skb, &th)) {
+		sock_put(sk);
+		goto drop;
+	}
+	socket_rcv(sk, skb);
+	sock_put(sk);
+	return 0;
+
+drop:
+	kfree_skb(skb);
 	return 0;
 }
 
-static const struct net_protocol xtcp_silent_protocol = {
-	.handler = xtcp_ip_silent_rcv,
+static const struct net_protocol xtcp_protocol = {
+	.handler = xtcp_v4_rcv,
+	/* The policy check is per socket, in socket_policy_admits. */
 	.no_policy = 1,
 };
 
 int xtcp_input_init(void)
 {
-	if (inet_add_protocol(&xtcp_silent_protocol, xtcp_ipproto) < 0) {
+	if (inet_add_protocol(&xtcp_protocol, xtcp_ipproto) < 0) {
 		pr_err("xtcp: IP protocol %d is taken\n", xtcp_ipproto);
 		return -EBUSY;
 	}
-	dev_add_pack(&xtcp_packet_type);
 	return 0;
 }
 
 void xtcp_input_exit(void)
 {
-	/* dev_remove_pack waits for handlers in flight (synchronize_net). */
-	dev_remove_pack(&xtcp_packet_type);
-	inet_del_protocol(&xtcp_silent_protocol, xtcp_ipproto);
+	inet_del_protocol(&xtcp_protocol, xtcp_ipproto);
+	/* Handlers in flight are RCU readers. */
 	synchronize_net();
 }

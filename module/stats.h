@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-namespace counters, shown in /proc/net/xtcp_stat as "XtcpName value"
- * lines (nstat style). Per-CPU, so the receive hook counts without a shared
+ * lines (nstat style). Per-CPU, so the receive path counts without a shared
  * cache line.
+ *
+ * What IPv4 and netfilter drop before our handler (martian sources,
+ * rp_filter, firewall rules) is counted by them, as for native TCP.
  */
 #ifndef _XTCP_STATS_H
 #define _XTCP_STATS_H
@@ -17,8 +20,9 @@ enum xtcp_mib_field {
 	XTCP_MIB_IN_ERRS_BAD_DOFF,
 	XTCP_MIB_IN_ERRS_BAD_OPTION,
 	XTCP_MIB_IN_ERRS_CHECKSUM,
-	XTCP_MIB_IN_ERRS_FRAGMENT,
-	XTCP_MIB_IN_ERRS_NO_MEMORY,
+	XTCP_MIB_IN_NOT_UNICAST,
+	XTCP_MIB_IN_POLICY_DROPS,
+	XTCP_MIB_IN_FILTER_DROPS,
 	XTCP_MIB_IN_NO_SOCKET,
 	XTCP_MIB_OUT_RSTS,
 	XTCP_MIB_IN_RSTS,

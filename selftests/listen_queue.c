@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,100 +95,27 @@ static int64_t wait_count(int family, size_t field, int64_t want)
 	return v;
 }
 
-static int stack_ipproto(int family)
-{
-	int proto;
-
-	if (family == AF_INET)
-		return IPPROTO_TCP;
-	if (read_int_file("/sys/module/xtcp/parameters/ipproto", 0, &proto))
-		return -1;
-	return proto;
-}
-
-static uint16_t csum_fold32(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add_bytes(uint32_t sum, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	return sum;
-}
-
 /*
  * One segment to SERVER_IP:@dport from @src:@sport through a raw socket
- * (the caller is in TAG-1): a TCP header (with an MSS option on a SYN) in
- * IPv4 with the stack's protocol number. 0 or -1.
+ * (the caller is in TAG-1), in IPv4 with the stack's protocol number. 0 or
+ * -1.
  */
 static int send_raw_segment(int fd, int proto, const char *src,
 			    uint16_t sport, uint16_t dport, uint32_t seq,
 			    uint32_t ack, uint8_t flags)
 {
 	struct sockaddr_in dst = sin_make(SERVER_IP, dport);
-	uint8_t pkt[20 + 24];
-	struct iphdr *ip = (struct iphdr *)pkt;
-	uint8_t *th = pkt + 20;
-	size_t th_len = flags & 0x02 ? 24 : 20;
-	uint8_t pseudo[12];
-	uint32_t sum;
-	int i;
+	struct sockaddr_in from = sin_make(src, sport);
+	uint8_t pkt[SEG_PKT_MAX];
+	size_t len;
 
-	memset(pkt, 0, sizeof(pkt));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(20 + th_len);
-	ip->frag_off = htons(IP_DF);
-	ip->ttl = 64;
-	ip->protocol = proto;
-	inet_pton(AF_INET, src, &ip->saddr);
-	ip->daddr = dst.sin_addr.s_addr;
-
-	th[0] = sport >> 8;
-	th[1] = sport & 0xff;
-	th[2] = dport >> 8;
-	th[3] = dport & 0xff;
-	for (i = 0; i < 4; i++) {
-		th[4 + i] = seq >> (24 - 8 * i);
-		th[8 + i] = ack >> (24 - 8 * i);
-	}
-	th[12] = (th_len / 4) << 4;
-	th[13] = flags;
-	th[14] = 0xff;			/* window 65535 */
-	th[15] = 0xff;
-	if (th_len == 24) {
-		th[20] = 2;		/* MSS 1460 */
-		th[21] = 4;
-		th[22] = 1460 >> 8;
-		th[23] = 1460 & 0xff;
-	}
-	memcpy(pseudo, &ip->saddr, 4);
-	memcpy(pseudo + 4, &ip->daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = proto;
-	pseudo[10] = 0;
-	pseudo[11] = th_len;
-	sum = csum_add_bytes(0, pseudo, sizeof(pseudo));
-	sum = csum_add_bytes(sum, th, th_len);
-	th[16] = csum_fold32(sum) >> 8;
-	th[17] = csum_fold32(sum) & 0xff;
-	if (sendto(fd, pkt, 20 + th_len, 0, (struct sockaddr *)&dst,
-		   sizeof(dst)) != (ssize_t)(20 + th_len))
+	len = build_segment(pkt, proto, from.sin_addr.s_addr,
+			    dst.sin_addr.s_addr, sport, dport, seq, ack, flags);
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) != (ssize_t)len)
 		return -1;
 	return 0;
 }
-
-#define FLAG_SYN	0x02
-#define FLAG_ACK	0x10
 
 /*
  * @n SYNs to SERVER_IP:@dport from FLOOD_NET.FLOOD_FIRST+i, port
@@ -213,7 +139,7 @@ static int send_flood(int family, uint16_t dport, int n, bool ack_only)
 		ret = send_raw_segment(fd, proto, src, FLOOD_PORT + i, dport,
 				       0x10000000u * (i + 1),
 				       ack_only ? 0x5eed1234u : 0,
-				       ack_only ? FLAG_ACK : FLAG_SYN);
+				       ack_only ? SEG_ACK : SEG_SYN);
 	}
 	close(fd);
 	return ret;

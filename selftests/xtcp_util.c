@@ -123,6 +123,90 @@ int64_t stack_counter(int family, const char *tcpext_name,
 	return xtcp_stat_field(xtcp_name);
 }
 
+int stack_ipproto(int family)
+{
+	int proto;
+
+	if (family == AF_INET)
+		return IPPROTO_TCP;
+	if (read_int_file("/sys/module/xtcp/parameters/ipproto", 0, &proto))
+		return -1;
+	return proto;
+}
+
+static uint16_t csum_fold32(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add_bytes(uint32_t sum, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, v & 0xffff);
+}
+
+size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
+		     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		     uint8_t flags)
+{
+	size_t th_len = flags & SEG_SYN ? 24 : 20;
+	uint8_t *th = pkt + 20;
+	uint8_t pseudo[12];
+	uint32_t sum;
+
+	memset(pkt, 0, SEG_PKT_MAX);
+	pkt[0] = 0x45;				/* IPv4, 20-byte header */
+	put_be16(pkt + 2, 20 + th_len);
+	put_be16(pkt + 6, 0x4000);		/* DF */
+	pkt[8] = 64;
+	pkt[9] = proto;
+	memcpy(pkt + 12, &saddr, 4);
+	memcpy(pkt + 16, &daddr, 4);
+	put_be16(pkt + 10, csum_fold32(csum_add_bytes(0, pkt, 20)));
+
+	put_be16(th, sport);
+	put_be16(th + 2, dport);
+	put_be32(th + 4, seq);
+	put_be32(th + 8, ack);
+	th[12] = (th_len / 4) << 4;
+	th[13] = flags;
+	put_be16(th + 14, 0xffff);
+	if (th_len == 24) {
+		th[20] = 2;			/* MSS 1460 */
+		th[21] = 4;
+		put_be16(th + 22, 1460);
+	}
+	memcpy(pseudo, &saddr, 4);
+	memcpy(pseudo + 4, &daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = proto;
+	put_be16(pseudo + 10, th_len);
+	sum = csum_add_bytes(csum_add_bytes(0, pseudo, sizeof(pseudo)),
+			     th, th_len);
+	put_be16(th + 16, csum_fold32(sum));
+	return 20 + th_len;
+}
+
 int get_tcp_info(int fd, struct tcp_info *info)
 {
 	socklen_t len = sizeof(*info);

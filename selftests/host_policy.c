@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host's policy applies to xtcp as to native TCP: netfilter rules in
+ * PREROUTING, INPUT and OUTPUT, conntrack, the IPsec policy, rp_filter,
+ * routing's martian checks, and socket filters. Two hosts (the veth
+ * topology of netns.sh): the server in TAG-2, the client in TAG-1; the test
+ * process moves between them with setns(), each socket staying in the
+ * namespace it was made in.
+ *
+ * Hand-made segments leave TAG-1 through a packet socket on veth1, so that
+ * no routing or check of the sender's stands between them and TAG-2:
+ * sources and destinations no real host would send from or to.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/sock_diag.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define CLIENT_IP	"10.77.0.1"
+#define SERVER_IP	"10.77.0.2"
+#define NFT_TABLE	"xtcp_policy"
+/* How long a blocked connect is watched, and how long it may then take. */
+#define BLOCKED_MS	2500
+#define UNBLOCKED_MS	10000
+
+static void topology_up(struct __test_metadata *_metadata,
+			FIXTURE_DATA(stack) *self)
+{
+	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
+}
+
+/* Into TAG-1 (the client's host) or TAG-2 (the server's). */
+static int enter_host(FIXTURE_DATA(stack) *self, int host)
+{
+	char ns[48];
+
+	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
+	return enter_netns(ns);
+}
+
+/* Segments the stack took in, in the caller's namespace. */
+static int64_t stack_in_segs(int family)
+{
+	if (family == AF_INET)
+		return stack_snmp_counter("InSegs");
+	return stack_counter(family, NULL, "XtcpInSegs");
+}
+
+/*
+ * The packets of the named counter @name of our nft table in TAG-@host, or
+ * -1 when it cannot be read.
+ */
+static int64_t nft_counter(FIXTURE_DATA(stack) *self, int host,
+			   const char *name)
+{
+	char cmd[256], line[256], *p;
+	int64_t v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s-%d nft list counter ip " NFT_TABLE " %s",
+		 self->netns, host, name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if ((p = strstr(line, "packets ")))
+			v = strtoll(p + 8, NULL, 10);
+	pclose(f);
+	return v;
+}
+
+/*
+ * Our nft table in TAG-@host: a counter "hits" and a chain "c" of @chain_spec
+ * (hook and priority) whose one rule counts and drops what @match matches.
+ */
+static int nft_drop_rule(FIXTURE_DATA(stack) *self, int host,
+			 const char *chain_spec, const char *match)
+{
+	return run_cmd("ip netns exec %s-%d nft 'add table ip " NFT_TABLE
+		       "; add counter ip " NFT_TABLE " hits; add chain ip "
+		       NFT_TABLE " c { %s ; }; add rule ip " NFT_TABLE
+		       " c %s counter name hits drop'", self->netns, host,
+		       chain_spec, match);
+}
+
+static int nft_flush(FIXTURE_DATA(stack) *self, int host)
+{
+	return run_cmd("ip netns exec %s-%d nft flush chain ip " NFT_TABLE " c",
+		       self->netns, host);
+}
+
+/* A listener on SERVER_IP in TAG-2 and its port; the caller is left there. */
+static int server_listen(FIXTURE_DATA(stack) *self, const char *ip,
+			 uint16_t *port)
+{
+	if (enter_host(self, 2))
+		return -1;
+	return stack_listen(self->family, ip, port);
+}
+
+/* A non-blocking connect() to SERVER_IP:@port from TAG-1, left there. */
+static int connect_start(FIXTURE_DATA(stack) *self, uint16_t port)
+{
+	struct sockaddr_in sin = sin_make(SERVER_IP, port);
+	int fd;
+
+	if (enter_host(self, 1))
+		return -1;
+	fd = stack_socket(self->family);
+	if (fd < 0)
+		return -1;
+	if (set_nonblock(fd, 1) ||
+	    (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) &&
+	     errno != EINPROGRESS)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Wait up to @ms for @fd's connect: 1 connected, 0 still in progress, -1
+ * failed (errno from SO_ERROR).
+ */
+static int connect_wait(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int err;
+
+	if (poll(&p, 1, ms) == 0)
+		return 0;
+	if (getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err))
+		return -1;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * With @block in force (a rule or policy for the stack's protocol and the
+ * listener's port) a client's connect stays unanswered; once @unblock
+ * lifts it, the SYN sent again gets through and the server accepts.
+ */
+static void connect_blocked_then_not(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(stack) *self,
+				     int (*block)(FIXTURE_DATA(stack) *self,
+						  int proto, uint16_t port),
+				     int (*unblock)(FIXTURE_DATA(stack) *self))
+{
+	int proto = stack_ipproto(self->family);
+	uint16_t port;
+	int lfd, fd, srv;
+
+	topology_up(_metadata, self);
+	ASSERT_LT(0, proto);
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, block(self, proto, port));
+	fd = connect_start(self, port);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	EXPECT_EQ(0, connect_wait(fd, BLOCKED_MS))
+		TH_LOG("connected through the block: %s", strerror(errno));
+	ASSERT_EQ(0, unblock(self));
+	ASSERT_EQ(1, connect_wait(fd, UNBLOCKED_MS))
+		TH_LOG("no connection once unblocked: %s", strerror(errno));
+	ASSERT_EQ(0, set_nonblock(lfd, 1));
+	srv = accept(lfd, NULL, NULL);
+	EXPECT_LE(0, srv) TH_LOG("accept: %s", strerror(errno));
+	close(srv);
+	close(fd);
+	close(lfd);
+}
+
+static int block_input_proto(FIXTURE_DATA(stack) *self, int proto,
+			     uint16_t port)
+{
+	char match[64];
+
+	(void)port;
+	snprintf(match, sizeof(match), "ip protocol %d", proto);
+	return nft_drop_rule(self, 2,
+			     "type filter hook input priority 0", match);
+}
+
+/* The port by raw payload offset: nft knows no ports of protocol 253. */
+static int block_input_port(FIXTURE_DATA(stack) *self, int proto,
+			    uint16_t port)
+{
+	char match[64];
+
+	snprintf(match, sizeof(match), "ip protocol %d @th,16,16 %u", proto,
+		 port);
+	return nft_drop_rule(self, 2,
+			     "type filter hook input priority 0", match);
+}
+
+static int block_prerouting(FIXTURE_DATA(stack) *self, int proto,
+			    uint16_t port)
+{
+	char match[64];
+
+	(void)port;
+	snprintf(match, sizeof(match), "ip protocol %d", proto);
+	return nft_drop_rule(self, 2,
+			     "type filter hook prerouting priority -300",
+			     match);
+}
+
+/* The client's own OUTPUT chain: its SYN never leaves. */
+static int block_output(FIXTURE_DATA(stack) *self, int proto,
+			uint16_t port)
+{
+	char match[64];
+
+	(void)port;
+	snprintf(match, sizeof(match), "ip protocol %d", proto);
+	return nft_drop_rule(self, 1,
+			     "type filter hook output priority 0", match);
+}
+
+static int unblock_server(FIXTURE_DATA(stack) *self)
+{
+	return nft_flush(self, 2);
+}
+
+static int unblock_client(FIXTURE_DATA(stack) *self)
+{
+	return nft_flush(self, 1);
+}
+
+/* An IPsec policy on the server that blocks what the client sends. */
+static int block_xfrm(FIXTURE_DATA(stack) *self, int proto, uint16_t port)
+{
+	(void)port;
+	return run_cmd("ip -n %s-2 xfrm policy add src " CLIENT_IP "/32 dst "
+		       SERVER_IP "/32 proto %d dir in action block",
+		       self->netns, proto);
+}
+
+static int unblock_xfrm(FIXTURE_DATA(stack) *self)
+{
+	return run_cmd("ip -n %s-2 xfrm policy flush", self->netns);
+}
+
+TEST_F(stack, nft_input_drop_of_protocol_stops_connect)
+{
+	connect_blocked_then_not(_metadata, self, block_input_proto,
+				 unblock_server);
+}
+
+TEST_F(stack, nft_input_drop_of_port_stops_connect)
+{
+	connect_blocked_then_not(_metadata, self, block_input_port,
+				 unblock_server);
+}
+
+TEST_F(stack, nft_prerouting_drop_stops_connect)
+{
+	connect_blocked_then_not(_metadata, self, block_prerouting,
+				 unblock_server);
+}
+
+TEST_F(stack, nft_output_drop_stops_connect)
+{
+	connect_blocked_then_not(_metadata, self, block_output,
+				 unblock_client);
+}
+
+TEST_F(stack, xfrm_block_policy_stops_connect)
+{
+	connect_blocked_then_not(_metadata, self, block_xfrm, unblock_xfrm);
+}
+
+/* The drop rules above saw the segments they dropped. */
+TEST_F(stack, nft_drop_rule_counts_the_syn)
+{
+	int proto = stack_ipproto(self->family);
+	uint16_t port;
+	int lfd, fd;
+
+	topology_up(_metadata, self);
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, block_input_port(self, proto, port));
+	fd = connect_start(self, port);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, connect_wait(fd, 1500));
+	EXPECT_LE(1, nft_counter(self, 2, "hits"));
+	close(fd);
+	close(lfd);
+}
+
+/*
+ * Conntrack follows the connection: its first segment is NEW at the
+ * server's INPUT hook, the rest (the ACK, the data) ESTABLISHED.
+ */
+TEST_F(stack, conntrack_tracks_the_connection)
+{
+	int proto = stack_ipproto(self->family);
+	char buf[1000];
+	uint16_t port;
+	int lfd, fd, srv;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 nft 'add table ip " NFT_TABLE
+			     "; add counter ip " NFT_TABLE " cnew; add counter ip "
+			     NFT_TABLE " cest; add chain ip " NFT_TABLE
+			     " c { type filter hook input priority 0 ; }; "
+			     "add rule ip " NFT_TABLE " c ip protocol %d ct state"
+			     " new counter name cnew; add rule ip " NFT_TABLE
+			     " c ip protocol %d ct state established counter "
+			     "name cest'", self->netns, proto, proto));
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, enter_host(self, 1));
+	fd = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(fd, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+	EXPECT_EQ(1, nft_counter(self, 2, "cnew"));
+	EXPECT_LE(2, nft_counter(self, 2, "cest"));
+	close(srv);
+	close(fd);
+	close(lfd);
+}
+
+/* veth2's link address, read in TAG-2; the caller is left there. */
+static int server_mac(FIXTURE_DATA(stack) *self, uint8_t mac[ETH_ALEN])
+{
+	struct ifreq ifr;
+	int fd, ret;
+
+	if (enter_host(self, 2))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "veth2");
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	return ret;
+}
+
+/*
+ * One hand-made segment from @src to @dst:@dport, as a frame from veth1 to
+ * veth2's link address (the caller ends in TAG-2). 0 or -1.
+ */
+static int send_frame(FIXTURE_DATA(stack) *self, const char *src,
+		      const char *dst, uint16_t dport, uint8_t flags)
+{
+	struct sockaddr_in s = sin_make(src, 0), d = sin_make(dst, 0);
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_halen = ETH_ALEN,
+	};
+	uint8_t pkt[SEG_PKT_MAX];
+	ssize_t sent;
+	size_t len;
+	int fd;
+
+	if (server_mac(self, ll.sll_addr) || enter_host(self, 1))
+		return -1;
+	ll.sll_ifindex = if_nametoindex("veth1");
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (fd < 0 || !ll.sll_ifindex)
+		return -1;
+	len = build_segment(pkt, stack_ipproto(self->family),
+			    s.sin_addr.s_addr, d.sin_addr.s_addr, 40000, dport,
+			    0x1000, 0, flags);
+	sent = sendto(fd, pkt, len, 0, (struct sockaddr *)&ll, sizeof(ll));
+	close(fd);
+	if (sent != (ssize_t)len)
+		return -1;
+	return enter_host(self, 2);
+}
+
+/*
+ * The sum over CPUs of column @col (from 0) of /proc/net/stat/rt_cache:
+ * routing's own counters (6 in_martian_dst, 7 in_martian_src), -1 if
+ * unreadable.
+ */
+static int64_t rt_cache_stat(int col)
+{
+	FILE *f = fopen("/proc/net/stat/rt_cache", "r");
+	char line[512];
+	int64_t sum = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+		int i;
+
+		for (i = 0; i < col; i++)
+			strtoul(p, &p, 16);
+		sum += strtoul(p, NULL, 16);
+	}
+	fclose(f);
+	return sum;
+}
+
+#define MARTIAN_DST	6
+#define MARTIAN_SRC	7
+
+/* Poll (up to 2 s) until the server's InSegs passes @from; the last value. */
+static int64_t wait_in_segs(int family, int64_t from)
+{
+	int64_t v = stack_in_segs(family);
+	int i;
+
+	for (i = 0; i < 200 && v <= from; i++) {
+		msleep(10);
+		v = stack_in_segs(family);
+	}
+	return v;
+}
+
+/*
+ * SYNs from sources no host may have (the limited broadcast, multicast,
+ * "this" network, the server's own address) never reach the stack: routing
+ * drops them and counts each in in_martian_src. (A subnet's broadcast
+ * address as a source is rp_filter's to catch, as for native TCP.) A bare
+ * ACK from the client's real address, sent the same way, does reach it and
+ * draws a RST that the client's stack ignores: one segment in.
+ */
+TEST_F(stack, martian_sources_dropped_by_routing)
+{
+	static const char * const sources[] = {
+		"255.255.255.255", "224.0.0.5", "0.0.0.0", SERVER_IP,
+	};
+	int64_t segs, martians;
+	uint16_t port;
+	unsigned int i;
+	int lfd;
+
+	topology_up(_metadata, self);
+	lfd = server_listen(self, "0.0.0.0", &port);
+	ASSERT_LE(0, lfd);
+	segs = stack_in_segs(self->family);
+	martians = rt_cache_stat(MARTIAN_SRC);
+	ASSERT_LE(0, martians);
+	for (i = 0; i < ARRAY_SIZE(sources); i++)
+		ASSERT_EQ(0, send_frame(self, sources[i], SERVER_IP, port,
+					SEG_SYN));
+	msleep(300);
+	EXPECT_EQ(segs, stack_in_segs(self->family));
+	EXPECT_LE(martians + (int64_t)ARRAY_SIZE(sources),
+		  rt_cache_stat(MARTIAN_SRC));
+	ASSERT_EQ(0, send_frame(self, CLIENT_IP, SERVER_IP, port, SEG_ACK));
+	EXPECT_EQ(segs + 1, wait_in_segs(self->family, segs));
+	close(lfd);
+}
+
+/*
+ * A segment for 127.0.0.1 arriving on veth2 is a martian destination
+ * (route_localnet is off): a listener on the wildcard address never sees
+ * it. With route_localnet on, the same frame reaches the stack.
+ */
+TEST_F(stack, loopback_destination_on_device_dropped)
+{
+	int64_t segs, martians;
+	uint16_t port;
+	int lfd;
+
+	topology_up(_metadata, self);
+	lfd = server_listen(self, "0.0.0.0", &port);
+	ASSERT_LE(0, lfd);
+	segs = stack_in_segs(self->family);
+	martians = rt_cache_stat(MARTIAN_DST);
+	ASSERT_EQ(0, send_frame(self, CLIENT_IP, "127.0.0.1", port, SEG_SYN));
+	msleep(300);
+	EXPECT_EQ(segs, stack_in_segs(self->family));
+	EXPECT_LT(martians, rt_cache_stat(MARTIAN_DST));
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw "
+			     "net.ipv4.conf.veth2.route_localnet=1",
+			     self->netns));
+	ASSERT_EQ(0, send_frame(self, CLIENT_IP, "127.0.0.1", port, SEG_SYN));
+	EXPECT_EQ(segs + 1, wait_in_segs(self->family, segs));
+	close(lfd);
+}
+
+/*
+ * A SYN to the link's broadcast address reaches the stack (routing
+ * delivers broadcasts locally) but a listener on the wildcard address
+ * answers nothing: a SYN-ACK or a RST would go to the whole link.
+ */
+TEST_F(stack, broadcast_destination_not_answered)
+{
+	int64_t segs, out;
+	uint16_t port;
+	int lfd;
+
+	topology_up(_metadata, self);
+	lfd = server_listen(self, "0.0.0.0", &port);
+	ASSERT_LE(0, lfd);
+	segs = stack_in_segs(self->family);
+	out = stack_out_segs(self->family);
+	ASSERT_EQ(0, send_frame(self, CLIENT_IP, "10.77.0.255", port,
+				SEG_SYN));
+	EXPECT_EQ(segs + 1, wait_in_segs(self->family, segs));
+	msleep(300);
+	EXPECT_EQ(out, stack_out_segs(self->family));
+	/*
+	 * The same SYN to the server's address is answered (and the
+	 * client's stack may answer the SYN-ACK with a RST).
+	 */
+	ASSERT_EQ(0, send_frame(self, CLIENT_IP, SERVER_IP, port, SEG_SYN));
+	EXPECT_LE(segs + 2, wait_in_segs(self->family, segs + 1));
+	msleep(300);
+	EXPECT_LT(out, stack_out_segs(self->family));
+	close(lfd);
+}
+
+/*
+ * rp_filter=1 (strict): a SYN whose source the server would not route back
+ * through veth2 is dropped before the stack and counted in
+ * IPReversePathFilter; with rp_filter=0 the same SYN reaches the stack.
+ */
+TEST_F(stack, rp_filter_drops_spoofed_source)
+{
+	int64_t segs, rpf;
+	uint16_t port;
+	int lfd;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw "
+			     "net.ipv4.conf.all.rp_filter=1 "
+			     "net.ipv4.conf.veth2.rp_filter=1", self->netns));
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	segs = stack_in_segs(self->family);
+	rpf = stack_counter(AF_INET, "IPReversePathFilter", NULL);
+	ASSERT_LE(0, rpf);
+	ASSERT_EQ(0, send_frame(self, "10.88.0.5", SERVER_IP, port, SEG_SYN));
+	msleep(300);
+	EXPECT_EQ(segs, stack_in_segs(self->family));
+	EXPECT_EQ(rpf + 1, stack_counter(AF_INET, "IPReversePathFilter",
+					 NULL));
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw "
+			     "net.ipv4.conf.all.rp_filter=0 "
+			     "net.ipv4.conf.veth2.rp_filter=0", self->netns));
+	ASSERT_EQ(0, send_frame(self, "10.88.0.5", SERVER_IP, port, SEG_SYN));
+	EXPECT_EQ(segs + 1, wait_in_segs(self->family, segs));
+	close(lfd);
+}
+
+/* SO_MEMINFO's count of segments the socket dropped. */
+static int64_t sock_drops(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		return -1;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+/*
+ * A socket filter that drops everything (SO_ATTACH_FILTER) stops delivery:
+ * the peer's data is dropped and counted in the socket's drops. Detached,
+ * the peer's retransmission is delivered.
+ */
+TEST_F(stack, socket_filter_drop_all_stops_delivery)
+{
+	struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = drop_all };
+	char buf[100];
+	int cli, srv, dummy = 0;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				sizeof(prog)));
+	ASSERT_EQ(0, sock_drops(srv));
+	memset(buf, 'f', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(cli, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, wait_inq(srv, (int)sizeof(buf), 1500));
+	EXPECT_LE(1, sock_drops(srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
+				sizeof(dummy)));
+	EXPECT_EQ((int)sizeof(buf), wait_inq(srv, (int)sizeof(buf), 10000));
+	close(cli);
+	close(srv);
+}
+
+TEST_HARNESS_MAIN
