@@ -96,6 +96,24 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 	return skb;
 }
 
+/*
+ * A copy from user space failed: a tail skb that got no byte (new_write_skb
+ * made it for this copy) must not stay queued, or it would leave as a
+ * segment of no length and everything queued behind it would wait.
+ */
+static void remove_empty_tail(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (skb->len || XTCP_SKB_CB(skb)->flags ||
+	    skb != skb_peek_tail(&sk->sk_write_queue))
+		return;
+	if (xs->send_head == skb)
+		xs->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	free_write_skb(sk, skb);
+}
+
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -138,6 +156,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		if (!copy_from_iter_full(skb_put(skb, copy), copy,
 					 &msg->msg_iter)) {
 			__skb_trim(skb, skb->len - copy);
+			remove_empty_tail(sk, skb);
 			err = -EFAULT;
 			goto do_error;
 		}

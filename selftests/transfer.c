@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -245,6 +246,41 @@ TEST_F_TIMEOUT(stack, small_writes_coalesce_behind_unacked_data, BULK_TIMEOUT)
 	ASSERT_LT(after - before, (int64_t)(tx.total / (4 * KiB)));
 	close(tx.fd);
 	close(rx.fd);
+}
+
+/*
+ * A send() that faults (EFAULT, nothing copied) leaves nothing behind: the
+ * data of the sends around it arrives, in order, and so does the FIN. A
+ * segment from the peer comes in between, so whatever the failed send
+ * left queued would have been pushed out before the next send.
+ */
+TEST_F(stack, send_efault_leaves_the_stream_intact)
+{
+	struct timeval rcv_timeout = { .tv_sec = 10 };
+	uint8_t buf[300];
+	int cli, srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	pattern_fill(buf, sizeof(buf), 0, 41);
+	ASSERT_EQ(100, send(cli, buf, 100, 0));
+	ASSERT_EQ(100, wait_inq(srv, 100, WAIT_MS));
+	ASSERT_EQ(-1, send(cli, (void *)8, 100, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(1, send(srv, "p", 1, 0));
+	ASSERT_EQ(1, wait_inq(cli, 1, WAIT_MS));
+	ASSERT_EQ(0, wait_outq(cli, 0, WAIT_MS));
+	ASSERT_EQ(200, send(cli, buf + 100, 200, 0));
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(-1, pattern_check(buf, sizeof(buf), 0, 41));
+	/* EOF right after: the FIN was not stuck behind the failed send. */
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &rcv_timeout,
+				sizeof(rcv_timeout)));
+	EXPECT_EQ(0, recv(srv, buf, 1, 0)) TH_LOG("no EOF: %s", strerror(errno));
+	close(cli);
+	close(srv);
 }
 
 TEST_HARNESS_MAIN
