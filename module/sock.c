@@ -410,7 +410,13 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 	}
 
 	if (sk->sk_state == TCP_CLOSE) {
+		/*
+		 * The attempt failed: report it once and start afresh, as
+		 * native's inet_stream_connect disconnects, so that the next
+		 * connect() inherits no shutdown, backoff or port.
+		 */
 		err = sock_error(sk) ? : -ECONNABORTED;
+		xtcp_disconnect(sk);
 		sock->state = SS_UNCONNECTED;
 		goto out;
 	}

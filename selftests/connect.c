@@ -235,6 +235,44 @@ TEST_F(stack, connect_closed_port_refused)
 	close(hold);
 }
 
+/*
+ * A refused connect leaves a socket that connects afresh: the second
+ * connect() on the same descriptor, once a listener is there, makes a
+ * connection that carries data both ways (no shutdown, backoff or error
+ * left over from the first).
+ */
+TEST_F(stack, connect_again_after_refused)
+{
+	struct sockaddr_in sin;
+	char buf[64] = "again";
+	uint16_t port;
+	int hold, fd, lfd, srv;
+
+	hold = closed_port(self->family, &port);
+	ASSERT_LE(0, hold);
+	sin = sin_make("127.0.0.1", port);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(ECONNREFUSED, errno);
+	ASSERT_EQ(0, listen(hold, 4));
+	lfd = hold;
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("second connect: %s", strerror(errno));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(fd, buf, sizeof(buf)))
+		TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(srv, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(fd, buf, sizeof(buf)))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_STREQ("again", buf);
+	close(srv);
+	close(fd);
+	close(lfd);
+}
+
 TEST_F(stack, connect_nonblocking_einprogress)
 {
 	struct sockaddr_in sin, peer;
