@@ -592,6 +592,13 @@ int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end)
 		if (!xtcp_seq_after(cb->end_seq, seq))
 			continue;
 		off = xtcp_seq_after(seq, cb->seq) ? seq - cb->seq : 0;
+		/*
+		 * @seq at the FIN (a loss probe's snd_nxt - 1 when the last
+		 * skb ends in one): the FIN goes with the segment before it,
+		 * the last, as native's loss probe sends the tail MSS.
+		 */
+		if (off && off == skb->len)
+			off--;
 		off -= off % mss;
 		if (may_split && off && off < skb->len) {
 			/* The piece starts after the first part split_skb gives. */
