@@ -482,6 +482,89 @@ static void dupack_rcv(struct sock *sk)
 	}
 }
 
+/*
+ * A reply to a segment rejected by PAWS, by its sequence number, or a RST
+ * that asks for a challenge ACK: at most one per invalid_ratelimit ms when
+ * the segment has no data (as native TCP's tcp_oow_rate_limited, RFC 5961
+ * section 7), so that stale or forged ACKs cannot make us answer each one,
+ * or two peers answer each other's. Segments with data, a SYN or a FIN
+ * (@len) are always answered: their sender waits for the ACK. True: skip
+ * the reply, counted in @skipped.
+ */
+static bool reply_rate_limited(struct sock *sk, u32 len,
+			       const struct xtcp_seg_hdr *th,
+			       enum xtcp_mib_field skipped)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned long limit;
+
+	if (len && !(th->flags & XTCP_FLAG_SYN))
+		return false;
+	limit = msecs_to_jiffies(READ_ONCE(xtcp_net(net)->invalid_ratelimit_ms));
+	if (limit && xs->last_invalid_reply &&
+	    time_before(jiffies, xs->last_invalid_reply + limit)) {
+		xtcp_stat_inc(net, skipped);
+		return true;
+	}
+	xs->last_invalid_reply = jiffies ?: 1;
+	return false;
+}
+
+/*
+ * RFC 5961 7 across the namespace, as native's tcp_challenge_ack_allowed:
+ * about challenge_ack_limit a second, the budget of each second drawn at
+ * random between half and one and a half of it so that an off-path
+ * attacker cannot count our replies; INT_MAX (native's default) is none.
+ */
+static bool challenge_ack_allowed(struct xtcp_net *xn)
+{
+	u32 limit = READ_ONCE(xn->challenge_ack_limit);
+	u32 now = jiffies / HZ;
+	u32 count;
+
+	if (limit == INT_MAX)
+		return true;
+	if (now != READ_ONCE(xn->challenge_stamp)) {
+		WRITE_ONCE(xn->challenge_stamp, now);
+		WRITE_ONCE(xn->challenge_count, (limit + 1) / 2 +
+			   (u32)(((u64)get_random_u32() * limit) >> 32));
+	}
+	count = READ_ONCE(xn->challenge_count);
+	if (!count)
+		return false;
+	WRITE_ONCE(xn->challenge_count, count - 1);
+	return true;
+}
+
+/*
+ * A challenge ACK (RFC 5961: an in-window RST or SYN, an ACK older than
+ * any window): within the socket's and the namespace's rate limits, as
+ * native's tcp_send_challenge_ack.
+ */
+static void send_challenge_ack(struct sock *sk, const struct xtcp_seg_hdr *th)
+{
+	struct net *net = sock_net(sk);
+
+	if (reply_rate_limited(sk, 0, th, XTCP_MIB_ACK_SKIPPED_CHALLENGE) ||
+	    !challenge_ack_allowed(xtcp_net(net)))
+		return;
+	xtcp_stat_inc(net, XTCP_MIB_CHALLENGE_ACKS);
+	xtcp_send_ack(sk);
+}
+
+/*
+ * RFC 5961 5.2: an ACK below snd_una by more than the peer's largest
+ * window (or than all we ever had ACKed) cannot come from the peer: a
+ * blind injection. Its segment is dropped, data and all.
+ */
+static bool ack_too_old(const struct xtcp_sock *xs, u32 ack)
+{
+	u32 reach = (u32)min_t(u64, xs->max_window, xs->bytes_acked);
+
+	return xtcp_seq_before(ack, xs->snd_una - reach);
+}
+
 /* Step five for synchronized states: returns false to drop the segment. */
 static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th)
@@ -496,8 +579,13 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		xtcp_send_ack(sk);
 		return false;
 	}
-	if (xtcp_seq_before(ack, xs->snd_una))
-		return true;	/* old duplicate: the text may still count */
+	if (xtcp_seq_before(ack, xs->snd_una)) {
+		if (!ack_too_old(xs, ack))
+			return true;	/* old duplicate: the text may count */
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_TOO_OLD_ACK);
+		send_challenge_ack(sk, th);
+		return false;
+	}
 	/* The peer is there: keepalive starts counting afresh. */
 	xs->ack_rcvd_at = jiffies;
 	xs->ka_probes = 0;
@@ -594,35 +682,6 @@ static bool paws_rejects(const struct xtcp_sock *xs, const struct sk_buff *skb,
 		 late <= xtcp_rto_backoff(&xs->rtt, 0) / USEC_PER_MSEC);
 }
 
-/*
- * A reply to a segment rejected by PAWS, by its sequence number, or a RST
- * that asks for a challenge ACK: at most one per invalid_ratelimit ms when
- * the segment has no data (as native TCP's tcp_oow_rate_limited, RFC 5961
- * section 7), so that stale or forged ACKs cannot make us answer each one,
- * or two peers answer each other's. Segments with data, a SYN or a FIN
- * (@len) are always answered: their sender waits for the ACK. True: skip
- * the reply, counted in @skipped.
- */
-static bool reply_rate_limited(struct sock *sk, u32 len,
-			       const struct xtcp_seg_hdr *th,
-			       enum xtcp_mib_field skipped)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
-	unsigned long limit;
-
-	if (len && !(th->flags & XTCP_FLAG_SYN))
-		return false;
-	limit = msecs_to_jiffies(READ_ONCE(xtcp_net(net)->invalid_ratelimit_ms));
-	if (limit && xs->last_invalid_reply &&
-	    time_before(jiffies, xs->last_invalid_reply + limit)) {
-		xtcp_stat_inc(net, skipped);
-		return true;
-	}
-	xs->last_invalid_reply = jiffies ?: 1;
-	return false;
-}
-
 /* RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
 static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			      const struct xtcp_seg_hdr *th, bool *consumed)
@@ -687,9 +746,7 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if (th->flags & XTCP_FLAG_RST) {
 		if (th->seq != xs->rcv_nxt) {
 			/* A challenge ACK: only the true peer can answer it. */
-			if (!reply_rate_limited(sk, 0, th,
-						XTCP_MIB_ACK_SKIPPED_CHALLENGE))
-				xtcp_send_ack(sk);
+			send_challenge_ack(sk, th);
 			return;
 		}
 		xtcp_stat_inc(net, XTCP_MIB_IN_RSTS);
@@ -709,8 +766,10 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if (th->flags & XTCP_FLAG_SYN) {
 		if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs)
 			xtcp_send_syn(sk);
-		else
+		else if (sk->sk_state == TCP_TIME_WAIT)
 			xtcp_send_ack(sk);
+		else
+			send_challenge_ack(sk, th);
 		return;
 	}
 

@@ -25,11 +25,14 @@
  *                                 the ACK that finds the accept queue full
  *                                 is dropped (the SYN-ACK comes again),
  *                                 non-zero it is answered with a RST
+ *   challenge_ack_limit           as net.ipv4.tcp_challenge_ack_limit:
+ *                                 challenge ACKs (RFC 5961) the namespace
+ *                                 sends per second, INT_MAX no limit
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
- * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1 and
- * abort_on_overflow 0: native's defaults. The values are read without a
- * lock: each is one word, written whole.
+ * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
+ * abort_on_overflow 0 and challenge_ack_limit INT_MAX: native's defaults.
+ * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -93,6 +96,7 @@ enum {
 	SYSCTL_INVALID_RATELIMIT,
 	SYSCTL_SYNCOOKIES,
 	SYSCTL_ABORT_ON_OVERFLOW,
+	SYSCTL_CHALLENGE_ACK_LIMIT,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -164,6 +168,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &u8_max,
 	},
+	[SYSCTL_CHALLENGE_ACK_LIMIT] = {
+		.procname = "challenge_ack_limit",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_INT_MAX,
+	},
 	{ }
 };
 
@@ -181,6 +193,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->invalid_ratelimit_ms = 500;
 	xn->syncookies = 1;
 	xn->abort_on_overflow = 0;
+	xn->challenge_ack_limit = INT_MAX;
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -193,6 +206,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_INVALID_RATELIMIT].data = &xn->invalid_ratelimit_ms;
 	table[SYSCTL_SYNCOOKIES].data = &xn->syncookies;
 	table[SYSCTL_ABORT_ON_OVERFLOW].data = &xn->abort_on_overflow;
+	table[SYSCTL_CHALLENGE_ACK_LIMIT].data = &xn->challenge_ack_limit;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

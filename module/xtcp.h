@@ -432,6 +432,14 @@ struct xtcp_net {
 	int invalid_ratelimit_ms;	/* replies to rejected segments */
 	int syncookies;		/* 0, 1 or 2: when SYNs get cookies */
 	int abort_on_overflow;	/* RST an ACK the accept queue has no room for */
+	int challenge_ack_limit;	/* per second, INT_MAX: none */
+	/*
+	 * The namespace's challenge ACK budget (input.c): the second it is
+	 * for and what is left of it. Racy by design, as native's: a lost
+	 * update lets one ACK more or fewer through.
+	 */
+	u32 challenge_stamp;
+	u32 challenge_count;
 	struct ctl_table_header *sysctl;
 };
 

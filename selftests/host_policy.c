@@ -389,7 +389,7 @@ static int send_frame(FIXTURE_DATA(stack) *self, const char *src,
 		return -1;
 	len = build_segment(pkt, stack_ipproto(self->family),
 			    s.sin_addr.s_addr, d.sin_addr.s_addr, 40000, dport,
-			    0x1000, 0, flags);
+			    0x1000, 0, flags, NULL, 0);
 	sent = sendto(fd, pkt, len, 0, (struct sockaddr *)&ll, sizeof(ll));
 	close(fd);
 	if (sent != (ssize_t)len)

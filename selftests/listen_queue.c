@@ -110,7 +110,8 @@ static int send_raw_segment(int fd, int proto, const char *src,
 	size_t len;
 
 	len = build_segment(pkt, proto, from.sin_addr.s_addr,
-			    dst.sin_addr.s_addr, sport, dport, seq, ack, flags);
+			    dst.sin_addr.s_addr, sport, dport, seq, ack, flags,
+			    NULL, 0);
 	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&dst,
 		   sizeof(dst)) != (ssize_t)len)
 		return -1;

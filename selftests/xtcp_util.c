@@ -167,13 +167,17 @@ static void put_be32(uint8_t *p, uint32_t v)
 
 size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
 		     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-		     uint8_t flags)
+		     uint8_t flags, const void *data, size_t len)
 {
-	size_t th_len = flags & SEG_SYN ? 24 : 20;
+	size_t hdr_len = flags & SEG_SYN ? 24 : 20;
+	size_t th_len;
 	uint8_t *th = pkt + 20;
 	uint8_t pseudo[12];
 	uint32_t sum;
 
+	if (len > SEG_DATA_MAX)
+		len = SEG_DATA_MAX;
+	th_len = hdr_len + len;
 	memset(pkt, 0, SEG_PKT_MAX);
 	pkt[0] = 0x45;				/* IPv4, 20-byte header */
 	put_be16(pkt + 2, 20 + th_len);
@@ -188,14 +192,16 @@ size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
 	put_be16(th + 2, dport);
 	put_be32(th + 4, seq);
 	put_be32(th + 8, ack);
-	th[12] = (th_len / 4) << 4;
+	th[12] = (hdr_len / 4) << 4;
 	th[13] = flags;
 	put_be16(th + 14, 0xffff);
-	if (th_len == 24) {
+	if (hdr_len == 24) {
 		th[20] = 2;			/* MSS 1460 */
 		th[21] = 4;
 		put_be16(th + 22, 1460);
 	}
+	if (len)
+		memcpy(th + hdr_len, data, len);
 	memcpy(pseudo, &saddr, 4);
 	memcpy(pseudo + 4, &daddr, 4);
 	pseudo[8] = 0;

@@ -117,17 +117,20 @@ int stack_ipproto(int family);
 /*
  * One IPv4 packet of one segment, built by hand for raw and packet sockets:
  * a TCP header from @sport to @dport (host order) with @seq, @ack and
- * @flags (an MSS option of 1460 on a SYN), window 65535, under IP protocol
- * @proto from @saddr to @daddr (network order), DF, TTL 64, both checksums
- * set. @pkt holds SEG_PKT_MAX bytes; returns the packet's length.
+ * @flags (an MSS option of 1460 on a SYN), window 65535, then @len bytes
+ * of @data (at most SEG_DATA_MAX), under IP protocol @proto from @saddr to
+ * @daddr (network order), DF, TTL 64, both checksums set. @pkt holds
+ * SEG_PKT_MAX bytes; returns the packet's length.
  */
-#define SEG_PKT_MAX	(20 + 24)
+#define SEG_DATA_MAX	64
+#define SEG_PKT_MAX	(20 + 24 + SEG_DATA_MAX)
 #define SEG_SYN		0x02
 #define SEG_RST		0x04
+#define SEG_PSH		0x08
 #define SEG_ACK		0x10
 size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
 		     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-		     uint8_t flags);
+		     uint8_t flags, const void *data, size_t len);
 
 struct tcp_info;
 /* getsockopt(SOL_TCP, TCP_INFO), the whole struct. */

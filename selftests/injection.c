@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Blind injection (RFC 5961): segments forged with a connection's
+ * addresses and ports, as an attacker who guessed them would send, must
+ * not reset it, tear it down or slip data into it unless they carry the
+ * exact numbers; the in-window ones draw a challenge ACK, within the
+ * socket's and the namespace's rate limits. Two hosts (the veth topology
+ * of netns.sh): the server in TAG-2, the client in TAG-1. The test reads
+ * the connection's sequence numbers off veth1 with a packet socket and
+ * sends its forgeries from TAG-1 through a raw socket.
+ *
+ * Counters (the server's namespace): native's TcpExt TCPChallengeACK and
+ * TCPACKSkippedChallenge, xtcp's XtcpChallengeACK and
+ * XtcpACKSkippedChallenge.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack.h"
+
+#define CLIENT_IP	"10.77.0.1"
+#define SERVER_IP	"10.77.0.2"
+
+struct conn {
+	int cli, srv;
+	uint16_t cport, sport;
+	uint32_t srv_snd_nxt;	/* the server's next sequence number */
+	uint32_t srv_rcv_nxt;	/* what the server expects next */
+};
+
+static void topology_up(struct __test_metadata *_metadata,
+			FIXTURE_DATA(stack) *self)
+{
+	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
+}
+
+static int enter_host(FIXTURE_DATA(stack) *self, int host)
+{
+	char ns[48];
+
+	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
+	return enter_netns(ns);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/*
+ * The server's sequence state as the last of its segments on veth1 (read
+ * from the packet socket @pfd) shows it: where its data ends and what it
+ * acknowledges. 0, or -1 when none was seen.
+ */
+static int read_server_state(int pfd, int proto, struct conn *c)
+{
+	struct in_addr srv;
+	uint8_t buf[70000];
+	bool seen = false;
+	ssize_t n;
+
+	inet_pton(AF_INET, SERVER_IP, &srv);
+	while ((n = recv(pfd, buf, sizeof(buf), MSG_DONTWAIT)) > 20) {
+		unsigned int ihl = (buf[0] & 15) * 4, doff, tot;
+		uint8_t *th = buf + ihl;
+
+		if (buf[9] != proto || memcmp(buf + 12, &srv, 4) ||
+		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport)
+			continue;
+		doff = (th[12] >> 4) * 4;
+		tot = buf[2] << 8 | buf[3];
+		c->srv_snd_nxt = get_be32(th + 4) + (tot - ihl - doff);
+		c->srv_rcv_nxt = get_be32(th + 8);
+		seen = true;
+	}
+	return seen ? 0 : -1;
+}
+
+/*
+ * A connection from TAG-1 to TAG-2 that has carried 1000 bytes each way
+ * and gone quiet, with the server's sequence state read off the wire. The
+ * caller is left in TAG-2.
+ */
+static void conn_open(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(stack) *self, struct conn *c)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+	};
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char buf[1000];
+	int lfd, pfd;
+
+	ASSERT_EQ(0, enter_host(self, 2));
+	lfd = stack_listen(self->family, SERVER_IP, &c->sport);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, enter_host(self, 1));
+	pfd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	ASSERT_LE(0, pfd);
+	ll.sll_ifindex = if_nametoindex("veth1");
+	ASSERT_EQ(0, bind(pfd, (struct sockaddr *)&ll, sizeof(ll)));
+	c->cli = stack_connect(self->family, SERVER_IP, c->sport);
+	ASSERT_LE(0, c->cli);
+	ASSERT_EQ(0, getsockname(c->cli, (struct sockaddr *)&sin, &len));
+	c->cport = ntohs(sin.sin_port);
+	c->srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, c->srv);
+	close(lfd);
+	memset(buf, 'a', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c->cli, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(c->srv, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c->srv, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(c->cli, buf, sizeof(buf)));
+	/* Delayed ACKs are out by now. */
+	msleep(300);
+	ASSERT_EQ(0, read_server_state(pfd, stack_ipproto(self->family), c));
+	close(pfd);
+	ASSERT_EQ(0, enter_host(self, 2));
+}
+
+/* The two hosts and one connection between them. */
+static void conn_setup(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(stack) *self, struct conn *c)
+{
+	topology_up(_metadata, self);
+	conn_open(_metadata, self, c);
+}
+
+/*
+ * A forged segment to the server from the client's address and port (the
+ * caller ends in TAG-2). 0 or -1.
+ */
+static int forge(FIXTURE_DATA(stack) *self, const struct conn *c,
+		 uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+	struct sockaddr_in src = sin_make(CLIENT_IP, c->cport);
+	struct sockaddr_in dst = sin_make(SERVER_IP, c->sport);
+	uint8_t pkt[SEG_PKT_MAX];
+	size_t len;
+	ssize_t sent;
+	int fd;
+
+	if (enter_host(self, 1))
+		return -1;
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		return -1;
+	len = build_segment(pkt, stack_ipproto(self->family),
+			    src.sin_addr.s_addr, dst.sin_addr.s_addr,
+			    c->cport, c->sport, seq, ack, flags, data,
+			    data ? strlen(data) : 0);
+	sent = sendto(fd, pkt, len, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(fd);
+	if (sent != (ssize_t)len)
+		return -1;
+	return enter_host(self, 2);
+}
+
+static int64_t challenge_acks(int family)
+{
+	return stack_counter(family, "TCPChallengeACK", "XtcpChallengeACK");
+}
+
+/* Wait (up to 2 s) until the challenge ACK count passes @from. */
+static int64_t wait_challenge(int family, int64_t from)
+{
+	int64_t v = challenge_acks(family);
+	int i;
+
+	for (i = 0; i < 200 && v <= from; i++) {
+		msleep(10);
+		v = challenge_acks(family);
+	}
+	return v;
+}
+
+/* Close both ends with a RST (SO_LINGER 0): nothing lingers. */
+static void conn_abort(struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(c->cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	setsockopt(c->srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c->cli);
+	close(c->srv);
+}
+
+/* The connection still carries data both ways. */
+static void conn_works(struct __test_metadata *_metadata, struct conn *c)
+{
+	char buf[16] = "still here";
+
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c->cli, buf, sizeof(buf)))
+		TH_LOG("client send: %s", strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(c->srv, buf, sizeof(buf)))
+		TH_LOG("server recv: %s", strerror(errno));
+	EXPECT_STREQ("still here", buf);
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c->srv, buf, sizeof(buf)))
+		TH_LOG("server send: %s", strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(c->cli, buf, sizeof(buf)))
+		TH_LOG("client recv: %s", strerror(errno));
+}
+
+/*
+ * RFC 5961 5.2: data whose ACK lies further below snd_una than any window
+ * the peer offered is a blind injection: not delivered, and answered with
+ * one challenge ACK. The same data with the ACK at snd_una (the numbers a
+ * real peer would use) is delivered: the forgery itself works.
+ */
+TEST_F(stack, old_ack_with_data_dropped_with_challenge_ack)
+{
+	int64_t before;
+	struct conn c;
+	char buf[8];
+
+	conn_setup(_metadata, self, &c);
+	before = challenge_acks(self->family);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt,
+			   c.srv_snd_nxt - 0x40000000u, SEG_ACK | SEG_PSH,
+			   "forged!"));
+	EXPECT_EQ(before + 1, wait_challenge(self->family, before));
+	msleep(200);
+	EXPECT_EQ(0, sock_inq(c.srv));
+	EXPECT_EQ(before + 1, challenge_acks(self->family));
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt, c.srv_snd_nxt,
+			   SEG_ACK | SEG_PSH, "forged!"));
+	ASSERT_EQ(7, wait_inq(c.srv, 7, 2000));
+	ASSERT_EQ(7, recv(c.srv, buf, sizeof(buf), 0));
+	/*
+	 * The two ends no longer agree on the stream: a FIN exchange would
+	 * retransmit for minutes. Both go at once, with a RST.
+	 */
+	conn_abort(&c);
+}
+
+/*
+ * RFC 5961 3.2: a RST inside the window but not at rcv_nxt draws a
+ * challenge ACK and leaves the connection up; one at rcv_nxt resets it.
+ */
+TEST_F(stack, in_window_rst_draws_challenge_ack)
+{
+	int64_t before;
+	struct conn c;
+	char b;
+
+	conn_setup(_metadata, self, &c);
+	before = challenge_acks(self->family);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 100, 0, SEG_RST, NULL));
+	EXPECT_EQ(before + 1, wait_challenge(self->family, before));
+	conn_works(_metadata, &c);
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 16, 0, SEG_RST, NULL));
+	ASSERT_EQ(0, set_nonblock(c.srv, 0));
+	EXPECT_EQ(-1, recv(c.srv, &b, 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	close(c.cli);
+	close(c.srv);
+}
+
+/*
+ * RFC 5961 4.2: a SYN on an established connection, in the window or
+ * not, draws a challenge ACK and changes nothing.
+ */
+TEST_F(stack, syn_on_connection_draws_challenge_ack)
+{
+	int64_t before;
+	struct conn c;
+
+	conn_setup(_metadata, self, &c);
+	before = challenge_acks(self->family);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 100, 0, SEG_SYN, NULL));
+	EXPECT_EQ(before + 1, wait_challenge(self->family, before));
+	conn_works(_metadata, &c);
+	close(c.cli);
+	close(c.srv);
+}
+
+#define CONNS	4
+
+/* A RST inside the window of each connection, at once. */
+static void forge_rsts(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(stack) *self, const struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < CONNS; i++)
+		ASSERT_EQ(0, forge(self, &c[i], c[i].srv_rcv_nxt + 100, 0,
+				   SEG_RST, NULL));
+}
+
+/*
+ * The namespace's budget (challenge_ack_limit, per second): with a limit
+ * of 1, in-window RSTs on four connections within a second draw one
+ * challenge ACK (two if a second boundary falls between them); with no
+ * limit (INT_MAX, the default), each draws its own.
+ */
+TEST_F_TIMEOUT(stack, challenge_acks_limited_per_namespace, 120)
+{
+	const char *knob = self->family == AF_INET ?
+			   "net.ipv4.tcp_challenge_ack_limit" :
+			   "net.xtcp.challenge_ack_limit";
+	struct conn c[CONNS];
+	int64_t before, sent;
+	int i;
+
+	topology_up(_metadata, self);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw %s=1",
+			     self->netns, knob));
+	for (i = 0; i < CONNS; i++)
+		conn_open(_metadata, self, &c[i]);
+	before = challenge_acks(self->family);
+	ASSERT_LE(0, before);
+	forge_rsts(_metadata, self, c);
+	wait_challenge(self->family, before);
+	msleep(300);
+	sent = challenge_acks(self->family) - before;
+	EXPECT_LE(1, sent);
+	EXPECT_GE(2, sent);
+
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw %s=2147483647",
+			     self->netns, knob));
+	/* Past each socket's own limit (invalid_ratelimit, 500 ms). */
+	msleep(700);
+	before = challenge_acks(self->family);
+	forge_rsts(_metadata, self, c);
+	for (i = 0; i < 200 && challenge_acks(self->family) < before + CONNS;
+	     i++)
+		msleep(10);
+	EXPECT_EQ(before + CONNS, challenge_acks(self->family));
+	for (i = 0; i < CONNS; i++) {
+		conn_works(_metadata, &c[i]);
+		close(c[i].cli);
+		close(c[i].srv);
+	}
+}
+
+TEST_HARNESS_MAIN
