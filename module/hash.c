@@ -301,6 +301,21 @@ out:
 	return sk;
 }
 
+/* The listener for a SYN to @daddr:@dport on @dif (softirq), held, or NULL. */
+struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
+				  int dif)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct sock *sk;
+
+	spin_lock(&xn->lock);
+	sk = lookup_listener(xn, daddr, ntohs(dport), dif);
+	if (sk)
+		sock_hold(sk);
+	spin_unlock(&xn->lock);
+	return sk;
+}
+
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_net(net);

@@ -1099,6 +1099,60 @@ static void socket_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Can a SYN for @tw (TIME_WAIT, lock held) only be a new connection's?
+ * Its sequence number is past the old connection's, or its timestamp is
+ * newer (RFC 6191), and PAWS does not reject it.
+ */
+static bool syn_opens_anew(const struct xtcp_sock *xs, const struct sk_buff *skb,
+			   const struct xtcp_seg_hdr *th)
+{
+	if (paws_rejects(xs, skb, th))
+		return false;
+	return xtcp_seq_after(th->seq, xs->rcv_nxt) ||
+	       (xs->ts_ok && th->opts.has_timestamp && xs->ts_recent_stamp &&
+		xtcp_seq_after(th->opts.tsval, xs->ts_recent));
+}
+
+/*
+ * A bare SYN for a connection in TIME_WAIT opens the next incarnation at
+ * once when it cannot be an old duplicate (RFC 9293 3.10.7.4, RFC 6191),
+ * as native's tcp_timewait_state_process: the entry goes, and the
+ * listener takes the SYN with an ISN past the old sequence space. Without
+ * this the SYN drew an ACK, the client a RST, and the connection waited a
+ * second for the SYN to come again. Returns the socket the segment goes
+ * to, held: the listener, or @tw itself.
+ */
+static struct sock *time_wait_syn(struct net *net, struct sock *tw,
+				  struct sk_buff *skb,
+				  const struct xtcp_seg_hdr *th)
+{
+	struct sock *listener;
+	u32 isn;
+
+	if ((th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) !=
+	    XTCP_FLAG_SYN)
+		return tw;
+	listener = xtcp_lookup_listener(net, ip_hdr(skb)->daddr,
+					htons(th->dport), inet_iif(skb));
+	if (!listener)
+		return tw;
+	bh_lock_sock(tw);
+	if (sock_owned_by_user(tw) || tw->sk_state != TCP_TIME_WAIT ||
+	    !syn_opens_anew(xtcp_sk(tw), skb, th)) {
+		bh_unlock_sock(tw);
+		sock_put(listener);
+		return tw;
+	}
+	/* As native: two windows' worth past what the old one sent. */
+	isn = xtcp_sk(tw)->snd_nxt + 65535 + 2 ?: 1;
+	xtcp_done(tw);
+	bh_unlock_sock(tw);
+	sock_put(tw);
+	XTCP_SKB_CB(skb)->tw_isn = isn;
+	return listener;
+}
+
+/*
  * The IPv4 layer's handler for our protocol number (ip_local_deliver:
  * softirq, RCU read side). The segment got here as a native TCP segment
  * does: IPv4's header checks, routing (martian sources and destinations,
@@ -1131,6 +1185,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto drop;
 	}
 
+	/* skb->cb is ours from here (IPv4's IPCB is done with). */
+	XTCP_SKB_CB(skb)->tw_isn = 0;
 	iph = ip_hdr(skb);
 	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
 			 htons(th.dport), inet_iif(skb));
@@ -1138,6 +1194,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		no_socket_rcv(net, skb, &th);
 		goto drop;
 	}
+	if (sk->sk_state == TCP_TIME_WAIT)
+		sk = time_wait_syn(net, sk, skb, &th);
 	if (!socket_policy_admits(sk, skb, &th)) {
 		sock_put(sk);
 		goto drop;

@@ -521,9 +521,9 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 
-	child = new_child(sk, skb, th, xtcp_new_isn(iph->daddr, iph->saddr,
-						    htons(th->dport),
-						    htons(th->sport)));
+	child = new_child(sk, skb, th, XTCP_SKB_CB(skb)->tw_isn ?:
+			  xtcp_new_isn(iph->daddr, iph->saddr,
+				       htons(th->dport), htons(th->sport)));
 	if (!child)
 		goto drop;
 	bh_lock_sock_nested(child);

@@ -212,6 +212,22 @@ void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us)
 	xtcp_rtt_sample(&xs->rtt, rtt_us);
 }
 
+/*
+ * Our TSval offset towards a peer (RFC 7323 5.4), as native's
+ * secure_tcp_ts_off: a keyed hash of the two addresses, random to anyone
+ * else but the same for every connection between them, so that the SYN of
+ * the next connection carries a newer timestamp than the last one, which
+ * a TIME_WAIT entry at the peer takes as proof that it is new (RFC 6191).
+ */
+u32 xtcp_ts_offset(__be32 saddr, __be32 daddr)
+{
+	static siphash_aligned_key_t ts_key;
+
+	net_get_random_once(&ts_key, sizeof(ts_key));
+	return (u32)siphash_2u32((__force u32)saddr, (__force u32)daddr,
+				 &ts_key);
+}
+
 /* Sequence state and RTO floor of a connection about to send SYN or SYN-ACK. */
 void xtcp_init_connection(struct sock *sk, u32 iss,
 			  const struct dst_entry *dst)
@@ -230,8 +246,8 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	/* Offered on our SYN; the peer's options decide (input, listen). */
 	xs->sack_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->sack);
 	xs->ts_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->timestamps);
-	/* RFC 7323 section 5.4: a random offset per connection. */
-	xs->ts_offset = get_random_u32();
+	xs->ts_offset = xtcp_ts_offset(inet_sk(sk)->inet_saddr,
+				       inet_sk(sk)->inet_daddr);
 	xs->rcv_wnd = 0;
 	xs->quickacks = XTCP_QUICKACKS;
 	xtcp_rtt_set_min(&xs->rtt, route_rto_min_us(dst));

@@ -97,6 +97,11 @@ struct xtcp_skb_cb {
 	u8 rack;		/* enum xtcp_rack_skb_bits (rack.c) */
 	u32 sacked_end;		/* XTCP_RACK_PART: highest SACKed byte + 1 */
 	u64 sent_us;		/* last transmission: RTT samples, RACK */
+	/*
+	 * A received SYN that ended a TIME_WAIT entry: the ISN its
+	 * connection takes (past the old one's sequence space), else 0.
+	 */
+	u32 tw_isn;
 };
 
 /* What RACK (rack.c) knows of a write-queue skb. */
@@ -330,7 +335,7 @@ static inline u32 xtcp_ts_clock_ms(void)
 	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
 }
 
-/* Our TSval now: the clock, offset per connection. */
+/* Our TSval now: the clock, offset per pair of hosts (xtcp_ts_offset). */
 static inline u32 xtcp_ts_now(const struct xtcp_sock *xs)
 {
 	return xtcp_ts_clock_ms() + xs->ts_offset;
@@ -461,12 +466,15 @@ int xtcp_hash_listener(struct sock *sk);
 void xtcp_unhash_listener(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, int dif);
+struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
+				  int dif);
 
 /* sock.c: connection life cycle */
 void xtcp_init_sock(struct sock *sk);
 void xtcp_init_sock_state(struct sock *sk);
 void xtcp_init_connection(struct sock *sk, u32 iss,
 			  const struct dst_entry *dst);
+u32 xtcp_ts_offset(__be32 saddr, __be32 daddr);
 void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us);
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);

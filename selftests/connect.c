@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -270,6 +271,94 @@ TEST_F(stack, connect_again_after_refused)
 	EXPECT_STREQ("again", buf);
 	close(srv);
 	close(fd);
+	close(lfd);
+}
+
+/* Is a socket on local port @port in TIME_WAIT (/proc/net/tcp's columns)? */
+static bool time_wait_on(int family, uint16_t port)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
+			"r");
+	unsigned int lport, state;
+	bool found = false;
+	char line[256];
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &state) == 2 &&
+		    lport == port && state == 6)
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/* A socket bound to 127.0.0.1:*@port with SO_REUSEADDR (0: any port). */
+static int bound_socket(int family, uint16_t *port)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", *port);
+	socklen_t len = sizeof(sin);
+	int fd = stack_socket(family);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/*
+ * The server closes first and holds the connection in TIME_WAIT; the
+ * client's next connection from the same port is taken at once, since its
+ * SYN is newer (sequence number, timestamp) than the old connection's
+ * (RFC 6191). Without that the SYN draws an ACK, the client answers with a
+ * RST, and its SYN comes again a second later.
+ */
+TEST_F(stack, connect_to_time_wait_peer_at_once)
+{
+	struct timespec t0, t1;
+	uint16_t port, cport = 0;
+	struct sockaddr_in sin;
+	int lfd, cli, srv;
+	long ms;
+	char b;
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	sin = sin_make("127.0.0.1", port);
+	cli = bound_socket(self->family, &cport);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&sin, sizeof(sin)));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(srv);
+	ASSERT_EQ(0, recv(cli, &b, 1, 0));
+	close(cli);
+	msleep(100);
+	ASSERT_TRUE(time_wait_on(self->family, port));
+
+	cli = bound_socket(self->family, &cport);
+	ASSERT_LE(0, cli) TH_LOG("bind to port %u again: %s", cport,
+				 strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("connect: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TH_LOG("connect to the TIME_WAIT peer took %ld ms", ms);
+	EXPECT_GT(500, ms);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(1, send(cli, "x", 1, 0));
+	ASSERT_EQ(1, recv(srv, &b, 1, 0));
+	close(srv);
+	close(cli);
 	close(lfd);
 }
 

@@ -32,9 +32,12 @@
 
 struct conn {
 	int cli, srv;
+	int lfd;		/* the server's listener, still listening */
+	int pfd;		/* packet socket on veth1, still reading */
 	uint16_t cport, sport;
 	uint32_t srv_snd_nxt;	/* the server's next sequence number */
 	uint32_t srv_rcv_nxt;	/* what the server expects next */
+	uint8_t srv_flags;	/* flags of the server's last segment */
 };
 
 static void topology_up(struct __test_metadata *_metadata,
@@ -59,8 +62,8 @@ static uint32_t get_be32(const uint8_t *p)
 
 /*
  * The server's sequence state as the last of its segments on veth1 (read
- * from the packet socket @pfd) shows it: where its data ends and what it
- * acknowledges. 0, or -1 when none was seen.
+ * from the packet socket @pfd) shows it: where its data ends, what it
+ * acknowledges, its flags. 0, or -1 when none was seen.
  */
 static int read_server_state(int pfd, int proto, struct conn *c)
 {
@@ -81,6 +84,7 @@ static int read_server_state(int pfd, int proto, struct conn *c)
 		tot = buf[2] << 8 | buf[3];
 		c->srv_snd_nxt = get_be32(th + 4) + (tot - ihl - doff);
 		c->srv_rcv_nxt = get_be32(th + 8);
+		c->srv_flags = th[13];
 		seen = true;
 	}
 	return seen ? 0 : -1;
@@ -105,6 +109,7 @@ static void conn_open(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, enter_host(self, 2));
 	lfd = stack_listen(self->family, SERVER_IP, &c->sport);
+	c->lfd = lfd;
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, enter_host(self, 1));
 	pfd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
@@ -117,7 +122,6 @@ static void conn_open(struct __test_metadata *_metadata,
 	c->cport = ntohs(sin.sin_port);
 	c->srv = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, c->srv);
-	close(lfd);
 	memset(buf, 'a', sizeof(buf));
 	ASSERT_EQ((ssize_t)sizeof(buf), send_all(c->cli, buf, sizeof(buf)));
 	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(c->srv, buf, sizeof(buf)));
@@ -126,7 +130,7 @@ static void conn_open(struct __test_metadata *_metadata,
 	/* Delayed ACKs are out by now. */
 	msleep(300);
 	ASSERT_EQ(0, read_server_state(pfd, stack_ipproto(self->family), c));
-	close(pfd);
+	c->pfd = pfd;
 	ASSERT_EQ(0, enter_host(self, 2));
 }
 
@@ -287,6 +291,47 @@ TEST_F(stack, syn_on_connection_draws_challenge_ack)
 	conn_works(_metadata, &c);
 	close(c.cli);
 	close(c.srv);
+}
+
+/*
+ * A connection the server closed first sits in TIME_WAIT there. A SYN
+ * from the client's address and port with an older sequence number (and
+ * no timestamp) is an old duplicate: it draws an ACK. One with a newer
+ * sequence number opens a new connection at once: a SYN-ACK (RFC 6191).
+ */
+TEST_F(stack, time_wait_takes_newer_syn_not_older)
+{
+	int proto = stack_ipproto(self->family);
+	struct conn c;
+	char b;
+
+	conn_setup(_metadata, self, &c);
+	/*
+	 * The client's host would answer the server's replies with RSTs
+	 * (its socket is gone), and a RST ends a TIME_WAIT entry: they are
+	 * dropped on the way out.
+	 */
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 nft 'add table ip inj; "
+			     "add chain ip inj out { type filter hook output "
+			     "priority 0 ; }; add rule ip inj out ip protocol "
+			     "%d @th,109,1 1 drop'", self->netns, proto));
+	close(c.srv);
+	ASSERT_EQ(0, recv(c.cli, &b, 1, 0));
+	close(c.cli);
+	msleep(200);
+	/* The server's last segment ACKs the client's FIN: TIME_WAIT's view. */
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
+	ASSERT_EQ(SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
+
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt - 100000, 0, SEG_SYN, NULL));
+	msleep(300);
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
+	EXPECT_EQ(SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
+
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 100000, 0, SEG_SYN, NULL));
+	msleep(300);
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
+	EXPECT_EQ(SEG_SYN | SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
 }
 
 #define CONNS	4
