@@ -245,6 +245,13 @@ check_rr "crr native" "$tmp/c1.out" native conn_per_s
 expect_ok "crr unix, 2 threads, 100 bytes" c2 -c $host -p "$port" -t 0.5 --test crr \
 	-P 2 -l 100 --stack unix
 check_rr "crr unix" "$tmp/c2.out" unix conn_per_s
+expect_ok "crr native, the server closes first" c3 -c $host -p "$port" -t 0.3 --test crr -R
+check_rr "crr native -R" "$tmp/c3.out" native conn_per_s
+if grep -q 'server closes first' "$tmp/c3.out" && grep -q 'client closes first' "$tmp/c1.out"; then
+	ok "crr: the header says which side closes first"
+else
+	not_ok "crr: the header says which side closes first" "$tmp/c3.out"
+fi
 
 run rep -c $host -p "$port" -t 0.2 --test rr --repeat 3 --stack unix
 if [ "$rc" = 0 ] && grep -q '^median (min-max) of 3 runs' "$tmp/rep.out" &&

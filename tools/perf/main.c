@@ -38,7 +38,8 @@ static void usage(FILE *f)
 "  -l, --len N[KMG]      stream: bytes per write (default %dK);\n"
 "                        rr, crr: request and response size (default %d)\n"
 "  -P, --parallel N      connections (crr: threads), one thread each (default 1, max %d)\n"
-"  -R, --reverse         stream: the server sends, the client receives\n"
+"  -R, --reverse         stream: the server sends, the client receives;\n"
+"                        crr: the server closes first (TIME_WAIT on its side)\n"
 "  -i, --interval SECS   progress every SECS (0: off; default 1 on a terminal, else 0)\n"
 "  -J, --json            one JSON document on stdout\n"
 "      --compare         run on native, xtcp and unix in turn; one table with ratios\n"
@@ -290,8 +291,8 @@ int main(int argc, char **argv)
 			o.p.streams = (uint32_t)idle_conns;
 			o.p.length = 1;
 		}
-		if (o.p.reverse && o.p.test != TEST_STREAM)
-			return bad_usage("%s", "-R is for the stream test");
+		if (o.p.reverse && o.p.test != TEST_STREAM && o.p.test != TEST_CRR)
+			return bad_usage("%s", "-R is for the stream and crr tests");
 		if (o.p.bytes && (o.p.test != TEST_STREAM || time_set))
 			return bad_usage("%s", "-n is for the stream test, instead of -t");
 		if (o.p.bytes && o.p.bytes < o.p.streams)

@@ -58,7 +58,7 @@ enum test { TEST_STREAM, TEST_RR, TEST_CRR, TEST_IDLE, NR_TESTS };
 /* What the client asks the server for: the body of the PARAMS message. */
 struct params {
 	enum test test;
-	bool reverse;		/* stream: the server sends */
+	bool reverse;		/* stream: the server sends; crr: closes first */
 	uint32_t length;	/* stream: bytes per write; rr, crr: message size */
 	uint32_t streams;	/* connections (idle: connections to hold) */
 	uint32_t duration_ms;	/* 0 when bytes is set */

@@ -4,7 +4,8 @@
  * a fixed layout, all integers big-endian:
  *
  *   header   magic "XTPF" u32, version u16, type u16, total length u32
- *   PARAMS   client -> server: test u8, reverse u8, flags u16 (0),
+ *   PARAMS   client -> server: test u8, reverse u8 (stream: the server
+ *            sends; crr: the server closes first), flags u16 (0),
  *            length u32, streams u32, duration_ms u32, bytes u64
  *   REPLY    server -> client: status u32 (0 accept, 1 refuse),
  *            data_port u32, reason char[96] (NUL padded)
@@ -253,8 +254,8 @@ int check_params(const struct params *p, char *err, size_t errlen)
 
 	if (p->test >= NR_TESTS)
 		snprintf(err, errlen, "unknown test %u", (unsigned int)p->test);
-	else if (p->reverse && p->test != TEST_STREAM)
-		snprintf(err, errlen, "reverse is for the stream test only");
+	else if (p->reverse && p->test != TEST_STREAM && p->test != TEST_CRR)
+		snprintf(err, errlen, "reverse is for the stream and crr tests only");
 	else if (!p->length || p->length > MAX_LEN)
 		snprintf(err, errlen, "length %u out of range 1..%u", p->length, MAX_LEN);
 	else if (!p->streams || p->streams > max_conns)

@@ -58,6 +58,8 @@ void report_begin(const struct opts *o, const struct stack_outcome *out, unsigne
 		printf("%s, %u %s%s, %u-byte request and response, %g s", test_name(p->test),
 		       p->streams, p->test == TEST_RR ? "connection" : "thread",
 		       p->streams > 1 ? "s" : "", p->length, o->secs);
+		if (p->test == TEST_CRR)
+			printf(", %s closes first", p->reverse ? "server" : "client");
 		break;
 	default:
 		printf("%u idle connections", p->streams);

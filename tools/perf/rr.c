@@ -127,6 +127,11 @@ void crr_client(struct worker *w)
 			break;
 		}
 		err = exchange(w, fd, len);
+		/* -R: the server closes first (TIME_WAIT on its side). */
+		if (!err && ctx->p->reverse && expect_eof(fd, w->buf)) {
+			worker_fail(w, "waiting for the server's close: %s", io_error(errno));
+			err = -1;
+		}
 		close(fd);
 		if (err)
 			break;
@@ -157,6 +162,9 @@ static int crr_serve_one(struct worker *w, int fd)
 		worker_fail(w, "write: %s", io_error(errno));
 		return -1;
 	}
+	/* -R: we close first, and TIME_WAIT stays on our side. */
+	if (w->ctx->p->reverse)
+		return 0;
 	/* The client closes first (TIME_WAIT stays on its side). */
 	if (expect_eof(fd, w->buf)) {
 		worker_fail(w, "waiting for the client's close: %s", io_error(errno));
