@@ -700,6 +700,18 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	if (crossed_synack)
 		goto ack_field;
+	/*
+	 * Our SYN-ACK was lost: the peer's SYN comes again (its sequence
+	 * number is behind rcv_nxt by now) and gets the SYN-ACK again, at
+	 * the rate native's tcp_check_req allows.
+	 */
+	if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs &&
+	    (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) ==
+	    XTCP_FLAG_SYN) {
+		if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_SEQ))
+			xtcp_send_syn(sk);
+		return;
+	}
 
 	/* RFC 7323 5.3: an older timestamp than the peer's last is a stale
 	 * duplicate (PAWS); a RST is taken anyway, as native TCP does.
@@ -721,7 +733,11 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		    xtcp_seq_before_eq(th->seq + payload, xs->rcv_nxt))
 			xtcp_sack_rcv_duplicate(sk, th->seq, th->seq + payload,
 						false);
-		if (!(th->flags & XTCP_FLAG_RST)) {
+		if ((th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) ==
+		    XTCP_FLAG_SYN && sk->sk_state != TCP_TIME_WAIT) {
+			/* RFC 5961 4.2, in the window or not. */
+			send_challenge_ack(sk, th);
+		} else if (!(th->flags & XTCP_FLAG_RST)) {
 			if (sk->sk_state == TCP_TIME_WAIT &&
 			    (th->flags & XTCP_FLAG_FIN))
 				xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
@@ -764,12 +780,11 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	/* Fourth: a SYN here is a retransmission or an attack (RFC 5961 4). */
 	if (th->flags & XTCP_FLAG_SYN) {
-		if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs)
-			xtcp_send_syn(sk);
-		else if (sk->sk_state == TCP_TIME_WAIT)
-			xtcp_send_ack(sk);
-		else
+		if (sk->sk_state != TCP_TIME_WAIT)
 			send_challenge_ack(sk, th);
+		else if (!reply_rate_limited(sk, len, th,
+					     XTCP_MIB_ACK_SKIPPED_SEQ))
+			xtcp_send_ack(sk);
 		return;
 	}
 
@@ -1038,10 +1053,12 @@ static bool segment_valid(struct net *net, struct sk_buff *skb,
 
 /*
  * The host's policy for a segment of @sk, as native TCP applies it: the
- * socket's IPsec policy, then its socket filter (SO_ATTACH_FILTER, the
- * cgroup's BPF ingress program and the LSM's sock_rcv_skb hook), which may
- * trim the payload but never the header. Conntrack's reference is dropped
- * before the segment is queued. False means drop, counted.
+ * socket's IPsec policy, then sk_filter_trim_cap: the LSM's sock_rcv_skb
+ * hook and the socket filter (SO_ATTACH_FILTER), which may trim the
+ * payload but never the header. (Its cgroup-BPF ingress step passes over
+ * sockets whose family is not AF_INET or AF_INET6, ours among them.)
+ * Conntrack's reference is dropped before the segment is queued. False
+ * means drop, counted.
  */
 static bool socket_policy_admits(struct sock *sk, struct sk_buff *skb,
 				 const struct xtcp_seg_hdr *th)
@@ -1137,6 +1154,12 @@ static struct sock *time_wait_syn(struct net *net, struct sock *tw,
 	if (!listener)
 		return tw;
 	bh_lock_sock(tw);
+	if (tw->sk_state == TCP_CLOSE) {
+		/* Ended on another CPU since the lookup: the SYN is new. */
+		bh_unlock_sock(tw);
+		sock_put(tw);
+		return listener;
+	}
 	if (sock_owned_by_user(tw) || tw->sk_state != TCP_TIME_WAIT ||
 	    !syn_opens_anew(xtcp_sk(tw), skb, th)) {
 		bh_unlock_sock(tw);
@@ -1194,8 +1217,15 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		no_socket_rcv(net, skb, &th);
 		goto drop;
 	}
-	if (sk->sk_state == TCP_TIME_WAIT)
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		/* The policy first: a SYN it refuses must not end the entry. */
+		if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+			xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
+			sock_put(sk);
+			goto drop;
+		}
 		sk = time_wait_syn(net, sk, skb, &th);
+	}
 	if (!socket_policy_admits(sk, skb, &th)) {
 		sock_put(sk);
 		goto drop;

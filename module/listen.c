@@ -503,9 +503,13 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 	struct sock *child;
 	int err;
 
-	/* Full past the backlog, as native's inet_csk_reqsk_queue_is_full. */
-	if (syncookies == 2 || READ_ONCE(xs->syn_queue_len) >
-	    READ_ONCE(sk->sk_max_ack_backlog)) {
+	/*
+	 * Full past the backlog, as native's inet_csk_reqsk_queue_is_full;
+	 * a SYN that ended a TIME_WAIT entry is taken all the same.
+	 */
+	if (!XTCP_SKB_CB(skb)->tw_isn &&
+	    (syncookies == 2 || READ_ONCE(xs->syn_queue_len) >
+	     READ_ONCE(sk->sk_max_ack_backlog))) {
 		want_cookie = syn_flood_wants_cookie(sk, syncookies);
 		if (!want_cookie)
 			goto drop;

@@ -288,6 +288,11 @@ TEST_F(stack, syn_on_connection_draws_challenge_ack)
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 100, 0, SEG_SYN, NULL));
 	EXPECT_EQ(before + 1, wait_challenge(self->family, before));
+	/* Past the socket's own limit (invalid_ratelimit, 500 ms). */
+	msleep(700);
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt - 100000, 0, SEG_SYN,
+			   NULL));
+	EXPECT_EQ(before + 2, wait_challenge(self->family, before + 1));
 	conn_works(_metadata, &c);
 	close(c.cli);
 	close(c.srv);
