@@ -147,15 +147,33 @@ u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
  * Send MSS: what the path carries (MTU less IPv4 and TCP headers), what the
  * peer accepts, and what the user asked for with TCP_MAXSEG.
  */
+/* Bytes of IP options (IP_OPTIONS) in every IPv4 header the socket sends. */
+static u32 ip_options_len(const struct sock *sk)
+{
+	const struct ip_options_rcu *opt;
+	u32 len = 0;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet_sk(sk)->inet_opt);
+	if (opt)
+		len = opt->opt.optlen;
+	rcu_read_unlock();
+	return len;
+}
+
 void xtcp_sync_mss(struct sock *sk, u32 mtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = mtu - sizeof(struct iphdr) - XTCP_HDR_LEN;
+	u32 ip_opts;
 
 	if (xs->peer_mss && xs->peer_mss < mss)
 		mss = xs->peer_mss;
 	if (xs->user_mss && xs->user_mss < mss)
 		mss = xs->user_mss;
+	/* After the peer's clamp, as native's icsk_ext_hdr_len. */
+	ip_opts = ip_options_len(sk);
+	mss = mss > XTCP_MIN_MSS + ip_opts ? mss - ip_opts : XTCP_MIN_MSS;
 	/* Every segment carries the timestamp option once it is agreed. */
 	if (xs->ts_ok && mss > XTCP_MIN_MSS + XTCP_TS_OPT_LEN)
 		mss -= XTCP_TS_OPT_LEN;

@@ -85,8 +85,11 @@ extern unsigned int xtcp_isn_wrap_after;
 /* Smallest buffer for a new skb, so small writes can share one. */
 #define XTCP_MIN_SKB_PAYLOAD	2048
 
-/* Room for the IPv4 header, our header with options, and the link layer. */
-#define XTCP_MAX_HEADER		(XTCP_MAX_HDR_LEN + MAX_HEADER + 20)
+/*
+ * Room for the IPv4 header with up to 40 bytes of options (IP_OPTIONS), our
+ * header with options, and the link layer.
+ */
+#define XTCP_MAX_HEADER		(XTCP_MAX_HDR_LEN + MAX_HEADER + 60)
 
 /* Per-skb state on the write, receive and out-of-order queues. */
 struct xtcp_skb_cb {
