@@ -267,6 +267,37 @@ static bool rmem_admits(struct sock *sk, const struct sk_buff *skb)
 	       2 * (u64)READ_ONCE(sk->sk_rcvbuf);
 }
 
+/*
+ * Room for @skb when the receive buffer is full: out-of-order data goes,
+ * newest first, down to what lies after @skb, as native's
+ * tcp_prune_ofo_queue. A peer (or an attacker) that leaves a hole and fills
+ * the buffer behind it must not keep out for ever the data that fills the
+ * hole. True when @skb may be queued.
+ */
+static bool make_room(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 seq = XTCP_SKB_CB(skb)->seq;
+	struct sk_buff *victim;
+	bool pruned = false;
+
+	while (!rmem_admits(sk, skb) &&
+	       (victim = skb_peek_tail(&xs->ooo_queue)) &&
+	       !xtcp_seq_after(seq, XTCP_SKB_CB(victim)->seq)) {
+		__skb_unlink(victim, &xs->ooo_queue);
+		kfree_skb(victim);
+		pruned = true;
+	}
+	if (pruned) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_OFO_PRUNED);
+		xtcp_sack_rcv_pruned(sk);
+	}
+	if (rmem_admits(sk, skb))
+		return true;
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
+	return false;
+}
+
 /* In-order data (its seq is rcv_nxt) joins the receive queue. */
 static void queue_in_order(struct sock *sk, struct sk_buff *skb)
 {
@@ -393,8 +424,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		u32 start = cb->seq, end = cb->end_seq;
 
 		skb = compact_skb(skb);
-		if (!rmem_admits(sk, skb)) {
-			xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
+		if (!make_room(sk, skb)) {
 			kfree_skb(skb);
 			return true;
 		}
@@ -422,8 +452,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		cb->seq = xs->rcv_nxt;
 	}
 	skb = compact_skb(skb);
-	if (!rmem_admits(sk, skb)) {
-		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
+	if (!make_room(sk, skb)) {
 		kfree_skb(skb);
 		xs->ack_now = 1;
 		xtcp_send_ack(sk);

@@ -70,6 +70,19 @@ void xtcp_sack_rcv_delivered(struct sock *sk)
 }
 
 /*
+ * Out-of-order data was dropped to make room (input.c): the runs may name
+ * data we no longer hold, so none are reported until new ones form, as
+ * native's tcp_sack_reset after pruning. The sender finds out by its RTO.
+ */
+void xtcp_sack_rcv_pruned(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->num_sack_runs = 0;
+	xs->dsack_pending = false;
+}
+
+/*
  * The blocks for an ACK carrying @payload bytes: the segment with its
  * options must still fit one MSS, and a GSO packet's segments all share
  * its header, so they carry none.

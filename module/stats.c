@@ -30,6 +30,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_FAST_RETRANS] = "FastRetrans",
 	[XTCP_MIB_ZERO_WINDOW_PROBES] = "ZeroWindowProbes",
 	[XTCP_MIB_OFO_QUEUED] = "OfoQueued",
+	[XTCP_MIB_OFO_PRUNED] = "OfoPruned",
 	[XTCP_MIB_DROP_BEYOND_WINDOW] = "DropBeyondWindow",
 	[XTCP_MIB_DROP_RCVBUF_FULL] = "DropRcvbufFull",
 	[XTCP_MIB_DROP_OLD_SEQ] = "DropOldSeq",

@@ -616,6 +616,7 @@ void xtcp_sysctl_net_exit(struct net *net);
 void xtcp_sack_rcv_ooo(struct sock *sk, u32 start, u32 end);
 void xtcp_sack_rcv_duplicate(struct sock *sk, u32 start, u32 end, bool ofo);
 void xtcp_sack_rcv_delivered(struct sock *sk);
+void xtcp_sack_rcv_pruned(struct sock *sk);
 void xtcp_sack_fill_opts(struct sock *sk, struct xtcp_opts *opts,
 			 u32 payload, bool gso);
 u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th);

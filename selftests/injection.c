@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static int read_server_state(int pfd, int proto, struct conn *c)
  * caller is left in TAG-2.
  */
 static void conn_open(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(stack) *self, struct conn *c)
+		      FIXTURE_DATA(stack) *self, struct conn *c, int rcvbuf)
 {
 	struct sockaddr_ll ll = {
 		.sll_family = AF_PACKET,
@@ -108,7 +109,7 @@ static void conn_open(struct __test_metadata *_metadata,
 	int lfd, pfd;
 
 	ASSERT_EQ(0, enter_host(self, 2));
-	lfd = stack_listen(self->family, SERVER_IP, &c->sport);
+	lfd = stack_listen_opts(self->family, SERVER_IP, &c->sport, rcvbuf, 0);
 	c->lfd = lfd;
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, enter_host(self, 1));
@@ -139,7 +140,7 @@ static void conn_setup(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(stack) *self, struct conn *c)
 {
 	topology_up(_metadata, self);
-	conn_open(_metadata, self, c);
+	conn_open(_metadata, self, c, 0);
 }
 
 /*
@@ -339,6 +340,59 @@ TEST_F(stack, time_wait_takes_newer_syn_not_older)
 	EXPECT_EQ(SEG_SYN | SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
 }
 
+/* SO_MEMINFO: what the socket's receive queues hold, in bytes of truesize. */
+static int64_t rmem_alloc(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		return -1;
+	return mem[SK_MEMINFO_RMEM_ALLOC];
+}
+
+#define TINY_SEGS	300
+
+/*
+ * A hole at rcv_nxt and hundreds of 1-byte segments behind it (the
+ * attack of CVE-2018-5390's family): the receiver holds at most about
+ * twice its buffer of them, and when the real data that fills the hole
+ * comes it is taken at once, out-of-order data giving way (native's
+ * tcp_prune_ofo_queue). Without that the buffer stays full and the
+ * connection never moves again.
+ */
+TEST_F(stack, tiny_out_of_order_segments_give_way_to_in_order_data)
+{
+	char buf[100];
+	int64_t held;
+	struct conn c;
+	int rcvbuf, i;
+
+	topology_up(_metadata, self);
+	conn_open(_metadata, self, &c, 8192);
+	ASSERT_EQ(0, getsockopt_int(c.srv, SOL_SOCKET, SO_RCVBUF, &rcvbuf));
+	for (i = 0; i < TINY_SEGS; i++)
+		ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 1000 + 2 * i,
+				   c.srv_snd_nxt, SEG_ACK, "x"));
+	msleep(300);
+	held = rmem_alloc(c.srv);
+	TH_LOG("SO_RCVBUF %d; %d tiny segments: %lld bytes held", rcvbuf,
+	       TINY_SEGS, (long long)held);
+	/*
+	 * Native holds about SO_RCVBUF (16128 of 16384); xtcp lets buffer
+	 * overhead reach twice it (rmem_admits), plus the skb that crossed.
+	 */
+	EXPECT_GE(2 * (int64_t)rcvbuf + 4096, held);
+	memset(buf, 'r', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(c.cli, buf, sizeof(buf), 0));
+	EXPECT_EQ((int)sizeof(buf), wait_inq(c.srv, sizeof(buf), 2000));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv(c.srv, buf, sizeof(buf), 0));
+	EXPECT_EQ('r', buf[0]);
+	EXPECT_EQ('r', buf[sizeof(buf) - 1]);
+	conn_abort(&c);
+}
+
 #define CONNS	4
 
 /* A RST inside the window of each connection, at once. */
@@ -371,7 +425,7 @@ TEST_F_TIMEOUT(stack, challenge_acks_limited_per_namespace, 120)
 	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw %s=1",
 			     self->netns, knob));
 	for (i = 0; i < CONNS; i++)
-		conn_open(_metadata, self, &c[i]);
+		conn_open(_metadata, self, &c[i], 0);
 	before = challenge_acks(self->family);
 	ASSERT_LE(0, before);
 	forge_rsts(_metadata, self, c);
