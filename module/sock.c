@@ -120,6 +120,17 @@ void xtcp_init_sock(struct sock *sk)
 
 void xtcp_set_state(struct sock *sk, int state)
 {
+	int old = sk->sk_state;
+
+	/* The namespace's TIME_WAIT count, for max_tw_buckets. */
+	if (old != state && (old == TCP_TIME_WAIT || state == TCP_TIME_WAIT)) {
+		struct xtcp_net *xn = xtcp_net(sock_net(sk));
+
+		if (state == TCP_TIME_WAIT)
+			atomic_inc(&xn->tw_count);
+		else
+			atomic_dec(&xn->tw_count);
+	}
 	/* Release: lockless readers (poll) see the state after its effects. */
 	smp_store_release(&sk->sk_state, state);
 }
@@ -587,11 +598,23 @@ void xtcp_reset(struct sock *sk)
 
 void xtcp_enter_time_wait(struct sock *sk)
 {
+	struct xtcp_net *xn = xtcp_net(sock_net(sk));
+	unsigned int len_ms = READ_ONCE(xtcp_tw_len_ms);
+
+	/*
+	 * Past net.xtcp.max_tw_buckets the entry is not kept: its timer ends
+	 * it at once (the ACK of the peer's FIN still leaves first), as
+	 * native closes without a timewait socket it could not allocate.
+	 */
+	if (atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_OVERFLOW);
+		len_ms = 0;
+	}
 	xtcp_set_state(sk, TCP_TIME_WAIT);
 	xtcp_stop_rtx(sk);
 	xtcp_purge_write_queue(sk);
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_ENTERED);
-	xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
+	xtcp_arm_state_timer(sk, len_ms);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
 }

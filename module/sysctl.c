@@ -28,10 +28,14 @@
  *   challenge_ack_limit           as net.ipv4.tcp_challenge_ack_limit:
  *                                 challenge ACKs (RFC 5961) the namespace
  *                                 sends per second, INT_MAX no limit
+ *   max_tw_buckets                as net.ipv4.tcp_max_tw_buckets: TIME_WAIT
+ *                                 entries the namespace keeps; a connection
+ *                                 past it closes without one
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
- * abort_on_overflow 0 and challenge_ack_limit INT_MAX: native's defaults.
+ * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
+ * max_tw_buckets 262144 (native's is half its established hash table).
  * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/slab.h>
@@ -97,6 +101,7 @@ enum {
 	SYSCTL_SYNCOOKIES,
 	SYSCTL_ABORT_ON_OVERFLOW,
 	SYSCTL_CHALLENGE_ACK_LIMIT,
+	SYSCTL_MAX_TW_BUCKETS,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -176,6 +181,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = SYSCTL_INT_MAX,
 	},
+	[SYSCTL_MAX_TW_BUCKETS] = {
+		.procname = "max_tw_buckets",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_INT_MAX,
+	},
 	{ }
 };
 
@@ -194,6 +207,8 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->syncookies = 1;
 	xn->abort_on_overflow = 0;
 	xn->challenge_ack_limit = INT_MAX;
+	xn->max_tw_buckets = 262144;
+	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
 	if (!table)
@@ -207,6 +222,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_SYNCOOKIES].data = &xn->syncookies;
 	table[SYSCTL_ABORT_ON_OVERFLOW].data = &xn->abort_on_overflow;
 	table[SYSCTL_CHALLENGE_ACK_LIMIT].data = &xn->challenge_ack_limit;
+	table[SYSCTL_MAX_TW_BUCKETS].data = &xn->max_tw_buckets;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

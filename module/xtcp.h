@@ -441,6 +441,8 @@ struct xtcp_net {
 	int syncookies;		/* 0, 1 or 2: when SYNs get cookies */
 	int abort_on_overflow;	/* RST an ACK the accept queue has no room for */
 	int challenge_ack_limit;	/* per second, INT_MAX: none */
+	int max_tw_buckets;	/* TIME_WAIT entries kept, at most */
+	atomic_t tw_count;	/* TIME_WAIT entries now (xtcp_set_state) */
 	/*
 	 * The namespace's challenge ACK budget (input.c): the second it is
 	 * for and what is left of it. Racy by design, as native's: a lost

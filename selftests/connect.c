@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -359,6 +361,72 @@ TEST_F(stack, connect_to_time_wait_peer_at_once)
 	ASSERT_EQ(1, recv(srv, &b, 1, 0));
 	close(srv);
 	close(cli);
+	close(lfd);
+}
+
+/* TIME_WAIT entries of this namespace (/proc/net/tcp's state 06). */
+static int time_wait_count(int family)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
+			"r");
+	unsigned int state;
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*x:%*x %*x:%*x %x", &state) == 1 &&
+		    state == 6)
+			n++;
+	fclose(f);
+	return n;
+}
+
+#define TW_CONNS	5
+
+/*
+ * tcp_max_tw_buckets / net.xtcp.max_tw_buckets: in a namespace of its own
+ * set to 2, five connections the client closes first leave two TIME_WAIT
+ * entries, and the other three are counted as overflows.
+ */
+TEST_F(stack, time_wait_beyond_max_tw_buckets_not_kept)
+{
+	const char *knob = self->family == AF_INET ?
+			   "/proc/sys/net/ipv4/tcp_max_tw_buckets" :
+			   "/proc/sys/net/xtcp/max_tw_buckets";
+	int64_t before;
+	uint16_t port;
+	int lfd, i;
+	FILE *f;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	f = fopen(knob, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "2\n");
+	ASSERT_EQ(0, fclose(f));
+	before = stack_counter(self->family, "TCPTimeWaitOverflow",
+			       "XtcpTimeWaitOverflow");
+	ASSERT_LE(0, before);
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < TW_CONNS; i++) {
+		int cli = stack_connect(self->family, "127.0.0.1", port);
+		int srv = accept(lfd, NULL, NULL);
+		char b;
+
+		ASSERT_LE(0, cli);
+		ASSERT_LE(0, srv);
+		close(cli);
+		ASSERT_EQ(0, recv(srv, &b, 1, 0));
+		close(srv);
+	}
+	msleep(200);
+	EXPECT_EQ(2, time_wait_count(self->family));
+	EXPECT_EQ(before + TW_CONNS - 2,
+		  stack_counter(self->family, "TCPTimeWaitOverflow",
+				"XtcpTimeWaitOverflow"));
 	close(lfd);
 }
 
