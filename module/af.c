@@ -235,6 +235,21 @@ static int get_congestion(struct sock *sk, char __user *optval,
 	return 0;
 }
 
+/*
+ * IP_OPTIONS changed the IPv4 header every segment carries: the MSS of a
+ * connection follows, as native's do_ip_setsockopt resyncs a TCP socket.
+ */
+static void resync_mss(struct sock *sk)
+{
+	struct dst_entry *dst;
+
+	lock_sock(sk);
+	dst = __sk_dst_get(sk);
+	if (dst && !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		xtcp_sync_mss(sk, dst_mtu(dst));
+	release_sock(sk);
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -249,7 +264,10 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		 */
 		if (level == SOL_IP && ip_mc_option(optname))
 			return -EPROTO;
-		return ip_setsockopt(sk, level, optname, optval, optlen);
+		err = ip_setsockopt(sk, level, optname, optval, optlen);
+		if (!err && level == SOL_IP && optname == IP_OPTIONS)
+			resync_mss(sk);
+		return err;
 	}
 	if (optname == TCP_CONGESTION)
 		return set_congestion(sk, optval, optlen);

@@ -295,38 +295,42 @@ TEST_F_TIMEOUT(stack, veth_echo, 120)
 /*
  * IP options (IP_OPTIONS, 40 bytes of NOPs: the most an IPv4 header takes)
  * ride in every segment the client sends, so its MSS leaves room for them
- * (native: 1500 - 20 - 40 - 20 - 12 of timestamps = 1408). A segment sized
- * for a bare header would exceed the MTU with DF set and never arrive.
+ * (native: 1500 - 20 - 40 - 20 - 12 of timestamps = 1408), whether they
+ * were set before connect() or (@after_connect) on the connection. A
+ * segment sized for a bare header would exceed the MTU with DF set and
+ * never arrive.
  */
-TEST_F_TIMEOUT(stack, veth_ip_options_shrink_the_mss, 300)
+static void ip_options_transfer(struct __test_metadata *_metadata,
+				FIXTURE_DATA(stack) *self, bool after_connect)
 {
 	uint64_t len = xtcp_scaled(4 * MiB, 256 * KiB);
+	struct sockaddr_in sin;
 	uint8_t opts[40];
 	struct tcp_info ti;
 	int64_t bad;
 	uint16_t port;
-	char ns[48];
 	pid_t pid;
 	int fd;
 
 	topology_up(_metadata, self, 0);
 	pid = start_server(_metadata, self, serve_verify_and_reply, len, &port);
-	snprintf(ns, sizeof(ns), "%s-1", self->netns);
-	ASSERT_EQ(0, enter_netns(ns));
+	ASSERT_EQ(0, enter_host(self, 1));
 	fd = stack_socket(self->family);
 	ASSERT_LE(0, fd);
 	memset(opts, 1, sizeof(opts));		/* IPOPT_NOOP */
-	ASSERT_EQ(0, setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opts,
-				sizeof(opts)));
-	{
-		struct sockaddr_in sin = sin_make(SERVER_IP, port);
-
-		ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-			TH_LOG("connect: %s", strerror(errno));
-	}
+	if (!after_connect)
+		ASSERT_EQ(0, setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opts,
+					sizeof(opts)));
+	sin = sin_make(SERVER_IP, port);
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("connect: %s", strerror(errno));
+	if (after_connect)
+		ASSERT_EQ(0, setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opts,
+					sizeof(opts)));
 	ASSERT_EQ(0, get_tcp_info(fd, &ti));
 	TH_LOG("send MSS with 40 bytes of IP options: %u", ti.tcpi_snd_mss);
 	EXPECT_GE(1500U - 20 - 40 - 20, ti.tcpi_snd_mss);
+	EXPECT_LE(1500U - 20 - 40 - 20 - 12, ti.tcpi_snd_mss);
 	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
 	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
 	ASSERT_EQ((ssize_t)len, recv_pattern(fd, len, 2, &bad))
@@ -334,6 +338,16 @@ TEST_F_TIMEOUT(stack, veth_ip_options_shrink_the_mss, 300)
 	EXPECT_EQ(-1, bad);
 	close(fd);
 	ASSERT_SERVER_OK(pid);
+}
+
+TEST_F_TIMEOUT(stack, veth_ip_options_shrink_the_mss, 300)
+{
+	ip_options_transfer(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(stack, veth_ip_options_set_on_a_connection_shrink_its_mss, 300)
+{
+	ip_options_transfer(_metadata, self, true);
 }
 
 TEST_F_TIMEOUT(stack, veth_transfer_16MiB_each_way, 900)
