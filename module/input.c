@@ -269,10 +269,12 @@ static bool rmem_admits(struct sock *sk, const struct sk_buff *skb)
 
 /*
  * Room for @skb when the receive buffer is full: out-of-order data goes,
- * newest first, down to what lies after @skb, as native's
- * tcp_prune_ofo_queue. A peer (or an attacker) that leaves a hole and fills
- * the buffer behind it must not keep out for ever the data that fills the
- * hole. True when @skb may be queued.
+ * newest first, as in native's tcp_prune_ofo_queue, until the buffer holds
+ * no more than SO_RCVBUF (room for a while, not a prune per segment). A
+ * peer (or an attacker) that leaves a hole and fills the buffer behind it
+ * must not keep out for ever the data that fills the hole. Data after
+ * @skb only: an out-of-order @skb never displaces older data. True when
+ * @skb may be queued.
  */
 static bool make_room(struct sock *sk, const struct sk_buff *skb)
 {
@@ -281,7 +283,9 @@ static bool make_room(struct sock *sk, const struct sk_buff *skb)
 	struct sk_buff *victim;
 	bool pruned = false;
 
-	while (!rmem_admits(sk, skb) &&
+	if (rmem_admits(sk, skb))
+		return true;
+	while (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf) &&
 	       (victim = skb_peek_tail(&xs->ooo_queue)) &&
 	       !xtcp_seq_after(seq, XTCP_SKB_CB(victim)->seq)) {
 		__skb_unlink(victim, &xs->ooo_queue);
@@ -729,18 +733,6 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	if (crossed_synack)
 		goto ack_field;
-	/*
-	 * Our SYN-ACK was lost: the peer's SYN comes again (its sequence
-	 * number is behind rcv_nxt by now) and gets the SYN-ACK again, at
-	 * the rate native's tcp_check_req allows.
-	 */
-	if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs &&
-	    (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) ==
-	    XTCP_FLAG_SYN) {
-		if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_SEQ))
-			xtcp_send_syn(sk);
-		return;
-	}
 
 	/* RFC 7323 5.3: an older timestamp than the peer's last is a stale
 	 * duplicate (PAWS); a RST is taken anyway, as native TCP does.
@@ -749,6 +741,23 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		xtcp_stat_inc(net, XTCP_MIB_PAWS_REJECTED);
 		if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_PAWS))
 			xtcp_send_ack(sk);
+		return;
+	}
+
+	/*
+	 * Our SYN-ACK was lost: the peer's SYN comes again (its sequence
+	 * number is behind rcv_nxt by now) and gets the SYN-ACK again, at
+	 * the rate native's tcp_check_req allows, as a retransmission
+	 * (counted, no RTT sample from it, one try of the SYN-ACK's budget).
+	 */
+	if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs &&
+	    (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) ==
+	    XTCP_FLAG_SYN) {
+		if (!reply_rate_limited(sk, len, th,
+					XTCP_MIB_ACK_SKIPPED_SYN_RECV)) {
+			xs->retries++;
+			xtcp_send_syn(sk);
+		}
 		return;
 	}
 
@@ -1094,7 +1103,9 @@ static bool socket_policy_admits(struct sock *sk, struct sk_buff *skb,
 {
 	struct net *net = sock_net(sk);
 
-	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+	/* TIME_WAIT's was checked without a socket, as native's. */
+	if (sk->sk_state != TCP_TIME_WAIT &&
+	    !xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
 		xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
 		return false;
 	}
