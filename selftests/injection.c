@@ -41,21 +41,6 @@ struct conn {
 	uint8_t srv_flags;	/* flags of the server's last segment */
 };
 
-static void topology_up(struct __test_metadata *_metadata,
-			FIXTURE_DATA(stack) *self)
-{
-	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
-}
-
-static int enter_host(FIXTURE_DATA(stack) *self, int host)
-{
-	char ns[48];
-
-	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
-	return enter_netns(ns);
-}
-
 static uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
@@ -139,7 +124,7 @@ static void conn_open(struct __test_metadata *_metadata,
 static void conn_setup(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(stack) *self, struct conn *c)
 {
-	topology_up(_metadata, self);
+	hosts_up(_metadata, self);
 	conn_open(_metadata, self, c, 0);
 }
 
@@ -368,7 +353,7 @@ TEST_F(stack, tiny_out_of_order_segments_give_way_to_in_order_data)
 	struct conn c;
 	int rcvbuf, i;
 
-	topology_up(_metadata, self);
+	hosts_up(_metadata, self);
 	conn_open(_metadata, self, &c, 8192);
 	ASSERT_EQ(0, getsockopt_int(c.srv, SOL_SOCKET, SO_RCVBUF, &rcvbuf));
 	for (i = 0; i < TINY_SEGS; i++)
@@ -421,7 +406,7 @@ TEST_F_TIMEOUT(stack, challenge_acks_limited_per_namespace, 120)
 	int64_t before, sent;
 	int i;
 
-	topology_up(_metadata, self);
+	hosts_up(_metadata, self);
 	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw %s=1",
 			     self->netns, knob));
 	for (i = 0; i < CONNS; i++)

@@ -35,22 +35,6 @@
 /* Half-open entries a listener of BACKLOG keeps: full past the backlog. */
 #define QUEUED		(BACKLOG + 1)
 
-static void topology_up(struct __test_metadata *_metadata,
-			FIXTURE_DATA(stack) *self)
-{
-	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
-}
-
-/* Into TAG-1 (the client's host) or TAG-2 (the server's). */
-static int enter_host(FIXTURE_DATA(stack) *self, int host)
-{
-	char ns[48];
-
-	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
-	return enter_netns(ns);
-}
-
 /* sysctl @name of the stack (tcp_@name for native TCP) on both hosts. */
 static int set_sysctl(FIXTURE_DATA(stack) *self, const char *name, int val)
 {
@@ -229,17 +213,9 @@ static int connect_accept(FIXTURE_DATA(stack) *self, int lfd, uint16_t port,
 /* A non-blocking connect() from TAG-1, in progress; back in TAG-2. */
 static int connect_start(FIXTURE_DATA(stack) *self, uint16_t port)
 {
-	struct sockaddr_in sin = sin_make(SERVER_IP, port);
-	int fd;
+	int fd = connect_from_client(self, SERVER_IP, port);
 
-	if (enter_host(self, 1))
-		return -1;
-	fd = stack_socket(self->family);
-	if (fd < 0)
-		return -1;
-	if (set_nonblock(fd, 1) ||
-	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != -1 ||
-	    errno != EINPROGRESS || enter_host(self, 2)) {
+	if (fd >= 0 && enter_host(self, 2)) {
 		close(fd);
 		return -1;
 	}
@@ -259,7 +235,7 @@ static int cookie_setup(struct __test_metadata *_metadata,
 {
 	int lfd;
 
-	topology_up(_metadata, self);
+	hosts_up(_metadata, self);
 	ASSERT_EQ(0, set_sysctl(self, "syncookies", syncookies));
 	lfd = server_listen(_metadata, self, port);
 	ASSERT_LE(0, lfd);
@@ -503,7 +479,7 @@ static void accept_queue_overflow(struct __test_metadata *_metadata,
 	uint16_t port;
 	char byte;
 
-	topology_up(_metadata, self);
+	hosts_up(_metadata, self);
 	ASSERT_EQ(0, run_cmd("'%s/netns.sh' netem %s delay 50ms", self_dir(),
 			     self->netns));
 	ASSERT_EQ(0, set_sysctl(self, "abort_on_overflow", abort));

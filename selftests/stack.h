@@ -108,6 +108,50 @@ FIXTURE_SETUP(stack)
 	close(fd);
 }
 
+/*
+ * The two hosts of netns.sh (TAG-1 the client's, TAG-2 the server's),
+ * tagged with the test's pid; the teardown deletes them.
+ */
+static inline void hosts_up(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(stack) *self)
+{
+	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
+}
+
+/* Into TAG-1 (the client's host) or TAG-2 (the server's): 0 or -1. */
+static inline int enter_host(FIXTURE_DATA(stack) *self, int host)
+{
+	char ns[48];
+
+	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
+	return enter_netns(ns);
+}
+
+/*
+ * A non-blocking connect() from TAG-1 to @ip:@port, in progress or done;
+ * the caller is left in TAG-1. The socket, or -1.
+ */
+static inline int connect_from_client(FIXTURE_DATA(stack) *self,
+				      const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin = sin_make(ip, port);
+	int fd;
+
+	if (enter_host(self, 1))
+		return -1;
+	fd = stack_socket(self->family);
+	if (fd < 0)
+		return -1;
+	if (set_nonblock(fd, 1) ||
+	    (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) &&
+	     errno != EINPROGRESS)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 FIXTURE_TEARDOWN(stack)
 {
 	if (self->netns[0])
