@@ -595,8 +595,7 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 	if (!child)
 		goto drop;
 	cxs = xtcp_sk(child);
-	/* As if our SYN-ACK had left from it. */
-	cxs->ts_offset = xtcp_cookie_ts_offset(ip_hdr(skb), th);
+	/* As if our SYN-ACK had left from it (its TSval offset is ours). */
 	cxs->snd_nxt = cxs->iss + 1;
 	cxs->snd_max = cxs->iss + 1;
 	cxs->rcv_wnd = xtcp_syn_window(child);

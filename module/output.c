@@ -841,9 +841,10 @@ void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 	f.opts.sack_permitted = co.sack;
 	if (co.ts) {
 		f.opts.has_timestamp = true;
+		/* The offset the child will have (xtcp_init_connection). */
 		f.opts.tsval = xtcp_cookie_tsval(xtcp_ts_clock_ms() +
-						 xtcp_cookie_ts_offset(ip_hdr(in),
-								       th),
+						 xtcp_ts_offset(ip_hdr(in)->daddr,
+								ip_hdr(in)->saddr),
 						 code);
 		f.opts.tsecr = th->opts.tsval;
 	}

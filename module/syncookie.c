@@ -16,7 +16,6 @@
 #include "xtcp.h"
 
 static siphash_aligned_key_t cookie_key;
-static siphash_aligned_key_t cookie_ts_key;
 
 static u32 cookie_mac(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 		      u32 peer_isn, u32 slot, u8 mss_index, u8 code)
@@ -69,20 +68,4 @@ bool xtcp_cookie_check(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 	*mss_index = idx;
 	*code = c;
 	return true;
-}
-
-/*
- * Our timestamp offset towards a peer (RFC 7323 5.4 asks for one per
- * connection): a cookie connection has no state to keep a random one in
- * between its SYN-ACK and the ACK, so it is a keyed hash of the addresses
- * and ports, the same at both times.
- */
-u32 xtcp_cookie_ts_offset(const struct iphdr *iph,
-			  const struct xtcp_seg_hdr *th)
-{
-	net_get_random_once(&cookie_ts_key, sizeof(cookie_ts_key));
-	return (u32)siphash_3u32((__force u32)iph->saddr,
-				 (__force u32)iph->daddr,
-				 (u32)th->sport << 16 | th->dport,
-				 &cookie_ts_key);
 }

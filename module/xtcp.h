@@ -518,8 +518,6 @@ u32 xtcp_cookie_make(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 		     u8 mss_index, u8 code);
 bool xtcp_cookie_check(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 		       u8 *mss_index, u8 *code);
-u32 xtcp_cookie_ts_offset(const struct iphdr *iph,
-			  const struct xtcp_seg_hdr *th);
 
 /* send.c */
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
