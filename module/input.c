@@ -1103,16 +1103,18 @@ static bool socket_policy_admits(struct sock *sk, struct sk_buff *skb,
 {
 	struct net *net = sock_net(sk);
 
-	/* TIME_WAIT's was checked without a socket, as native's. */
-	if (sk->sk_state != TCP_TIME_WAIT &&
-	    !xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+	nf_reset_ct(skb);
+	/*
+	 * TIME_WAIT's policy was checked without a socket (xtcp_v4_rcv), and
+	 * no filter applies to it, as to native's timewait socket.
+	 */
+	if (sk->sk_state == TCP_TIME_WAIT)
+		return true;
+	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
 		xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
 		return false;
 	}
-	nf_reset_ct(skb);
-	/* TIME_WAIT is filtered by nobody, as native's timewait socket. */
-	if (sk->sk_state != TCP_TIME_WAIT &&
-	    sk_filter_trim_cap(sk, skb, th->hdr_len)) {
+	if (sk_filter_trim_cap(sk, skb, th->hdr_len)) {
 		xtcp_stat_inc(net, XTCP_MIB_IN_FILTER_DROPS);
 		atomic_inc(&sk->sk_drops);
 		return false;
