@@ -472,14 +472,23 @@ TEST_F(stack, loopback_destination_on_device_dropped)
 	close(lfd);
 }
 
+/* Native's listener drops counted where a broadcast SYN ends; xtcp's. */
+static int64_t broadcast_drops(int family)
+{
+	return stack_counter(family, "ListenDrops", "XtcpInNotUnicast");
+}
+
 /*
  * A SYN to the link's broadcast address reaches the stack (routing
  * delivers broadcasts locally) but a listener on the wildcard address
- * answers nothing: a SYN-ACK or a RST would go to the whole link.
+ * answers nothing: a SYN-ACK or a RST would go to the whole link. It is
+ * dropped before any connection is made for it (native: in its
+ * conn_request, ListenDrops; xtcp: before the lookup, InNotUnicast), not
+ * just left unanswered because no route leaves from a broadcast address.
  */
 TEST_F(stack, broadcast_destination_not_answered)
 {
-	int64_t segs, out;
+	int64_t segs, out, drops;
 	uint16_t port;
 	int lfd;
 
@@ -488,11 +497,14 @@ TEST_F(stack, broadcast_destination_not_answered)
 	ASSERT_LE(0, lfd);
 	segs = stack_in_segs(self->family);
 	out = stack_out_segs(self->family);
+	drops = broadcast_drops(self->family);
+	ASSERT_LE(0, drops);
 	ASSERT_EQ(0, send_frame(self, CLIENT_IP, "10.77.0.255", port,
 				SEG_SYN));
 	EXPECT_EQ(segs + 1, wait_in_segs(self->family, segs));
 	msleep(300);
 	EXPECT_EQ(out, stack_out_segs(self->family));
+	EXPECT_EQ(drops + 1, broadcast_drops(self->family));
 	/*
 	 * The same SYN to the server's address is answered (and the
 	 * client's stack may answer the SYN-ACK with a RST).
