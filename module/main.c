@@ -41,9 +41,12 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 
-	err = xtcp_hash_init();
+	err = xtcp_output_init();
 	if (err)
 		goto out;
+	err = xtcp_hash_init();
+	if (err)
+		goto out_output;
 	err = xtcp_af_init();
 	if (err)
 		goto out_hash;
@@ -62,6 +65,8 @@ out_af:
 	xtcp_af_exit();
 out_hash:
 	xtcp_hash_exit();
+out_output:
+	xtcp_output_exit();
 out:
 	return err;
 }
@@ -72,6 +77,7 @@ static void __exit xtcp_exit(void)
 	xtcp_offload_exit();
 	xtcp_af_exit();
 	xtcp_hash_exit();
+	xtcp_output_exit();
 }
 
 module_init(xtcp_init);

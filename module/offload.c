@@ -103,6 +103,7 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 		fix_segment(seg, seq, !seg->next, flags);
 		seq += seg->len - skb_transport_offset(seg) - hdr_len;
 	}
+	xtcp_gso_own_segments(skb, segs);
 	return segs;
 }
 

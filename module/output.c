@@ -76,6 +76,117 @@ static void set_checksum(struct sock *sk, struct sk_buff *skb)
 	}
 }
 
+#define XTCP_TSQ_THROTTLED	0
+
+static struct workqueue_struct *xtcp_tsq_wq;
+
+/*
+ * The skb left the host or reached the peer's IP layer (ip_rcv orphans).
+ * As native's tcp_wfree: uncharge first, then look at the flag (pairs with
+ * small_queue_full's set_bit and second read), and keep one unit of the
+ * charge for the push queued, which tsq_work_fn gives back. A unit of
+ * sk_wmem_alloc, not a socket reference: the socket may be closed and
+ * released already (sk_free waits only for sk_wmem_alloc).
+ */
+static void xtcp_wfree(struct sk_buff *skb)
+{
+	struct sock *sk = skb->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	WARN_ON(refcount_sub_and_test(skb->truesize - 1, &sk->sk_wmem_alloc));
+	if (test_and_clear_bit(XTCP_TSQ_THROTTLED, &xs->tsq_flags) &&
+	    queue_work(xtcp_tsq_wq, &xs->tsq_work))
+		return;
+	sk_free(sk);
+}
+
+/*
+ * Every segment leaves charged to its socket, as native's: netfilter's
+ * owner and cgroup matches see who sent it (cgroup-BPF egress does not:
+ * it takes only AF_INET and AF_INET6 sockets), and sk_wmem_alloc counts
+ * what sits below the socket for small_queue_full.
+ * Not in TIME_WAIT: the kernel takes a socket in that state for an
+ * inet_timewait_sock (sk_fullsock), as native's replies from there go
+ * out without one.
+ */
+static void own_skb(struct sock *sk, struct sk_buff *skb)
+{
+	if (!sk_fullsock(sk))
+		return;
+	skb_set_owner_w(skb, sk);
+	skb->destructor = xtcp_wfree;
+}
+
+/*
+ * Software GSO cut @gso_skb into @segs: they take over its charge, as
+ * tcp_gso_segment does, so that the small-queue limit still sees them
+ * until the last is freed, not only until the cut.
+ */
+void xtcp_gso_own_segments(struct sk_buff *gso_skb, struct sk_buff *segs)
+{
+	struct sock *sk = gso_skb->sk;
+	unsigned int sum = 0;
+	struct sk_buff *seg;
+	int delta;
+
+	if (gso_skb->destructor != xtcp_wfree)
+		return;
+	for (seg = segs; seg; seg = seg->next) {
+		seg->sk = sk;
+		seg->destructor = xtcp_wfree;
+		sum += seg->truesize;
+	}
+	gso_skb->sk = NULL;
+	gso_skb->destructor = NULL;
+	delta = sum - gso_skb->truesize;
+	if (delta >= 0)
+		refcount_add(delta, &sk->sk_wmem_alloc);
+	else
+		/* The segments hold a charge still: never the last. */
+		WARN_ON_ONCE(refcount_sub_and_test(-delta, &sk->sk_wmem_alloc));
+}
+
+/*
+ * A throttled push, again, where the socket lock may be taken; then the
+ * unit of sk_wmem_alloc xtcp_wfree kept goes back (the socket's last, if
+ * it was closed meanwhile).
+ */
+static void tsq_work_fn(struct work_struct *work)
+{
+	struct xtcp_sock *xs = container_of(work, struct xtcp_sock, tsq_work);
+	struct sock *sk = &xs->inet.sk;
+
+	lock_sock(sk);
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				   TCPF_FIN_WAIT1 | TCPF_CLOSING |
+				   TCPF_LAST_ACK))
+		xtcp_push(sk, XTCP_PUSH_NAGLE);
+	release_sock(sk);
+	sk_free(sk);
+}
+
+void xtcp_tsq_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->tsq_flags = 0;
+	INIT_WORK(&xs->tsq_work, tsq_work_fn);
+	/* Our destructor, not sock_wfree, decides when a writer wakes. */
+	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
+}
+
+int xtcp_output_init(void)
+{
+	xtcp_tsq_wq = alloc_workqueue("xtcp_tsq", WQ_HIGHPRI, 0);
+	return xtcp_tsq_wq ? 0 : -ENOMEM;
+}
+
+/* After the last socket: the pushes queued ran and released them. */
+void xtcp_output_exit(void)
+{
+	destroy_workqueue(xtcp_tsq_wq);
+}
+
 /*
  * Put our header on @skb (payload already in it, or none) and hand it to
  * IPv4. Every segment but a SYN carries the current ACK and window, which
@@ -132,6 +243,7 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 
 	/* skb->cb held our per-skb state; IPv4 reads it as its IPCB. */
 	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
+	own_skb(sk, skb);
 	if (flags & XTCP_FLAG_ACK) {
 		xs->ack_now = 0;
 		sk_stop_timer(sk, &xs->delack_timer);
@@ -148,6 +260,18 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 	return net_xmit_eval(err);
 }
 
+/* A millisecond of the sending rate, as native's pacing rate; U64_MAX: none. */
+static u64 bytes_per_ms(const struct xtcp_sock *xs, u32 mss)
+{
+	u32 srtt = xs->rtt.srtt_us;
+	u64 bytes;
+
+	if (!srtt)
+		return U64_MAX;
+	bytes = div_u64((u64)xs->cwnd * mss * USEC_PER_MSEC, srtt);
+	return xs->cwnd < xs->ssthresh ? 2 * bytes : div_u64(bytes * 6, 5);
+}
+
 /*
  * Segments per GSO packet for about a millisecond of the sending rate (cwnd
  * per SRTT, doubled in slow start, 1.2 times after), at least two, as
@@ -157,14 +281,38 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
  */
 static u32 autosize_segs(const struct xtcp_sock *xs, u32 mss)
 {
-	u32 srtt = xs->rtt.srtt_us;
-	u64 bytes;
+	u64 bytes = bytes_per_ms(xs, mss);
 
-	if (!srtt)
+	if (bytes == U64_MAX)
 		return U32_MAX;
-	bytes = div_u64((u64)xs->cwnd * mss * USEC_PER_MSEC, srtt);
-	bytes = xs->cwnd < xs->ssthresh ? 2 * bytes : div_u64(bytes * 6, 5);
 	return (u32)clamp_t(u64, div_u64(bytes, mss), 2, U32_MAX);
+}
+
+/*
+ * TCP small queues, as native's tcp_small_queue_check: new data waits
+ * while more than a millisecond of the rate (two skbs at least,
+ * net.xtcp.limit_output_bytes at most) of the socket's segments sits in
+ * qdiscs, devices and (on veth) the peer's backlog. Unbounded, a flight
+ * queued on one CPU's backlog lets later segments sent from another CPU
+ * overtake it by milliseconds: RACK calls the flight lost. With nothing
+ * in flight it never waits (the destructor that would wake it may have
+ * run). Retransmissions do not wait.
+ */
+static bool small_queue_full(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 limit = max_t(u64, 2 * skb->truesize,
+			  bytes_per_ms(xs, xs->mss_cache));
+
+	limit = min_t(u64, limit,
+		      READ_ONCE(xtcp_net(sock_net(sk))->limit_output_bytes));
+	if (refcount_read(&sk->sk_wmem_alloc) <= limit ||
+	    xs->snd_una == xs->snd_nxt)
+		return false;
+	set_bit(XTCP_TSQ_THROTTLED, &xs->tsq_flags);
+	/* Pairs with the destructor's test_and_clear_bit. */
+	smp_mb__after_atomic();
+	return refcount_read(&sk->sk_wmem_alloc) > limit;
 }
 
 /*
@@ -479,6 +627,8 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 				break;
 		}
 		if (mode == XTCP_PUSH_NAGLE && nagle_holds(sk, skb, goal))
+			break;
+		if (small_queue_full(sk, skb))
 			break;
 		if (xtcp_transmit_skb(sk, skb))
 			break;

@@ -115,6 +115,7 @@ void xtcp_init_sock(struct sock *sk)
 	sk->sk_sndbuf = XTCP_DEFAULT_SNDBUF;
 	sk->sk_rcvbuf = XTCP_DEFAULT_RCVBUF;
 	sk->sk_write_space = xtcp_write_space;
+	xtcp_tsq_init(sk);
 	sk->sk_state = TCP_CLOSE;
 }
 

@@ -31,13 +31,19 @@
  *   max_tw_buckets                as net.ipv4.tcp_max_tw_buckets: TIME_WAIT
  *                                 entries the namespace keeps; a connection
  *                                 past it closes without one
+ *   limit_output_bytes            as net.ipv4.tcp_limit_output_bytes: the
+ *                                 most a socket keeps in qdiscs, devices
+ *                                 and the peer's backlog before it waits
+ *                                 for them to drain (output.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
  * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
- * max_tw_buckets 262144 (native's is half its established hash table).
+ * max_tw_buckets 262144 (native's is half its established hash table),
+ * limit_output_bytes 1 MiB (native's).
  * The values are read without a lock: each is one word, written whole.
  */
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -102,6 +108,7 @@ enum {
 	SYSCTL_ABORT_ON_OVERFLOW,
 	SYSCTL_CHALLENGE_ACK_LIMIT,
 	SYSCTL_MAX_TW_BUCKETS,
+	SYSCTL_LIMIT_OUTPUT_BYTES,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -189,6 +196,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = SYSCTL_INT_MAX,
 	},
+	[SYSCTL_LIMIT_OUTPUT_BYTES] = {
+		.procname = "limit_output_bytes",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_INT_MAX,
+	},
 	{ }
 };
 
@@ -208,6 +223,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->abort_on_overflow = 0;
 	xn->challenge_ack_limit = INT_MAX;
 	xn->max_tw_buckets = 262144;
+	xn->limit_output_bytes = SZ_1M;
 	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
@@ -223,6 +239,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_ABORT_ON_OVERFLOW].data = &xn->abort_on_overflow;
 	table[SYSCTL_CHALLENGE_ACK_LIMIT].data = &xn->challenge_ack_limit;
 	table[SYSCTL_MAX_TW_BUCKETS].data = &xn->max_tw_buckets;
+	table[SYSCTL_LIMIT_OUTPUT_BYTES].data = &xn->limit_output_bytes;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

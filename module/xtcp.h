@@ -291,6 +291,16 @@ struct xtcp_sock {
 	struct sk_buff *send_head;	/* first skb not yet (re)sent */
 	struct sk_buff_head ooo_queue;	/* out-of-order segments, by seq */
 
+	/*
+	 * Small queues (output.c): a push that finds too much of the
+	 * socket's data below it sets XTCP_TSQ_THROTTLED (atomic bit ops);
+	 * the destructor of the next such skb freed clears it and queues
+	 * tsq_work (holding a socket reference), which pushes again under
+	 * the socket lock.
+	 */
+	unsigned long tsq_flags;
+	struct work_struct tsq_work;
+
 	/* timers: each holds a socket reference while pending */
 	struct timer_list rtx_timer;	/* RTO, persist, SYN/SYN-ACK resend */
 	struct timer_list delack_timer;
@@ -442,6 +452,7 @@ struct xtcp_net {
 	int abort_on_overflow;	/* RST an ACK the accept queue has no room for */
 	int challenge_ack_limit;	/* per second, INT_MAX: none */
 	int max_tw_buckets;	/* TIME_WAIT entries kept, at most */
+	int limit_output_bytes;	/* a socket's bytes below it, at most */
 	atomic_t tw_count;	/* TIME_WAIT entries now (xtcp_set_state) */
 	/*
 	 * The namespace's challenge ACK budget (input.c): the second it is
@@ -539,6 +550,10 @@ enum xtcp_push_mode {
 };
 
 void xtcp_push(struct sock *sk, enum xtcp_push_mode mode);
+void xtcp_tsq_init(struct sock *sk);
+void xtcp_gso_own_segments(struct sk_buff *gso_skb, struct sk_buff *segs);
+int xtcp_output_init(void);
+void xtcp_output_exit(void);
 int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
 int xtcp_send_control(struct sock *sk, u8 flags, u32 seq);
 void xtcp_send_ack(struct sock *sk);

@@ -310,6 +310,48 @@ TEST_F(stack, conntrack_tracks_the_connection)
 	close(lfd);
 }
 
+/*
+ * Segments leave charged to the socket that sent them: netfilter's owner
+ * match (meta skuid) sees every one the client's socket sent, as it sees
+ * native TCP's. Without an owner it matches none.
+ */
+TEST_F(stack, nft_output_owner_match_sees_the_sender)
+{
+	int proto = stack_ipproto(self->family);
+	char buf[1000];
+	int64_t all, owned;
+	uint16_t port;
+	int lfd, fd, srv;
+
+	hosts_up(_metadata, self);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 nft 'add table ip " NFT_TABLE
+			     "; add chain ip " NFT_TABLE
+			     " c { type filter hook output priority 0 ; }; "
+			     "add rule ip " NFT_TABLE " c ip protocol %d counter"
+			     " comment \"all\"; add rule ip " NFT_TABLE
+			     " c ip protocol %d meta skuid %u counter'",
+			     self->netns, proto, proto, getuid()));
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, enter_host(self, 1));
+	fd = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(fd, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+	all = nft_rule_packets(self, 1, "all");
+	owned = nft_rule_packets(self, 1, "skuid");
+	TH_LOG("client segments %lld, matched by owner %lld", (long long)all,
+	       (long long)owned);
+	EXPECT_LE(3, owned);	/* SYN, ACK, data at least */
+	EXPECT_EQ(all, owned);
+	close(srv);
+	close(fd);
+	close(lfd);
+}
+
 /* veth2's link address, read in TAG-2; the caller is left there. */
 static int server_mac(FIXTURE_DATA(stack) *self, uint8_t mac[ETH_ALEN])
 {
