@@ -598,6 +598,19 @@ static bool ack_too_old(const struct xtcp_sock *xs, u32 ack)
 	return xtcp_seq_before(ack, xs->snd_una - reach);
 }
 
+/*
+ * RFC 6937 DeliveredData of an ACK that moved snd_una by @acked: that,
+ * plus the change of the SACKed bytes (@sacked_before), so that SACKed
+ * data now cumulatively ACKed counts once, and ranges a full scoreboard
+ * let go count as the change they make.
+ */
+static u32 delivered_bytes(const struct xtcp_sock *xs, u32 acked,
+			   u32 sacked_before)
+{
+	return (u32)max_t(s64, 0, (s64)acked + xs->scoreboard.bytes -
+				  sacked_before);
+}
+
 /* Step five for synchronized states: returns false to drop the segment. */
 static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th)
@@ -605,6 +618,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = th->ack;
 	u32 wnd = (u32)th->window << xs->snd_wscale;
+	u32 sacked_before = xs->scoreboard.bytes;
 	u32 acked, rtt_us, newly_sacked, reo_us;
 
 	if (xtcp_seq_after(ack, xs->snd_max)) {
@@ -643,7 +657,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		xtcp_undo_check(sk, 0);
 		xtcp_tlp_ack(sk, ack);
 		reo_us = xtcp_rack_detect(sk);
-		xtcp_sack_ack(sk);
+		xtcp_sack_ack(sk, delivered_bytes(xs, 0, sacked_before));
 		/* RFC 6298 (5.3): no new data ACKed, the RTO runs on. */
 		if (reo_us)
 			xtcp_rearm_after_ack(sk, reo_us);
@@ -679,7 +693,7 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 	xtcp_undo_check(sk, acked);
 	xtcp_tlp_ack(sk, ack);
 	reo_us = xtcp_rack_detect(sk);
-	xtcp_sack_ack(sk);
+	xtcp_sack_ack(sk, delivered_bytes(xs, acked, sacked_before));
 	xtcp_rearm_after_ack(sk, reo_us);
 	return true;
 }

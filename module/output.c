@@ -399,6 +399,9 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 		xs->bytes_retrans += skb->len;
 		xtcp_stat_add(sock_net(sk), XTCP_MIB_RETRANS_SEGS, segs);
 	}
+	/* A FIN alone counts too: it is the resend that starts recovery. */
+	if (!err && xtcp_in_sack_recovery(xs))
+		xs->prr_out += max(skb->len, 1U);
 	return err;
 }
 

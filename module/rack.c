@@ -323,7 +323,7 @@ void xtcp_rack_timeout(struct sock *sk)
 
 	if (xs->rack.on && xs->ca_state != TCP_CA_Loss)
 		wait_us = detect_loss(sk);
-	xtcp_sack_ack(sk);
+	xtcp_sack_ack(sk, 0);
 	xtcp_rearm_after_ack(sk, wait_us);
 }
 

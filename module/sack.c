@@ -348,10 +348,52 @@ static void resend_lost(struct sock *sk, bool first)
 }
 
 /*
- * After an ACK moved snd_una (or not) and its blocks are on the scoreboard:
- * start, continue or end SACK recovery.
+ * Proportional Rate Reduction (RFC 6937), as native's tcp_cwnd_reduction:
+ * through a SACK recovery cwnd follows what the ACKs say the peer got
+ * (@delivered bytes by this one), so repairs leave at the pace data
+ * leaves the network. RFC 6675 alone would send cwnd - pipe at once: a
+ * burst the size of the window when RACK takes a delayed flight for lost.
+ * Above ssthresh, sending falls to ssthresh/RecoverFS of what is
+ * delivered; below it, slow start back up to ssthresh (PRR-SSRB).
  */
-void xtcp_sack_ack(struct sock *sk)
+static void prr_update(struct sock *sk, u32 delivered, bool starting)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 ssthresh = (u64)xs->ssthresh * xs->mss_cache;
+	u32 pipe = xtcp_sack_pipe(xs);
+	s64 sndcnt;
+
+	if (starting) {
+		xs->prr_delivered = 0;
+		xs->prr_out = 0;
+		xs->prr_recover_fs = max(xs->snd_max - xs->snd_una, 1U);
+	} else if (!delivered) {
+		return;		/* a timer: cwnd stays */
+	}
+	xs->prr_delivered += delivered;
+	if (pipe > ssthresh) {
+		sndcnt = div_u64((u64)xs->prr_delivered * ssthresh +
+				 xs->prr_recover_fs - 1, xs->prr_recover_fs);
+		sndcnt -= xs->prr_out;
+	} else {
+		sndcnt = max_t(s64, (s64)xs->prr_delivered - xs->prr_out,
+			       delivered) + xs->mss_cache;
+		sndcnt = min_t(s64, sndcnt, ssthresh - pipe);
+	}
+	/* The retransmission that starts recovery goes in any case. */
+	if (!xs->prr_out)
+		sndcnt = max_t(s64, sndcnt, xs->mss_cache);
+	sndcnt = max_t(s64, sndcnt, 0);
+	xs->cwnd = max(DIV_ROUND_UP(pipe, xs->mss_cache) +
+		       (u32)sndcnt / xs->mss_cache, 1U);
+}
+
+/*
+ * After an ACK moved snd_una (or not) and its blocks are on the scoreboard:
+ * start, continue or end SACK recovery. @delivered: the bytes the ACK told
+ * of, cumulatively or by SACK, 0 from a timer.
+ */
+void xtcp_sack_ack(struct sock *sk, u32 delivered)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_scoreboard *sb = &xs->scoreboard;
@@ -367,6 +409,7 @@ void xtcp_sack_ack(struct sock *sk)
 			xtcp_rack_recovery_ended(xs);
 			return;
 		}
+		prr_update(sk, delivered, false);
 		resend_lost(sk, false);
 		return;
 	}
@@ -384,5 +427,6 @@ void xtcp_sack_ack(struct sock *sk)
 	xtcp_cong_enter_recovery(sk);
 	xs->high_rxt = xs->snd_una;
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_SACK_RECOVERY);
+	prr_update(sk, delivered, true);
 	resend_lost(sk, true);
 }

@@ -220,6 +220,10 @@ struct xtcp_sock {
 	u32 undo_end;		/* snd_max then */
 	u32 prior_cwnd;		/* cwnd and ssthresh before it */
 	u32 prior_ssthresh;
+	/* a SACK recovery's sending budget, RFC 6937 PRR (sack.c) */
+	u32 prr_delivered;	/* bytes the peer got since it began */
+	u32 prr_out;		/* bytes sent since it began */
+	u32 prr_recover_fs;	/* snd_max - snd_una when it began */
 
 	/* SACK (socket lock), sack.c */
 	u8 num_sack_runs;	/* receiver: valid entries of sack_runs */
@@ -635,7 +639,7 @@ void xtcp_sack_rcv_pruned(struct sock *sk);
 void xtcp_sack_fill_opts(struct sock *sk, struct xtcp_opts *opts,
 			 u32 payload, bool gso);
 u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th);
-void xtcp_sack_ack(struct sock *sk);
+void xtcp_sack_ack(struct sock *sk, u32 delivered);
 u32 xtcp_sack_pipe(const struct xtcp_sock *xs);
 void xtcp_sack_loss_counts(const struct xtcp_sock *xs, u32 *lost,
 			   u32 *retrans);
