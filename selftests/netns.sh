@@ -113,7 +113,10 @@ dropnth() {
 	# K, filter i drops every (N - i)th packet of those the filters
 	# before it let through: packets N-K+1 .. N of every N are lost.
 	local n=$1 k=${2:-1} i ctl
-	n2 tc qdisc replace dev veth2 ingress 2>/dev/null || exit 2
+	# Afresh, so the count starts again (matchall filters cannot be
+	# replaced in place).
+	n2 tc qdisc del dev veth2 ingress 2>/dev/null || true
+	n2 tc qdisc add dev veth2 ingress 2>/dev/null || exit 2
 	for ((i = 0; i < k; i++)); do
 		ctl=continue
 		((i == k - 1)) && ctl=ok

@@ -461,37 +461,76 @@ static void segmented_with_drops(struct __test_metadata *_metadata,
 /*
  * One segment lost in the middle of a bulk transfer: the duplicate ACKs
  * that follow trigger a fast retransmit; no retransmission timeout fires.
+ * Returns the transfer's tcpi_total_retrans.
  */
-TEST_F_TIMEOUT(stack, veth_single_loss_fast_retransmit_without_rto, 600)
+static unsigned int one_loss_transfer(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(stack) *self)
 {
-	uint64_t len = 2 * MiB;	/* 1449 segments: only the 1000th is lost */
+	uint64_t len = 2 * MiB;	/* 1449 segments: the 1000th packet is lost */
 	int64_t fast0, fast1, rto0, rto1;
-	struct tcp_info ti;
+	struct tcp_info ti = {};
 	uint16_t port;
 	pid_t pid;
 	int fd;
 
-	segmented_with_drops(_metadata, self, 1000, 1);
+	/* A fresh filter counts from this transfer's SYN. */
+	drop_every(_metadata, self, 1000, 1);
 	pid = start_server(_metadata, self, serve_verify, len, &port);
 	fd = client_connect(_metadata, self, port);
 	fast0 = stack_counter(self->family, "TCPFastRetrans", "XtcpFastRetrans");
 	rto0 = stack_counter(self->family, "TCPTimeouts", "XtcpRtoTimeouts");
-	ASSERT_LE(0, fast0);
-	ASSERT_LE(0, rto0);
-	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
-	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	EXPECT_LE(0, fast0);
+	EXPECT_LE(0, rto0);
+	EXPECT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	EXPECT_EQ(0, shutdown(fd, SHUT_WR));
 	ASSERT_SERVER_OK(pid);
-	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	EXPECT_EQ(0, get_tcp_info(fd, &ti));
 	fast1 = stack_counter(self->family, "TCPFastRetrans", "XtcpFastRetrans");
 	rto1 = stack_counter(self->family, "TCPTimeouts", "XtcpRtoTimeouts");
 	TH_LOG("fast retransmits %lld, timeouts %lld, total_retrans %u",
 	       (long long)(fast1 - fast0), (long long)(rto1 - rto0),
 	       ti.tcpi_total_retrans);
-	ASSERT_LE(1U, ti.tcpi_total_retrans);
-	ASSERT_LT(fast0, fast1);
-	ASSERT_EQ(rto0, rto1);
-	ASSERT_EQ(0, ti.tcpi_backoff);
+	EXPECT_LE(1U, ti.tcpi_total_retrans);
+	EXPECT_LT(fast0, fast1);
+	EXPECT_EQ(rto0, rto1);
+	EXPECT_EQ(0, ti.tcpi_backoff);
 	close(fd);
+	return ti.tcpi_total_retrans;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Three times: the 1000th packet of each transfer is lost, one segment.
+ * What the loss costs is a few retransmissions, not a flight: the median
+ * transfer resends at most 64 segments. Under
+ * TCG a stalled vCPU holds one CPU's backlog while segments sent from the
+ * other overtake it, and RACK takes the late flight for lost; native TCP
+ * resent 1 segment in 13 of 19 such transfers, 2 or 3 in five, 19 in
+ * one. xtcp now resends 1 in most, up to 73 when a stall hits a flight
+ * (a median of three stays far below the bound); it resent 150 to 3896
+ * in most transfers before it bounded what sits below the socket (small
+ * queues) and paced its repairs (PRR).
+ */
+TEST_F_TIMEOUT(stack, veth_single_loss_fast_retransmit_without_rto, 600)
+{
+	unsigned int retrans[3];
+	int i;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
+			     self_dir(), self->netns));
+	for (i = 0; i < 3; i++)
+		retrans[i] = one_loss_transfer(_metadata, self);
+	qsort(retrans, 3, sizeof(retrans[0]), cmp_uint);
+	TH_LOG("segments resent per transfer: %u, %u, %u", retrans[0],
+	       retrans[1], retrans[2]);
+	ASSERT_GE(64U, retrans[1]);
 }
 
 /* Until everything sent on @fd is acknowledged (tcpi_unacked 0). */
