@@ -373,6 +373,80 @@ TEST_F_TIMEOUT(stack, veth_bulk_leaves_in_packets_above_mtu, 600)
 }
 
 /*
+ * The largest "backlog NNNb" of veth1's root qdisc in TAG-1, sampled every
+ * 20 ms by a child until the parent kills it; lines on @out.
+ */
+static void sample_qdisc_backlog(FIXTURE_DATA(stack) *self, int out)
+{
+	char cmd[160], line[256], *p;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s-1 tc -s qdisc show dev veth1", self->netns);
+	for (;;) {
+		f = popen(cmd, "r");
+		if (!f)
+			_exit(1);
+		while (fgets(line, sizeof(line), f))
+			if ((p = strstr(line, "backlog ")))
+				dprintf(out, "%lld\n", strtoll(p + 8, NULL, 10));
+		pclose(f);
+		usleep(20000);
+	}
+}
+
+/*
+ * TCP small queues: behind a slow qdisc (tbf at 20 Mbit/s with room for
+ * 4 MB) a bulk sender keeps at most tcp_limit_output_bytes (xtcp:
+ * net.xtcp.limit_output_bytes), here 64 KiB, of its data there, plus the
+ * one skb the check let through: the queue stays near 128 KiB instead of
+ * growing with cwnd. Native's largest backlog here is in the log line.
+ */
+TEST_F_TIMEOUT(stack, veth_small_queues_bound_the_qdisc_backlog, 300)
+{
+	uint64_t len = 4 * MiB;
+	long long v, most = 0;
+	int pipefd[2], fd;
+	uint16_t port;
+	pid_t pid, sampler;
+	FILE *f;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' sysctl %s %s=65536", self_dir(),
+			     self->netns, self->family == AF_INET ?
+			     "net.ipv4.tcp_limit_output_bytes" :
+			     "net.xtcp.limit_output_bytes"));
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 tc qdisc replace dev veth1 "
+			     "root tbf rate 20mbit burst 32kb limit 4mb",
+			     self->netns));
+	pid = start_server(_metadata, self, serve_verify, len, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(0, pipe(pipefd));
+	sampler = fork();
+	ASSERT_LE(0, sampler);
+	if (!sampler) {
+		close(pipefd[0]);
+		sample_qdisc_backlog(self, pipefd[1]);
+	}
+	close(pipefd[1]);
+	EXPECT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	EXPECT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_SERVER_OK(pid);
+	kill(sampler, SIGKILL);
+	waitpid(sampler, NULL, 0);
+	f = fdopen(pipefd[0], "r");
+	ASSERT_NE(NULL, f);
+	while (fscanf(f, "%lld", &v) == 1)
+		most = v > most ? v : most;
+	fclose(f);
+	close(fd);
+	TH_LOG("largest qdisc backlog during a 4 MiB transfer: %lld bytes",
+	       most);
+	EXPECT_LT(0, most);	/* the sampler saw the queue */
+	EXPECT_GE(160 * 1024, most);
+}
+
+/*
  * With segmentation offload off on the device the stack cuts the large
  * packets itself, before the driver: frames fit the MTU and the data and
  * checksums still arrive intact. "tx off" makes the stack sum them too.
