@@ -275,14 +275,36 @@ TEST_F(stack, nft_drop_rule_counts_the_syn)
 }
 
 /*
+ * A connection from TAG-1 to a listener on SERVER_IP in TAG-2 that carries
+ * 1000 bytes, client to server; *@fd and *@srv are its two ends, *@lfd
+ * the listener. The caller is left in TAG-1.
+ */
+static void connect_and_send(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stack) *self, int *lfd, int *fd,
+			     int *srv)
+{
+	char buf[1000];
+	uint16_t port;
+
+	*lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, *lfd);
+	ASSERT_EQ(0, enter_host(self, 1));
+	*fd = stack_connect(self->family, SERVER_IP, port);
+	ASSERT_LE(0, *fd) TH_LOG("connect: %s", strerror(errno));
+	*srv = accept(*lfd, NULL, NULL);
+	ASSERT_LE(0, *srv);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send_all(*fd, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(*srv, buf, sizeof(buf)));
+}
+
+/*
  * Conntrack follows the connection: its first segment is NEW at the
  * server's INPUT hook, the rest (the ACK, the data) ESTABLISHED.
  */
 TEST_F(stack, conntrack_tracks_the_connection)
 {
 	int proto = stack_ipproto(self->family);
-	char buf[1000];
-	uint16_t port;
 	int lfd, fd, srv;
 
 	hosts_up(_metadata, self);
@@ -293,16 +315,7 @@ TEST_F(stack, conntrack_tracks_the_connection)
 			     " new counter; add rule ip " NFT_TABLE
 			     " c ip protocol %d ct state established counter'",
 			     self->netns, proto, proto));
-	lfd = server_listen(self, SERVER_IP, &port);
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, enter_host(self, 1));
-	fd = stack_connect(self->family, SERVER_IP, port);
-	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
-	srv = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, srv);
-	memset(buf, 'x', sizeof(buf));
-	ASSERT_EQ((ssize_t)sizeof(buf), send_all(fd, buf, sizeof(buf)));
-	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+	connect_and_send(_metadata, self, &lfd, &fd, &srv);
 	EXPECT_EQ(1, nft_rule_packets(self, 2, "ct state new"));
 	EXPECT_LE(2, nft_rule_packets(self, 2, "ct state established"));
 	close(srv);
@@ -318,9 +331,7 @@ TEST_F(stack, conntrack_tracks_the_connection)
 TEST_F(stack, nft_output_owner_match_sees_the_sender)
 {
 	int proto = stack_ipproto(self->family);
-	char buf[1000];
 	int64_t all, owned;
-	uint16_t port;
 	int lfd, fd, srv;
 
 	hosts_up(_metadata, self);
@@ -331,16 +342,7 @@ TEST_F(stack, nft_output_owner_match_sees_the_sender)
 			     " comment \"all\"; add rule ip " NFT_TABLE
 			     " c ip protocol %d meta skuid %u counter'",
 			     self->netns, proto, proto, getuid()));
-	lfd = server_listen(self, SERVER_IP, &port);
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, enter_host(self, 1));
-	fd = stack_connect(self->family, SERVER_IP, port);
-	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
-	srv = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, srv);
-	memset(buf, 'x', sizeof(buf));
-	ASSERT_EQ((ssize_t)sizeof(buf), send_all(fd, buf, sizeof(buf)));
-	ASSERT_EQ((ssize_t)sizeof(buf), recv_all(srv, buf, sizeof(buf)));
+	connect_and_send(_metadata, self, &lfd, &fd, &srv);
 	all = nft_rule_packets(self, 1, "all");
 	owned = nft_rule_packets(self, 1, "skuid");
 	TH_LOG("client segments %lld, matched by owner %lld", (long long)all,
