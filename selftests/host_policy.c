@@ -593,17 +593,6 @@ TEST_F(stack, rp_filter_drops_spoofed_source)
 	close(lfd);
 }
 
-/* SO_MEMINFO's count of segments the socket dropped. */
-static int64_t sock_drops(int fd)
-{
-	uint32_t mem[SK_MEMINFO_VARS];
-	socklen_t len = sizeof(mem);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
-		return -1;
-	return mem[SK_MEMINFO_DROPS];
-}
-
 /*
  * A socket filter that drops everything (SO_ATTACH_FILTER) stops delivery:
  * the peer's data is dropped and counted in the socket's drops. Detached,
@@ -619,11 +608,11 @@ TEST_F(stack, socket_filter_drop_all_stops_delivery)
 	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
 	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 				sizeof(prog)));
-	ASSERT_EQ(0, sock_drops(srv));
+	ASSERT_EQ(0, sock_meminfo(srv, SK_MEMINFO_DROPS));
 	memset(buf, 'f', sizeof(buf));
 	ASSERT_EQ((ssize_t)sizeof(buf), send(cli, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, wait_inq(srv, (int)sizeof(buf), 1500));
-	EXPECT_LE(1, sock_drops(srv));
+	EXPECT_LE(1, sock_meminfo(srv, SK_MEMINFO_DROPS));
 	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
 				sizeof(dummy)));
 	EXPECT_EQ((int)sizeof(buf), wait_inq(srv, (int)sizeof(buf), 10000));

@@ -325,17 +325,6 @@ TEST_F(stack, time_wait_takes_newer_syn_not_older)
 	EXPECT_EQ(SEG_SYN | SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
 }
 
-/* SO_MEMINFO: what the socket's receive queues hold, in bytes of truesize. */
-static int64_t rmem_alloc(int fd)
-{
-	uint32_t mem[SK_MEMINFO_VARS];
-	socklen_t len = sizeof(mem);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
-		return -1;
-	return mem[SK_MEMINFO_RMEM_ALLOC];
-}
-
 #define TINY_SEGS	300
 
 /*
@@ -360,7 +349,7 @@ TEST_F(stack, tiny_out_of_order_segments_give_way_to_in_order_data)
 		ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt + 1000 + 2 * i,
 				   c.srv_snd_nxt, SEG_ACK, "x"));
 	msleep(300);
-	held = rmem_alloc(c.srv);
+	held = sock_meminfo(c.srv, SK_MEMINFO_RMEM_ALLOC);
 	TH_LOG("SO_RCVBUF %d; %d tiny segments: %lld bytes held", rcvbuf,
 	       TINY_SEGS, (long long)held);
 	/*

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <poll.h>
@@ -113,6 +114,16 @@ int64_t stack_out_segs(int family)
 int64_t stack_snmp_counter(const char *tcp_name)
 {
 	return snmp_field("/proc/net/snmp", "Tcp:", tcp_name);
+}
+
+int64_t sock_meminfo(int fd, int field)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		return -1;
+	return mem[field];
 }
 
 int64_t stack_counter(int family, const char *tcpext_name,

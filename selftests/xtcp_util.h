@@ -105,6 +105,8 @@ int64_t stack_out_segs(int family);
  * A counter of this namespace: TcpExt @tcpext_name of /proc/net/netstat
  * for TCP, Xtcp@xtcp_name ("XtcpFastRetrans") for xtcp; -1 if unreadable.
  */
+/* SO_MEMINFO field @field of @fd (SK_MEMINFO_*), or -1. */
+int64_t sock_meminfo(int fd, int field);
 int64_t stack_counter(int family, const char *tcpext_name,
 		      const char *xtcp_name);
 
