@@ -180,7 +180,12 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		}
 		xtcp_rcv_window_update(sk);
 		last = skb_peek_tail(&sk->sk_receive_queue);
-		sk_wait_data(sk, &timeo, last);
+		err = sk_wait_data(sk, &timeo, last);
+		if (err < 0) {
+			/* connect(AF_UNSPEC) by another thread meanwhile. */
+			copied = copied ? : err;
+			break;
+		}
 		continue;
 
 found_data:

@@ -339,6 +339,8 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	err = xtcp_hash_established(sk);
 	if (err)
 		goto failure;
+	/* A disconnect's error is for the calls that saw it, not this. */
+	WRITE_ONCE(sk->sk_err, 0);
 	xtcp_set_state(sk, TCP_SYN_SENT);
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_ACTIVE_OPENS);
 	xtcp_send_syn(sk);
@@ -388,6 +390,10 @@ static int xtcp_disconnect(struct sock *sk)
 				       TCPF_CLOSING | TCPF_LAST_ACK |
 				       TCPF_SYN_RECV)) {
 		xtcp_send_active_reset(sk, GFP_KERNEL);
+		/* What a send asleep on it meanwhile reports, as native. */
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	} else if (old_state == TCP_SYN_SENT) {
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	}
 	xtcp_done(sk);
 	xtcp_destroy_sock(sk);
@@ -399,7 +405,6 @@ static int xtcp_disconnect(struct sock *sk)
 	inet_sk(sk)->inet_daddr = 0;
 	sk->sk_shutdown = 0;
 	sock_reset_flag(sk, SOCK_DONE);
-	sk->sk_err = 0;
 	xtcp_init_sock_state(sk);
 	return 0;
 }
@@ -416,6 +421,8 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 
 	lock_sock(sk);
 	if (uaddr->sa_family == AF_UNSPEC) {
+		/* Fails the calls asleep on the socket with EPIPE. */
+		sk->sk_disconnects++;
 		err = xtcp_disconnect(sk);
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 		goto out;
@@ -445,9 +452,16 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		int disconnects = sk->sk_disconnects;
+
 		if (!timeo)
 			goto out;
 		timeo = wait_for_connect(sk, timeo);
+		if (disconnects != sk->sk_disconnects) {
+			/* Another thread's connect(AF_UNSPEC) ended it. */
+			err = -EPIPE;
+			goto out;
+		}
 		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
 			if (signal_pending(current))
 				err = sock_intr_errno(timeo);
@@ -462,6 +476,7 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 		 * connect() inherits no shutdown, backoff or port.
 		 */
 		err = sock_error(sk) ? : -ECONNABORTED;
+		sk->sk_disconnects++;
 		xtcp_disconnect(sk);
 		sock->state = SS_UNCONNECTED;
 		goto out;
