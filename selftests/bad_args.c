@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -365,6 +367,147 @@ TEST_F(stack, socket_protocol_argument)
 	close(fd);
 	ASSERT_EQ(-1, socket(self->family, SOCK_STREAM, IPPROTO_UDP));
 	ASSERT_EQ(EPROTONOSUPPORT, errno);
+}
+
+/* A send, recv or connect asleep on a socket in a thread of its own. */
+struct sleeper {
+	int fd;
+	char call;		/* 's'end, 'r'ecv or 'c'onnect */
+	struct sockaddr_in to;	/* for connect */
+	pid_t tid;
+	ssize_t ret;
+	int err;
+};
+
+static void *sleeper_run(void *arg)
+{
+	static char buf[64 * 1024];
+	struct sleeper *s = arg;
+
+	__atomic_store_n(&s->tid, gettid(), __ATOMIC_RELEASE);
+	if (s->call == 's')
+		s->ret = send(s->fd, buf, sizeof(buf), MSG_NOSIGNAL);
+	else if (s->call == 'r')
+		s->ret = recv(s->fd, buf, sizeof(buf), 0);
+	else
+		s->ret = connect(s->fd, (struct sockaddr *)&s->to,
+				 sizeof(s->to));
+	s->err = errno;
+	return NULL;
+}
+
+/* 0 once the thread is seen asleep ("S") twice, 100 ms apart. */
+static int wait_asleep(struct sleeper *s)
+{
+	char path[64], line[512], *p;
+	int i, seen = 0;
+	pid_t tid;
+	FILE *f;
+
+	for (i = 0; i < WAIT_MS / 100 && seen < 2; i++) {
+		msleep(100);
+		tid = __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE);
+		if (!tid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;	/* it returned already */
+		p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		seen = p && p[1] && p[2] == 'S' ? seen + 1 : 0;
+	}
+	return seen < 2 ? -1 : 0;
+}
+
+/*
+ * connect(AF_UNSPEC) from another thread fails the call asleep on the
+ * socket, as native's sk_disconnects does (Linux 6.6, and 6.1.57 on),
+ * rather than let it go on with a connection that is gone: EPIPE, and a
+ * send the reset's ECONNRESET (sk_stream_error).
+ */
+static void disconnect_under(struct __test_metadata *_metadata,
+			     struct sleeper *s)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, sleeper_run, s));
+	ASSERT_EQ(0, wait_asleep(s))
+		TH_LOG("the %c call never slept: %zd, %s", s->call, s->ret,
+		       strerror(s->err));
+	ASSERT_EQ(0, connect(s->fd, &unspec, sizeof(unspec)));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-1, s->ret) TH_LOG("the %c call returned %zd", s->call, s->ret);
+	EXPECT_EQ(s->call == 's' ? ECONNRESET : EPIPE, s->err)
+		TH_LOG("%s", strerror(s->err));
+}
+
+/*
+ * The send waits for memory behind a full send buffer. Nothing of it is
+ * left queued: the socket's next connection carries only its own data.
+ */
+TEST_F(stack, disconnect_fails_a_send_asleep_for_memory)
+{
+	struct sleeper s = { .call = 's' };
+	char buf[4096] = { 0 };
+	uint16_t port;
+	int srv, lfd, acc;
+
+	ASSERT_EQ(0, stack_pair(self->family, &s.fd, &srv));
+	ASSERT_EQ(0, set_nonblock(s.fd, 1));
+	while (send(s.fd, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, set_nonblock(s.fd, 0));
+	disconnect_under(_metadata, &s);
+
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, connect_to(s.fd, "127.0.0.1", port, AF_INET,
+				sizeof(struct sockaddr_in)));
+	acc = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, acc);
+	ASSERT_EQ(5, send(s.fd, "fresh", 5, 0));
+	ASSERT_EQ(0, shutdown(s.fd, SHUT_WR));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(5, recv_all(acc, buf, sizeof(buf)));
+	EXPECT_STREQ("fresh", buf);
+	close(acc);
+	close(lfd);
+	close(srv);
+	close(s.fd);
+}
+
+TEST_F(stack, disconnect_fails_a_recv_asleep_for_data)
+{
+	struct sleeper s = { .call = 'r' };
+	int srv;
+
+	ASSERT_EQ(0, stack_pair(self->family, &s.fd, &srv));
+	disconnect_under(_metadata, &s);
+	close(srv);
+	close(s.fd);
+}
+
+/*
+ * The connect waits for a SYN-ACK that never comes: in a namespace of its
+ * own 198.51.100.0/24 is on a dummy device, which drops all it is given.
+ */
+TEST_F(stack, disconnect_fails_a_connect_asleep_for_the_syn_ack)
+{
+	struct sleeper s = { .call = 'c' };
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up && "
+			     "ip link add xd0 type dummy && "
+			     "ip link set xd0 up && "
+			     "ip addr add 198.51.100.1/24 dev xd0"));
+	s.fd = stack_socket(self->family);
+	ASSERT_LE(0, s.fd);
+	s.to = sin_make("198.51.100.2", 9);
+	disconnect_under(_metadata, &s);
+	close(s.fd);
 }
 
 TEST_HARNESS_MAIN
