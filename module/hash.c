@@ -7,6 +7,7 @@
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
+#include <linux/siphash.h>
 #include <net/inet_connection_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
@@ -16,6 +17,20 @@
 
 static unsigned int xtcp_net_id __read_mostly;
 static u32 xtcp_hash_seed __read_mostly;
+
+/*
+ * Where connect()'s search for a local port starts (RFC 6056 3.3.4, as
+ * native's __inet_hash_connect): a keyed hash of the destination plus a
+ * counter, one per hash bucket, that each search moves past the ports it
+ * tried. Connections to one peer take consecutive ports, so a 4-tuple
+ * comes back only after the whole range has been used (its TIME_WAIT
+ * entry usually gone), and no one can tell another peer's ports from
+ * theirs. The counters are shared by all namespaces, read and written
+ * without a lock: a lost update only moves a start.
+ */
+#define XTCP_PORT_PERTURB_BITS	8
+static u32 port_perturb[1 << XTCP_PORT_PERTURB_BITS];
+static siphash_key_t port_key __read_mostly;
 
 struct xtcp_net *xtcp_net(const struct net *net)
 {
@@ -148,6 +163,182 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 	return err;
 }
 
+static bool tuple_matches(const struct sock *sk, __be32 raddr, __be16 rport,
+			  __be32 laddr, __be16 lport, int dif);
+
+/* The entry for @sk's addresses with local port @lport, if any. */
+static struct sock *tuple_owner(struct xtcp_net *xn, const struct sock *sk,
+				__be16 lport, struct hlist_head **head)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct sock *other;
+
+	*head = &xn->ehash[ehash_bucket(inet->inet_rcv_saddr, lport,
+					inet->inet_daddr, inet->inet_dport)];
+	sk_for_each(other, *head)
+		if (tuple_matches(other, inet->inet_daddr, inet->inet_dport,
+				  inet->inet_rcv_saddr, lport,
+				  sk->sk_bound_dev_if))
+			return other;
+	return NULL;
+}
+
+static bool on_loopback(const struct sock *sk)
+{
+	return sk->sk_bound_dev_if == LOOPBACK_IFINDEX ||
+	       ipv4_is_loopback(inet_sk(sk)->inet_daddr) ||
+	       ipv4_is_loopback(inet_sk(sk)->inet_rcv_saddr);
+}
+
+/*
+ * May a connect() take the 4-tuple of @tw over, as native's
+ * tcp_twsk_unique? Only where the old connection used timestamps: the
+ * new one's are newer (the same offset, a later clock), so the peer's
+ * PAWS tells the two incarnations' segments apart. A port the search
+ * chose needs net.xtcp.tw_reuse (2: loopback only) and a second since the
+ * peer's last timestamp; a port the user bound is taken at once.
+ */
+static bool tw_reusable(struct xtcp_net *xn, const struct sock *tw,
+			bool searched)
+{
+	const struct xtcp_sock *tws = xtcp_sk(tw);
+	int reuse = READ_ONCE(xn->time_wait_reuse);
+	u32 stamp = READ_ONCE(tws->ts_recent_stamp);
+
+	if (READ_ONCE(tw->sk_state) != TCP_TIME_WAIT || !stamp)
+		return false;
+	if (!searched)
+		return true;
+	if (reuse == 2 && !on_loopback(tw))
+		reuse = 0;
+	return reuse && (s32)((u32)ktime_get_seconds() - stamp) > 0;
+}
+
+/*
+ * @sk takes @head's place for its 4-tuple (xn->lock held). A TIME_WAIT
+ * entry @tw there leaves the table now and ends on its timer (its lock
+ * is not ours to take here); *tw_isn is then where the new connection's
+ * sequence space starts, past the old one's as native's. Returns @tw,
+ * held, for xtcp_hash_connect to end.
+ */
+static struct sock *take_tuple(struct xtcp_net *xn, struct sock *sk,
+			       struct hlist_head *head, struct sock *tw,
+			       u32 *tw_isn)
+{
+	if (tw) {
+		*tw_isn = xtcp_sk(tw)->snd_nxt + 65535 + 2 ?: 1;
+		sock_hold(tw);
+		/* sk_del_node_init drops the table's reference. */
+		sk_del_node_init(tw);
+		xtcp_sk(tw)->hashed = false;
+	}
+	sk_add_node(sk, head);
+	xtcp_sk(sk)->hashed = true;
+	return tw;
+}
+
+/* Every socket on @port got it from connect(): 4-tuples tell them apart. */
+static bool port_shared_by_connects(struct xtcp_net *xn, u16 port)
+{
+	struct xtcp_sock *other;
+
+	hlist_for_each_entry(other, &xn->bhash[bhash_bucket(port)], bind_node)
+		if (other->inet.inet_num == port && !other->connect_bound)
+			return false;
+	return true;
+}
+
+/*
+ * A local port for connect() (xn->lock held): from the RFC 6056 start
+ * for the destination, the first one not reserved, not taken by bind() or
+ * a listener, and whose 4-tuple is free or a reusable TIME_WAIT entry.
+ */
+static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
+		       struct sock **tw)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	struct hlist_head *head;
+	struct sock *other;
+	int low, high, range, i;
+	u32 hash, start, *perturb;
+
+	inet_get_local_port_range(net, &low, &high);
+	range = high - low + 1;
+	if (range <= 0)
+		return -EADDRNOTAVAIL;
+	hash = siphash_3u32((__force u32)inet->inet_rcv_saddr,
+			    (__force u32)inet->inet_daddr,
+			    (__force u16)inet->inet_dport, &port_key);
+	perturb = &port_perturb[hash & (ARRAY_SIZE(port_perturb) - 1)];
+	start = (READ_ONCE(*perturb) + (hash >> XTCP_PORT_PERTURB_BITS)) %
+		range;
+	for (i = 0; i < range; i++) {
+		u16 port = low + (start + i) % range;
+
+		if (inet_is_local_reserved_port(net, port) ||
+		    !port_shared_by_connects(xn, port))
+			continue;
+		other = tuple_owner(xn, sk, htons(port), &head);
+		if (other && !tw_reusable(xn, other, true))
+			continue;
+		if (other)
+			xtcp_stat_inc(net, XTCP_MIB_TIME_WAIT_RECYCLED);
+		add_bound(xn, sk, port);
+		xtcp_sk(sk)->connect_bound = true;
+		*tw = take_tuple(xn, sk, head, other, tw_isn);
+		/*
+		 * The next search for this bucket starts past the ports
+		 * this one tried, and a little further at random so that the
+		 * next port is not quite predictable.
+		 */
+		WRITE_ONCE(*perturb, READ_ONCE(*perturb) + i + 1 +
+			   get_random_u32_below(4));
+		return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/*
+ * connect(): a local port if @sk has none, and @sk in the established
+ * table under its 4-tuple, in one step so that no other connect() takes
+ * the same 4-tuple meanwhile. *tw_isn is 0, or the initial sequence
+ * number to use when a TIME_WAIT entry of the 4-tuple gave way.
+ */
+int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
+{
+	struct xtcp_net *xn = xtcp_net(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	struct sock *tw = NULL, *other;
+	struct hlist_head *head;
+	int err = 0;
+
+	*tw_isn = 0;
+	spin_lock_bh(&xn->lock);
+	if (!inet->inet_num) {
+		err = search_port(xn, sk, tw_isn, &tw);
+	} else {
+		other = tuple_owner(xn, sk, inet->inet_sport, &head);
+		if (other && !tw_reusable(xn, other, false))
+			err = -EADDRNOTAVAIL;
+		else
+			tw = take_tuple(xn, sk, head, other, tw_isn);
+		if (other && !err)
+			xtcp_stat_inc(sock_net(sk),
+				      XTCP_MIB_TIME_WAIT_RECYCLED);
+	}
+	spin_unlock_bh(&xn->lock);
+	if (tw) {
+		/* Out of the table already: its timer ends it at once. */
+		spin_lock_bh(&tw->sk_lock.slock);
+		if (tw->sk_state == TCP_TIME_WAIT)
+			xtcp_arm_state_timer(tw, 0);
+		spin_unlock_bh(&tw->sk_lock.slock);
+		sock_put(tw);
+	}
+	return err;
+}
+
 void xtcp_unbind_port(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
@@ -159,6 +350,7 @@ void xtcp_unbind_port(struct sock *sk)
 	if (was_bound) {
 		hlist_del_init(&xs->bind_node);
 		xs->bound = false;
+		xs->connect_bound = false;
 	}
 	spin_unlock_bh(&xn->lock);
 	if (was_bound) {
@@ -363,6 +555,8 @@ static struct pernet_operations xtcp_net_ops = {
 int xtcp_hash_init(void)
 {
 	xtcp_hash_seed = get_random_u32();
+	get_random_bytes(&port_key, sizeof(port_key));
+	get_random_bytes(port_perturb, sizeof(port_perturb));
 	return register_pernet_subsys(&xtcp_net_ops);
 }
 

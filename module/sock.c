@@ -289,9 +289,10 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	struct inet_sock *inet = inet_sk(sk);
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
-	bool auto_bound = false;
+	bool auto_bound;
 	struct rtable *rt;
 	__be32 daddr;
+	u32 isn;
 	int err;
 
 	if (addr_len < (int)sizeof(struct sockaddr_in))
@@ -316,29 +317,27 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	inet->inet_daddr = daddr;
 	inet->inet_dport = usin->sin_port;
 
-	if (!inet->inet_num) {
-		err = xtcp_bind_port(sk, inet->inet_rcv_saddr, 0);
-		if (err)
-			goto failure;
-		auto_bound = true;
+	auto_bound = !inet->inet_num;
+	err = xtcp_hash_connect(sk, &isn);
+	if (err) {
+		auto_bound = false;
+		goto failure;
 	}
 	rt = ip_route_newports(fl4, rt, 0, 0, inet->inet_sport,
 			       inet->inet_dport, sk);
 	if (IS_ERR(rt)) {
 		err = PTR_ERR(rt);
 		rt = NULL;
+		xtcp_unhash_established(sk);
 		goto failure;
 	}
 	xtcp_setup_caps(sk, &rt->dst);
 	rt = NULL;
 
-	xtcp_init_connection(sk, xtcp_new_isn(inet->inet_saddr, daddr,
-					      inet->inet_sport,
-					      inet->inet_dport),
-			     __sk_dst_get(sk));
-	err = xtcp_hash_established(sk);
-	if (err)
-		goto failure;
+	if (!isn)
+		isn = xtcp_new_isn(inet->inet_saddr, daddr, inet->inet_sport,
+				   inet->inet_dport);
+	xtcp_init_connection(sk, isn, __sk_dst_get(sk));
 	/* A disconnect's error is for the calls that saw it, not this. */
 	WRITE_ONCE(sk->sk_err, 0);
 	xtcp_set_state(sk, TCP_SYN_SENT);

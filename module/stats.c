@@ -38,6 +38,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DELAYED_ACKS] = "DelayedAcks",
 	[XTCP_MIB_TIME_WAIT_ENTERED] = "TimeWaitEntered",
 	[XTCP_MIB_TIME_WAIT_OVERFLOW] = "TimeWaitOverflow",
+	[XTCP_MIB_TIME_WAIT_RECYCLED] = "TWRecycled",
 	[XTCP_MIB_HYSTART_DELAY_EXITS] = "HystartDelayExits",
 	[XTCP_MIB_KEEPALIVE_PROBES] = "KeepAliveProbes",
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS] = "KeepAliveTimeouts",

@@ -35,12 +35,16 @@
  *                                 most a socket keeps in qdiscs, devices
  *                                 and the peer's backlog before it waits
  *                                 for them to drain (output.c)
+ *   tw_reuse                      as net.ipv4.tcp_tw_reuse: connect() may
+ *                                 take over a TIME_WAIT entry's 4-tuple a
+ *                                 second after its last timestamp: 0 never,
+ *                                 1 always, 2 on loopback only (hash.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
  * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
  * max_tw_buckets 262144 (native's is half its established hash table),
- * limit_output_bytes 1 MiB (native's).
+ * limit_output_bytes 1 MiB, tw_reuse 2 (native's).
  * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/sizes.h>
@@ -95,6 +99,8 @@ static int recovery_max = 7;
 static int early_retrans_max = 4;
 /* As net.ipv4.tcp_syncookies: 0, 1 or 2. */
 static int syncookies_max = 2;
+/* As net.ipv4.tcp_tw_reuse: 0, 1 or 2. */
+static int tw_reuse_max = 2;
 
 enum {
 	SYSCTL_CONG,
@@ -109,6 +115,7 @@ enum {
 	SYSCTL_CHALLENGE_ACK_LIMIT,
 	SYSCTL_MAX_TW_BUCKETS,
 	SYSCTL_LIMIT_OUTPUT_BYTES,
+	SYSCTL_TW_REUSE,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -204,6 +211,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = SYSCTL_INT_MAX,
 	},
+	[SYSCTL_TW_REUSE] = {
+		.procname = "tw_reuse",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &tw_reuse_max,
+	},
 	{ }
 };
 
@@ -224,6 +239,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->challenge_ack_limit = INT_MAX;
 	xn->max_tw_buckets = 262144;
 	xn->limit_output_bytes = SZ_1M;
+	xn->time_wait_reuse = 2;
 	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
@@ -240,6 +256,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_CHALLENGE_ACK_LIMIT].data = &xn->challenge_ack_limit;
 	table[SYSCTL_MAX_TW_BUCKETS].data = &xn->max_tw_buckets;
 	table[SYSCTL_LIMIT_OUTPUT_BYTES].data = &xn->limit_output_bytes;
+	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

@@ -334,6 +334,7 @@ struct xtcp_sock {
 	bool hashed;			/* in the established table */
 	bool listening_hashed;		/* in the listener table */
 	bool bound;			/* in the bind table */
+	bool connect_bound;		/* the port is connect()'s choice */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -457,6 +458,7 @@ struct xtcp_net {
 	int challenge_ack_limit;	/* per second, INT_MAX: none */
 	int max_tw_buckets;	/* TIME_WAIT entries kept, at most */
 	int limit_output_bytes;	/* a socket's bytes below it, at most */
+	int time_wait_reuse;	/* connect() may take TIME_WAIT 4-tuples */
 	atomic_t tw_count;	/* TIME_WAIT entries now (xtcp_set_state) */
 	/*
 	 * The namespace's challenge ACK budget (input.c): the second it is
@@ -481,6 +483,7 @@ void xtcp_hash_exit(void);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 void xtcp_unbind_port(struct sock *sk);
 int xtcp_hash_established(struct sock *sk);
+int xtcp_hash_connect(struct sock *sk, u32 *tw_isn);
 void xtcp_unhash_established(struct sock *sk);
 int xtcp_hash_listener(struct sock *sk);
 void xtcp_unhash_listener(struct sock *sk);
