@@ -430,6 +430,140 @@ TEST_F(stack, time_wait_beyond_max_tw_buckets_not_kept)
 	close(lfd);
 }
 
+/*
+ * A namespace of its own whose ephemeral range is the one port 40000,
+ * set after the listeners there took theirs.
+ */
+static void one_ephemeral_port(struct __test_metadata *_metadata)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
+
+	ASSERT_NE(NULL, f);
+	fprintf(f, "40000 40000\n");
+	ASSERT_EQ(0, fclose(f));
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		return -1;
+	return ntohs(sin.sin_port);
+}
+
+/*
+ * connect()'s local port is unique per 4-tuple, not per host (RFC 6056,
+ * native's __inet_hash_connect): with one ephemeral port, connections to
+ * two listeners both take it, and a second to the first listener finds
+ * no port.
+ */
+TEST_F(stack, connect_shares_a_local_port_between_destinations)
+{
+	uint16_t p1, p2;
+	int l1, l2, a, b, c;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	l1 = stack_listen(self->family, "127.0.0.1", &p1);
+	l2 = stack_listen(self->family, "127.0.0.1", &p2);
+	ASSERT_LE(0, l1);
+	ASSERT_LE(0, l2);
+	one_ephemeral_port(_metadata);
+	a = stack_connect(self->family, "127.0.0.1", p1);
+	ASSERT_LE(0, a) TH_LOG("first connect: %s", strerror(errno));
+	b = stack_connect(self->family, "127.0.0.1", p2);
+	ASSERT_LE(0, b) TH_LOG("other destination: %s", strerror(errno));
+	EXPECT_EQ(40000, local_port(a));
+	EXPECT_EQ(40000, local_port(b));
+	c = stack_connect(self->family, "127.0.0.1", p1);
+	EXPECT_EQ(-1, c);
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	close(a);
+	close(b);
+	close(l1);
+	close(l2);
+}
+
+/*
+ * The client closed first and its one port's 4-tuple is in TIME_WAIT. A
+ * second after the peer's last timestamp, tcp_tw_reuse (xtcp: tw_reuse)
+ * 2, the loopback default, lets the next connect() take the 4-tuple over:
+ * the entry goes and the new connection carries data. With 0 the connect
+ * finds no port.
+ */
+static void reconnect_over_time_wait(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(stack) *self, int reuse)
+{
+	const char *knob = self->family == AF_INET ?
+			   "/proc/sys/net/ipv4/tcp_tw_reuse" :
+			   "/proc/sys/net/xtcp/tw_reuse";
+	int64_t before, after;
+	int lfd, cli, srv;
+	uint16_t port;
+	char b = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	f = fopen(knob, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%d\n", reuse);
+	ASSERT_EQ(0, fclose(f));
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	one_ephemeral_port(_metadata);
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(cli);
+	ASSERT_EQ(0, recv(srv, &b, 1, 0));
+	close(srv);
+	msleep(100);
+	ASSERT_EQ(1, time_wait_count(self->family));
+	before = stack_counter(self->family, "TWRecycled", "XtcpTWRecycled");
+	ASSERT_LE(0, before);
+	msleep(1100);
+
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	after = stack_counter(self->family, "TWRecycled", "XtcpTWRecycled");
+	if (!reuse) {
+		EXPECT_EQ(-1, cli);
+		EXPECT_EQ(EADDRNOTAVAIL, errno);
+		EXPECT_EQ(before, after);
+		EXPECT_EQ(1, time_wait_count(self->family));
+		close(lfd);
+		return;
+	}
+	ASSERT_LE(0, cli) TH_LOG("connect over TIME_WAIT: %s", strerror(errno));
+	EXPECT_EQ(40000, local_port(cli));
+	EXPECT_EQ(before + 1, after);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(1, send(cli, "q", 1, 0));
+	ASSERT_EQ(1, recv(srv, &b, 1, 0));
+	ASSERT_EQ(1, send(srv, "r", 1, 0));
+	ASSERT_EQ(1, recv(cli, &b, 1, 0));
+	EXPECT_EQ('r', b);
+	msleep(100);
+	EXPECT_EQ(0, time_wait_count(self->family));
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
+TEST_F(stack, connect_reuses_a_time_wait_tuple_after_a_second)
+{
+	reconnect_over_time_wait(_metadata, self, 2);
+}
+
+TEST_F(stack, connect_over_time_wait_refused_without_tw_reuse)
+{
+	reconnect_over_time_wait(_metadata, self, 0);
+}
+
 TEST_F(stack, connect_nonblocking_einprogress)
 {
 	struct sockaddr_in sin, peer;
