@@ -37,13 +37,14 @@ struct xtcp_net *xtcp_net(const struct net *net)
 	return net_generic(net, xtcp_net_id);
 }
 
-static u32 ehash_bucket(__be32 laddr, __be16 lport, __be32 raddr,
-			__be16 rport)
+static struct hlist_head *ehash_head(struct xtcp_net *xn, __be32 laddr,
+				     __be16 lport, __be32 raddr, __be16 rport)
 {
 	u32 ports = ((u32)(__force u16)lport << 16) | (__force u16)rport;
 
-	return jhash_3words((__force u32)laddr, (__force u32)raddr, ports,
-			    xtcp_hash_seed) & ((1 << XTCP_EHASH_BITS) - 1);
+	return &xn->ehash[jhash_3words((__force u32)laddr, (__force u32)raddr,
+				       ports, xtcp_hash_seed) &
+			  xn->ehash_mask];
 }
 
 static u32 lhash_bucket(u16 port)
@@ -51,9 +52,9 @@ static u32 lhash_bucket(u16 port)
 	return port & ((1 << XTCP_LHASH_BITS) - 1);
 }
 
-static u32 bhash_bucket(u16 port)
+static struct hlist_head *bhash_head(struct xtcp_net *xn, u16 port)
 {
-	return port & ((1 << XTCP_BHASH_BITS) - 1);
+	return &xn->bhash[port & xn->bhash_mask];
 }
 
 static bool addrs_overlap(__be32 a, __be32 b)
@@ -90,7 +91,7 @@ static bool port_in_use(struct xtcp_net *xn, const struct sock *sk,
 {
 	struct xtcp_sock *other;
 
-	hlist_for_each_entry(other, &xn->bhash[bhash_bucket(port)], bind_node) {
+	hlist_for_each_entry(other, bhash_head(xn, port), bind_node) {
 		struct sock *osk = (struct sock *)other;
 
 		if (other->inet.inet_num == port &&
@@ -104,7 +105,7 @@ static bool port_has_any(struct xtcp_net *xn, u16 port)
 {
 	struct xtcp_sock *other;
 
-	hlist_for_each_entry(other, &xn->bhash[bhash_bucket(port)], bind_node)
+	hlist_for_each_entry(other, bhash_head(xn, port), bind_node)
 		if (other->inet.inet_num == port)
 			return true;
 	return false;
@@ -116,7 +117,7 @@ static void add_bound(struct xtcp_net *xn, struct sock *sk, u16 port)
 
 	inet_sk(sk)->inet_num = port;
 	inet_sk(sk)->inet_sport = htons(port);
-	hlist_add_head(&xs->bind_node, &xn->bhash[bhash_bucket(port)]);
+	hlist_add_head(&xs->bind_node, bhash_head(xn, port));
 	xs->bound = true;
 	sock_hold(sk);
 }
@@ -173,8 +174,8 @@ static struct sock *tuple_owner(struct xtcp_net *xn, const struct sock *sk,
 	const struct inet_sock *inet = inet_sk(sk);
 	struct sock *other;
 
-	*head = &xn->ehash[ehash_bucket(inet->inet_rcv_saddr, lport,
-					inet->inet_daddr, inet->inet_dport)];
+	*head = ehash_head(xn, inet->inet_rcv_saddr, lport, inet->inet_daddr,
+			   inet->inet_dport);
 	sk_for_each(other, *head)
 		if (tuple_matches(other, inet->inet_daddr, inet->inet_dport,
 				  inet->inet_rcv_saddr, lport,
@@ -242,7 +243,7 @@ static bool port_shared_by_connects(struct xtcp_net *xn, u16 port)
 {
 	struct xtcp_sock *other;
 
-	hlist_for_each_entry(other, &xn->bhash[bhash_bucket(port)], bind_node)
+	hlist_for_each_entry(other, bhash_head(xn, port), bind_node)
 		if (other->inet.inet_num == port && !other->connect_bound)
 			return false;
 	return true;
@@ -386,8 +387,8 @@ int xtcp_hash_established(struct sock *sk)
 	struct sock *other;
 	int err = 0;
 
-	head = &xn->ehash[ehash_bucket(inet->inet_rcv_saddr, inet->inet_sport,
-				       inet->inet_daddr, inet->inet_dport)];
+	head = ehash_head(xn, inet->inet_rcv_saddr, inet->inet_sport,
+			  inet->inet_daddr, inet->inet_dport);
 	spin_lock_bh(&xn->lock);
 	sk_for_each(other, head) {
 		if (tuple_matches(other, inet->inet_daddr, inet->inet_dport,
@@ -479,7 +480,7 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 	struct sock *sk;
 
 	spin_lock(&xn->lock);
-	sk_for_each(sk, &xn->ehash[ehash_bucket(daddr, dport, saddr, sport)]) {
+	sk_for_each(sk, ehash_head(xn, daddr, dport, saddr, sport)) {
 		if (tuple_matches(sk, saddr, sport, daddr, dport, dif))
 			goto found;
 	}
@@ -508,21 +509,47 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
 	return sk;
 }
 
+static int xtcp_tables_init(struct net *net, struct xtcp_net *xn)
+{
+	unsigned int shift = net_eq(net, &init_net) ? 0 : XTCP_CHILD_NET_SHIFT;
+	u32 ehash_size = 1U << (XTCP_EHASH_BITS - shift);
+	u32 bhash_size = 1U << (XTCP_BHASH_BITS - shift);
+	int i;
+
+	spin_lock_init(&xn->lock);
+	/* Zeroed heads are empty lists. */
+	xn->ehash = kvcalloc(ehash_size, sizeof(*xn->ehash), GFP_KERNEL);
+	xn->bhash = kvcalloc(bhash_size, sizeof(*xn->bhash), GFP_KERNEL);
+	if (!xn->ehash || !xn->bhash) {
+		kvfree(xn->ehash);
+		kvfree(xn->bhash);
+		return -ENOMEM;
+	}
+	xn->ehash_mask = ehash_size - 1;
+	xn->bhash_mask = bhash_size - 1;
+	for (i = 0; i < ARRAY_SIZE(xn->lhash); i++)
+		INIT_HLIST_HEAD(&xn->lhash[i]);
+	return 0;
+}
+
+/* The namespace's sockets are gone: each held a reference on it. */
+static void xtcp_tables_exit(struct xtcp_net *xn)
+{
+	kvfree(xn->ehash);
+	kvfree(xn->bhash);
+}
+
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_net(net);
-	int i, err;
+	int err;
 
-	spin_lock_init(&xn->lock);
-	for (i = 0; i < ARRAY_SIZE(xn->ehash); i++)
-		INIT_HLIST_HEAD(&xn->ehash[i]);
-	for (i = 0; i < ARRAY_SIZE(xn->lhash); i++)
-		INIT_HLIST_HEAD(&xn->lhash[i]);
-	for (i = 0; i < ARRAY_SIZE(xn->bhash); i++)
-		INIT_HLIST_HEAD(&xn->bhash[i]);
-	err = xtcp_stats_net_init(net);
+	err = xtcp_tables_init(net, xn);
 	if (err)
 		return err;
+	err = xtcp_stats_net_init(net);
+	if (err)
+		goto tables;
 	err = xtcp_sysctl_net_init(net);
 	if (err)
 		goto stats;
@@ -535,6 +562,8 @@ sysctl:
 	xtcp_sysctl_net_exit(net);
 stats:
 	xtcp_stats_net_exit(net);
+tables:
+	xtcp_tables_exit(xn);
 	return err;
 }
 
@@ -543,6 +572,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	xtcp_proc_net_exit(net);
 	xtcp_sysctl_net_exit(net);
 	xtcp_stats_net_exit(net);
+	xtcp_tables_exit(xtcp_net(net));
 }
 
 static struct pernet_operations xtcp_net_ops = {

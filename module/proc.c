@@ -106,7 +106,6 @@ struct xtcp_proc_iter {
 
 #define XTCP_PROC_WIDTH		149
 #define XTCP_PROC_LBUCKETS	BIT(XTCP_LHASH_BITS)
-#define XTCP_PROC_BUCKETS	(XTCP_PROC_LBUCKETS + BIT(XTCP_EHASH_BITS))
 
 static struct hlist_head *proc_bucket(struct xtcp_net *xn, int bucket)
 {
@@ -121,12 +120,18 @@ static struct sock *proc_find(struct seq_file *seq)
 	struct xtcp_net *xn = xtcp_net(seq_file_net(seq));
 	struct xtcp_proc_iter *it = seq->private;
 
-	for (; it->bucket < XTCP_PROC_BUCKETS; it->bucket++, it->offset = 0) {
+	int buckets = XTCP_PROC_LBUCKETS + xn->ehash_mask + 1;
+
+	for (; it->bucket < buckets; it->bucket++, it->offset = 0) {
+		struct hlist_head *head = proc_bucket(xn, it->bucket);
 		struct sock *sk;
 		int i = 0;
 
+		/* Most are empty: no need to take the lock to see that. */
+		if (hlist_empty(head))
+			continue;
 		spin_lock_bh(&xn->lock);
-		sk_for_each(sk, proc_bucket(xn, it->bucket)) {
+		sk_for_each(sk, head) {
 			if (i++ == it->offset) {
 				sock_hold(sk);
 				spin_unlock_bh(&xn->lock);

@@ -436,15 +436,23 @@ enum xtcp_queue_state {
 };
 
 /* Per-namespace socket tables (struct xtcp_net lock, see top). */
-#define XTCP_EHASH_BITS	10
-#define XTCP_LHASH_BITS	6
-#define XTCP_BHASH_BITS	8
+/*
+ * Established and bind table sizes: the initial namespace's as native's
+ * tables on a small host (its established one grows with memory), other
+ * namespaces', usually a container's few connections, a sixteenth.
+ */
+#define XTCP_EHASH_BITS		16
+#define XTCP_BHASH_BITS		12
+#define XTCP_CHILD_NET_SHIFT	4
+#define XTCP_LHASH_BITS		6
 
 struct xtcp_net {
 	spinlock_t lock;	/* the three tables below */
-	struct hlist_head ehash[1 << XTCP_EHASH_BITS];	/* by 4-tuple */
+	struct hlist_head *ehash;	/* by 4-tuple, ehash_mask + 1 heads */
+	struct hlist_head *bhash;	/* bound ports, bhash_mask + 1 heads */
+	u32 ehash_mask;
+	u32 bhash_mask;
 	struct hlist_head lhash[1 << XTCP_LHASH_BITS];	/* by local port */
-	struct hlist_head bhash[1 << XTCP_BHASH_BITS];	/* bound ports */
 	struct xtcp_mib __percpu *mib;
 	/* net.xtcp.* (sysctl.c): one word each, read without a lock */
 	const struct xtcp_cong_ops *cong_default;
