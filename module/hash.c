@@ -25,12 +25,72 @@ static u32 xtcp_hash_seed __read_mostly;
  * tried. Connections to one peer take consecutive ports, so a 4-tuple
  * comes back only after the whole range has been used (its TIME_WAIT
  * entry usually gone), and no one can tell another peer's ports from
- * theirs. The counters are shared by all namespaces, read and written
- * without a lock: a lost update only moves a start.
+ * theirs; 65,536 counters, as native's since CVE-2022-32296, so that
+ * colliding destinations cannot be found to track a host by. The
+ * counters are shared by all namespaces, read and written without a
+ * lock: a lost update only moves a start.
  */
-#define XTCP_PORT_PERTURB_BITS	8
-static u32 port_perturb[1 << XTCP_PORT_PERTURB_BITS];
+#define XTCP_PORT_PERTURB_BITS	16
+static u32 *port_perturb;
 static siphash_key_t port_key __read_mostly;
+
+/*
+ * A search over the local port range from offset @start: first the
+ * offsets of one parity, then the others. connect() takes even offsets
+ * first and bind(0) odd ones, as native, so that many connections leave
+ * bind() and listen() half the range.
+ */
+struct port_walk {
+	int low;
+	int range;
+	u32 start;
+	int parity;
+	int pass;
+	int i;
+	int tried;
+};
+
+static void port_walk_init(struct port_walk *w, struct net *net, u32 start,
+			   int parity)
+{
+	int high;
+
+	inet_get_local_port_range(net, &w->low, &high);
+	w->range = max(high - w->low + 1, 0);
+	w->start = w->range ? start % w->range : 0;
+	w->parity = parity;
+	w->pass = 0;
+	w->i = 0;
+	w->tried = 0;
+}
+
+/*
+ * The next port to try, or false when none is left. Every 64 ports the
+ * table lock (held, @xn's) is let go a moment: a search of the whole
+ * range must not keep receive processing waiting.
+ */
+static bool port_walk_next(struct port_walk *w, struct xtcp_net *xn,
+			   u16 *port)
+{
+	while (w->pass < 2) {
+		while (w->i < w->range) {
+			u32 off = (w->start + w->i++) % w->range;
+
+			if ((off & 1) != (w->parity ^ w->pass))
+				continue;
+			if (++w->tried % 64 == 0) {
+				spin_unlock_bh(&xn->lock);
+				cond_resched();
+				spin_lock_bh(&xn->lock);
+			}
+			*port = w->low + off;
+			return true;
+		}
+		w->pass++;
+		w->i = 0;
+	}
+	return false;
+}
 
 struct xtcp_net *xtcp_net(const struct net *net)
 {
@@ -123,15 +183,16 @@ static void add_bound(struct xtcp_net *xn, struct sock *sk, u16 port)
 }
 
 /*
- * Bind @sk to @addr:@port; port 0 picks a free ephemeral port from
- * ip_local_port_range, starting at a random point.
+ * Bind @sk to @addr:@port; port 0 picks a port no socket holds from
+ * ip_local_port_range, starting at a random point, odd offsets first.
  */
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 {
 	struct net *net = sock_net(sk);
 	struct xtcp_net *xn = xtcp_net(net);
-	int low, high, range, i, err = 0;
-	u32 start;
+	struct port_walk walk;
+	u16 candidate;
+	int err = 0;
 
 	if (port) {
 		spin_lock_bh(&xn->lock);
@@ -143,16 +204,10 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 		return err;
 	}
 
-	inet_get_local_port_range(net, &low, &high);
-	range = high - low + 1;
-	if (range <= 0)
-		return -EADDRNOTAVAIL;
-	start = get_random_u32_below(range);
+	port_walk_init(&walk, net, get_random_u32(), 1);
 	err = -EADDRNOTAVAIL;
 	spin_lock_bh(&xn->lock);
-	for (i = 0; i < range; i++) {
-		u16 candidate = low + (start + i) % range;
-
+	while (port_walk_next(&walk, xn, &candidate)) {
 		if (inet_is_local_reserved_port(net, candidate) ||
 		    port_has_any(xn, candidate))
 			continue;
@@ -259,24 +314,19 @@ static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
+	struct port_walk walk;
 	struct hlist_head *head;
 	struct sock *other;
-	int low, high, range, i;
-	u32 hash, start, *perturb;
+	u32 *perturb;
+	u16 port;
+	u64 hash;
 
-	inet_get_local_port_range(net, &low, &high);
-	range = high - low + 1;
-	if (range <= 0)
-		return -EADDRNOTAVAIL;
 	hash = siphash_3u32((__force u32)inet->inet_rcv_saddr,
 			    (__force u32)inet->inet_daddr,
 			    (__force u16)inet->inet_dport, &port_key);
-	perturb = &port_perturb[hash & (ARRAY_SIZE(port_perturb) - 1)];
-	start = (READ_ONCE(*perturb) + (hash >> XTCP_PORT_PERTURB_BITS)) %
-		range;
-	for (i = 0; i < range; i++) {
-		u16 port = low + (start + i) % range;
-
+	perturb = &port_perturb[hash & (BIT(XTCP_PORT_PERTURB_BITS) - 1)];
+	port_walk_init(&walk, net, READ_ONCE(*perturb) + (u32)(hash >> 32), 0);
+	while (port_walk_next(&walk, xn, &port)) {
 		if (inet_is_local_reserved_port(net, port) ||
 		    !port_shared_by_connects(xn, port))
 			continue;
@@ -289,12 +339,14 @@ static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
 		xtcp_sk(sk)->connect_bound = true;
 		*tw = take_tuple(xn, sk, head, other, tw_isn);
 		/*
-		 * The next search for this bucket starts past the ports
-		 * this one tried, and a little further at random so that the
-		 * next port is not quite predictable.
+		 * The bucket's next search starts past the ports this one
+		 * tried (two offsets each: one parity), and when that is
+		 * only a few, a random few further: the next port is not
+		 * quite predictable.
 		 */
-		WRITE_ONCE(*perturb, READ_ONCE(*perturb) + i + 1 +
-			   get_random_u32_below(4));
+		WRITE_ONCE(*perturb, READ_ONCE(*perturb) + 2 *
+			   (max_t(u32, walk.tried - 1,
+				  get_random_u32_below(8)) + 1));
 		return 0;
 	}
 	return -EADDRNOTAVAIL;
@@ -518,8 +570,11 @@ static int xtcp_tables_init(struct net *net, struct xtcp_net *xn)
 
 	spin_lock_init(&xn->lock);
 	/* Zeroed heads are empty lists. */
-	xn->ehash = kvcalloc(ehash_size, sizeof(*xn->ehash), GFP_KERNEL);
-	xn->bhash = kvcalloc(bhash_size, sizeof(*xn->bhash), GFP_KERNEL);
+	/* Charged to whoever makes the namespace, as native's. */
+	xn->ehash = kvcalloc(ehash_size, sizeof(*xn->ehash),
+			     GFP_KERNEL_ACCOUNT);
+	xn->bhash = kvcalloc(bhash_size, sizeof(*xn->bhash),
+			     GFP_KERNEL_ACCOUNT);
 	if (!xn->ehash || !xn->bhash) {
 		kvfree(xn->ehash);
 		kvfree(xn->bhash);
@@ -584,13 +639,24 @@ static struct pernet_operations xtcp_net_ops = {
 
 int xtcp_hash_init(void)
 {
+	int err;
+
 	xtcp_hash_seed = get_random_u32();
 	get_random_bytes(&port_key, sizeof(port_key));
-	get_random_bytes(port_perturb, sizeof(port_perturb));
-	return register_pernet_subsys(&xtcp_net_ops);
+	port_perturb = kvmalloc_array(BIT(XTCP_PORT_PERTURB_BITS),
+				      sizeof(*port_perturb), GFP_KERNEL);
+	if (!port_perturb)
+		return -ENOMEM;
+	get_random_bytes(port_perturb,
+			 BIT(XTCP_PORT_PERTURB_BITS) * sizeof(*port_perturb));
+	err = register_pernet_subsys(&xtcp_net_ops);
+	if (err)
+		kvfree(port_perturb);
+	return err;
 }
 
 void xtcp_hash_exit(void)
 {
 	unregister_pernet_subsys(&xtcp_net_ops);
+	kvfree(port_perturb);
 }

@@ -334,7 +334,8 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	xtcp_setup_caps(sk, &rt->dst);
 	rt = NULL;
 
-	if (!isn)
+	/* The ISN debugging parameter wins over a TIME_WAIT's. */
+	if (!isn || READ_ONCE(xtcp_isn_wrap_after))
 		isn = xtcp_new_isn(inet->inet_saddr, daddr, inet->inet_sport,
 				   inet->inet_dport);
 	xtcp_init_connection(sk, isn, __sk_dst_get(sk));
