@@ -457,16 +457,18 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 		if (!timeo)
 			goto out;
 		timeo = wait_for_connect(sk, timeo);
+		/* In native's order: a signal, a disconnect, a timeout. */
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			goto out;
+		}
 		if (disconnects != sk->sk_disconnects) {
 			/* Another thread's connect(AF_UNSPEC) ended it. */
 			err = -EPIPE;
 			goto out;
 		}
-		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
-			if (signal_pending(current))
-				err = sock_intr_errno(timeo);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
 			goto out;
-		}
 	}
 
 	if (sk->sk_state == TCP_CLOSE) {
