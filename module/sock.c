@@ -132,8 +132,61 @@ void xtcp_set_state(struct sock *sk, int state)
 		else
 			atomic_dec(&xn->tw_count);
 	}
+	/* An orphan in TIME_WAIT or CLOSE is no longer one. */
+	if (state == TCP_TIME_WAIT || state == TCP_CLOSE)
+		xtcp_orphan_uncount(sk);
 	/* Release: lockless readers (poll) see the state after its effects. */
 	smp_store_release(&sk->sk_state, state);
+}
+
+/*
+ * Orphans: connections whose user closed them and that still have
+ * something to send or wait for (TIME_WAIT entries excluded, which
+ * max_tw_buckets bounds). Counted per namespace, unlike native's global
+ * count, so that one container's orphans cannot get another's reset.
+ * The socket lock guards the socket's flag.
+ */
+static void orphan_count(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->orphan_counted)
+		return;
+	xs->orphan_counted = true;
+	atomic_inc(&xtcp_net(sock_net(sk))->orphan_count);
+}
+
+void xtcp_orphan_uncount(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->orphan_counted)
+		return;
+	xs->orphan_counted = false;
+	atomic_dec(&xtcp_net(sock_net(sk))->orphan_count);
+}
+
+/*
+ * Past net.xtcp.max_orphans (halved for each @shift, as native's
+ * tcp_too_many_orphans): an orphan that asks for more time is reset.
+ */
+bool xtcp_too_many_orphans(const struct sock *sk, int shift)
+{
+	struct xtcp_net *xn = xtcp_net(sock_net(sk));
+
+	if ((atomic_read(&xn->orphan_count) << shift) <=
+	    READ_ONCE(xn->max_orphans))
+		return false;
+	net_info_ratelimited("xtcp: too many orphaned sockets\n");
+	return true;
+}
+
+/* Reset @sk (an orphan, lock held) for want of room, as tcp_check_oom. */
+void xtcp_abort_orphan(struct sock *sk)
+{
+	xtcp_send_active_reset(sk, GFP_ATOMIC);
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_ABORT_ON_MEMORY);
+	xtcp_done(sk);
 }
 
 /*
@@ -687,6 +740,13 @@ void xtcp_close(struct sock *sk, long timeout)
 	bh_lock_sock(sk);
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;	/* the backlog already finished it */
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_TIME_WAIT) {
+		orphan_count(sk);
+		if (xtcp_too_many_orphans(sk, 0)) {
+			xtcp_abort_orphan(sk);
+			goto out;
+		}
+	}
 	if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_arm_state_timer(sk, XTCP_FIN_TIMEOUT_MS);
 	if (sk->sk_state == TCP_CLOSE)

@@ -39,6 +39,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TIME_WAIT_ENTERED] = "TimeWaitEntered",
 	[XTCP_MIB_TIME_WAIT_OVERFLOW] = "TimeWaitOverflow",
 	[XTCP_MIB_TIME_WAIT_RECYCLED] = "TWRecycled",
+	[XTCP_MIB_ABORT_ON_MEMORY] = "AbortOnMemory",
 	[XTCP_MIB_HYSTART_DELAY_EXITS] = "HystartDelayExits",
 	[XTCP_MIB_KEEPALIVE_PROBES] = "KeepAliveProbes",
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS] = "KeepAliveTimeouts",

@@ -39,12 +39,19 @@
  *                                 take over a TIME_WAIT entry's 4-tuple a
  *                                 second after its last timestamp: 0 never,
  *                                 1 always, 2 on loopback only (hash.c)
+ *   max_orphans                   as net.ipv4.tcp_max_orphans, but for the
+ *                                 namespace: connections closed by their
+ *                                 user kept at most; past it an orphan is
+ *                                 reset when closed or when its timer asks
+ *                                 for another try (sock.c, timer.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
  * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
  * max_tw_buckets 262144 (native's is half its established hash table),
- * limit_output_bytes 1 MiB, tw_reuse 2 (native's).
+ * limit_output_bytes 1 MiB, tw_reuse 2 (native's), max_orphans half the
+ * established table's chains (32768 in the initial namespace, as native's
+ * on a small host; 2048 in others).
  * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/sizes.h>
@@ -116,6 +123,7 @@ enum {
 	SYSCTL_MAX_TW_BUCKETS,
 	SYSCTL_LIMIT_OUTPUT_BYTES,
 	SYSCTL_TW_REUSE,
+	SYSCTL_MAX_ORPHANS,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -219,6 +227,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &tw_reuse_max,
 	},
+	[SYSCTL_MAX_ORPHANS] = {
+		.procname = "max_orphans",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_INT_MAX,
+	},
 	{ }
 };
 
@@ -240,6 +256,9 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->max_tw_buckets = 262144;
 	xn->limit_output_bytes = SZ_1M;
 	xn->time_wait_reuse = 2;
+	/* As native's: half the established table's chains. */
+	xn->max_orphans = (xn->ehash_mask + 1) / 2;
+	atomic_set(&xn->orphan_count, 0);
 	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 			GFP_KERNEL);
@@ -257,6 +276,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_MAX_TW_BUCKETS].data = &xn->max_tw_buckets;
 	table[SYSCTL_LIMIT_OUTPUT_BYTES].data = &xn->limit_output_bytes;
 	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
+	table[SYSCTL_MAX_ORPHANS].data = &xn->max_orphans;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

@@ -153,12 +153,28 @@ static bool rtx_expired(const struct sock *sk)
 				     msecs_to_jiffies(user_timeout));
 }
 
+/*
+ * An orphan whose timer asks for another try while the namespace holds
+ * more orphans than it allows is reset instead, as native's
+ * tcp_out_of_resources; one that saw a soft error (ICMP) goes sooner.
+ */
+static bool orphan_over_limit(struct sock *sk)
+{
+	if (!xtcp_sk(sk)->orphan_counted ||
+	    !xtcp_too_many_orphans(sk, sk->sk_err_soft ? 1 : 0))
+		return false;
+	xtcp_abort_orphan(sk);
+	return true;
+}
+
 static void persist_work(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rtx_mode = XTCP_RTX_NONE;
 	if (!xs->send_head || xs->snd_nxt != xs->snd_una)
+		return;
+	if (orphan_over_limit(sk))
 		return;
 	/*
 	 * A user's socket waits for the window as long as the peer answers,
@@ -230,6 +246,8 @@ static void rtx_work(struct sock *sk)
 		give_up(sk);
 		return;
 	}
+	if (orphan_over_limit(sk))
+		return;
 	/* The head was sent an RTO ago: its wait began then. */
 	if (!xs->retries++) {
 		xs->rtx_series_start = jiffies - xtcp_rto_jiffies(xs);

@@ -335,6 +335,7 @@ struct xtcp_sock {
 	bool listening_hashed;		/* in the listener table */
 	bool bound;			/* in the bind table */
 	bool connect_bound;		/* the port is connect()'s choice */
+	bool orphan_counted;		/* socket lock: in orphan_count */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -467,6 +468,8 @@ struct xtcp_net {
 	int max_tw_buckets;	/* TIME_WAIT entries kept, at most */
 	int limit_output_bytes;	/* a socket's bytes below it, at most */
 	int time_wait_reuse;	/* connect() may take TIME_WAIT 4-tuples */
+	int max_orphans;	/* orphans kept, at most (sock.c) */
+	atomic_t orphan_count;	/* orphans now (sock.c) */
 	atomic_t tw_count;	/* TIME_WAIT entries now (xtcp_set_state) */
 	/*
 	 * The namespace's challenge ACK budget (input.c): the second it is
@@ -509,6 +512,9 @@ u32 xtcp_ts_offset(__be32 saddr, __be32 daddr);
 void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us);
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
+void xtcp_orphan_uncount(struct sock *sk);
+bool xtcp_too_many_orphans(const struct sock *sk, int shift);
+void xtcp_abort_orphan(struct sock *sk);
 void xtcp_reset(struct sock *sk);
 void xtcp_enter_time_wait(struct sock *sk);
 void xtcp_destroy_sock(struct sock *sk);
