@@ -384,8 +384,11 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
 	if (tw) {
 		/* Out of the table already: its timer ends it at once. */
 		spin_lock_bh(&tw->sk_lock.slock);
-		if (tw->sk_state == TCP_TIME_WAIT)
+		if (tw->sk_state == TCP_TIME_WAIT) {
+			/* A FIN already on its way to it must not re-arm. */
+			xtcp_sk(tw)->tw_ending = true;
 			xtcp_arm_state_timer(tw, 0);
+		}
 		spin_unlock_bh(&tw->sk_lock.slock);
 		sock_put(tw);
 	}

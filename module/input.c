@@ -790,8 +790,9 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			/* RFC 5961 4.2, in the window or not. */
 			send_challenge_ack(sk, th);
 		} else if (!(th->flags & XTCP_FLAG_RST)) {
+			/* The peer missed our last ACK: 2MSL from now. */
 			if (sk->sk_state == TCP_TIME_WAIT &&
-			    (th->flags & XTCP_FLAG_FIN))
+			    (th->flags & XTCP_FLAG_FIN) && !xs->tw_ending)
 				xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
 			if (!reply_rate_limited(sk, len, th,
 						XTCP_MIB_ACK_SKIPPED_SEQ))

@@ -677,8 +677,10 @@ void xtcp_enter_time_wait(struct sock *sk)
 	 * it at once (the ACK of the peer's FIN still leaves first), as
 	 * native closes without a timewait socket it could not allocate.
 	 */
+	xtcp_sk(sk)->tw_ending = false;
 	if (atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_OVERFLOW);
+		xtcp_sk(sk)->tw_ending = true;
 		len_ms = 0;
 	}
 	xtcp_set_state(sk, TCP_TIME_WAIT);

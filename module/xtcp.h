@@ -336,6 +336,7 @@ struct xtcp_sock {
 	bool bound;			/* in the bind table */
 	bool connect_bound;		/* the port is connect()'s choice */
 	bool orphan_counted;		/* socket lock: in orphan_count */
+	bool tw_ending;			/* socket lock: TIME_WAIT cut short */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
