@@ -452,13 +452,23 @@ TEST_F(stack, disconnect_fails_a_send_asleep_for_memory)
 	struct sleeper s = { .call = 's' };
 	char buf[4096] = { 0 };
 	uint16_t port;
-	int srv, lfd, acc;
+	int srv, lfd, acc, i;
 
-	ASSERT_EQ(0, stack_pair(self->family, &s.fd, &srv));
+	/* Small buffers, filled twice: the blocking send copies nothing. */
+	lfd = stack_listen_opts(self->family, "127.0.0.1", &port, 4096, 0);
+	ASSERT_LE(0, lfd);
+	s.fd = stack_connect_opts(self->family, "127.0.0.1", port, 0, 16384);
+	ASSERT_LE(0, s.fd);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(lfd);
 	ASSERT_EQ(0, set_nonblock(s.fd, 1));
-	while (send(s.fd, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
-		;
-	ASSERT_EQ(EAGAIN, errno);
+	for (i = 0; i < 2; i++) {
+		while (send(s.fd, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+			;
+		ASSERT_EQ(EAGAIN, errno);
+		msleep(200);
+	}
 	ASSERT_EQ(0, set_nonblock(s.fd, 0));
 	disconnect_under(_metadata, &s);
 

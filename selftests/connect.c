@@ -365,24 +365,6 @@ TEST_F(stack, connect_to_time_wait_peer_at_once)
 }
 
 /* TIME_WAIT entries of this namespace (/proc/net/tcp's state 06). */
-static int time_wait_count(int family)
-{
-	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
-			"r");
-	unsigned int state;
-	char line[256];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " %*d: %*x:%*x %*x:%*x %x", &state) == 1 &&
-		    state == 6)
-			n++;
-	fclose(f);
-	return n;
-}
-
 #define TW_CONNS	5
 
 /*
@@ -423,7 +405,7 @@ TEST_F(stack, time_wait_beyond_max_tw_buckets_not_kept)
 		close(srv);
 	}
 	msleep(200);
-	EXPECT_EQ(2, time_wait_count(self->family));
+	EXPECT_EQ(2, sockets_in_state(self->family, 6));
 	EXPECT_EQ(before + TW_CONNS - 2,
 		  stack_counter(self->family, "TCPTimeWaitOverflow",
 				"XtcpTimeWaitOverflow"));
@@ -499,12 +481,25 @@ static void reconnect_over_time_wait(struct __test_metadata *_metadata,
 	const char *knob = self->family == AF_INET ?
 			   "/proc/sys/net/ipv4/tcp_tw_reuse" :
 			   "/proc/sys/net/xtcp/tw_reuse";
+	const char *tw_len = "/sys/module/xtcp/parameters/tw_len_ms";
 	int64_t before, after;
 	int lfd, cli, srv;
+	int saved_tw_len = 0;
 	uint16_t port;
 	char b = 0;
 	FILE *f;
 
+	/* The suite may load xtcp with a short TIME_WAIT: not here. */
+	if (self->family != AF_INET) {
+		f = fopen(tw_len, "r");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(1, fscanf(f, "%d", &saved_tw_len));
+		fclose(f);
+		f = fopen(tw_len, "w");
+		ASSERT_NE(NULL, f);
+		fprintf(f, "60000\n");
+		ASSERT_EQ(0, fclose(f));
+	}
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, run_cmd("ip link set lo up"));
 	f = fopen(knob, "w");
@@ -522,18 +517,25 @@ static void reconnect_over_time_wait(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, recv(srv, &b, 1, 0));
 	close(srv);
 	msleep(100);
-	ASSERT_EQ(1, time_wait_count(self->family));
+	ASSERT_EQ(1, sockets_in_state(self->family, 6));
 	before = stack_counter(self->family, "TWRecycled", "XtcpTWRecycled");
 	ASSERT_LE(0, before);
 	msleep(1100);
+	ASSERT_EQ(1, sockets_in_state(self->family, 6));
 
 	cli = stack_connect(self->family, "127.0.0.1", port);
 	after = stack_counter(self->family, "TWRecycled", "XtcpTWRecycled");
+	if (saved_tw_len) {
+		f = fopen(tw_len, "w");
+		ASSERT_NE(NULL, f);
+		fprintf(f, "%d\n", saved_tw_len);
+		ASSERT_EQ(0, fclose(f));
+	}
 	if (!reuse) {
 		EXPECT_EQ(-1, cli);
 		EXPECT_EQ(EADDRNOTAVAIL, errno);
 		EXPECT_EQ(before, after);
-		EXPECT_EQ(1, time_wait_count(self->family));
+		EXPECT_EQ(1, sockets_in_state(self->family, 6));
 		close(lfd);
 		return;
 	}
@@ -548,7 +550,7 @@ static void reconnect_over_time_wait(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, recv(cli, &b, 1, 0));
 	EXPECT_EQ('r', b);
 	msleep(100);
-	EXPECT_EQ(0, time_wait_count(self->family));
+	EXPECT_EQ(0, sockets_in_state(self->family, 6));
 	close(cli);
 	close(srv);
 	close(lfd);

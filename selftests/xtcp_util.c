@@ -126,6 +126,24 @@ int64_t sock_meminfo(int fd, int field)
 	return mem[field];
 }
 
+int sockets_in_state(int family, unsigned int state)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
+			"r");
+	unsigned int st;
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*x:%*x %*x:%*x %x", &st) == 1 &&
+		    st == state)
+			n++;
+	fclose(f);
+	return n;
+}
+
 int64_t stack_counter(int family, const char *tcpext_name,
 		      const char *xtcp_name)
 {

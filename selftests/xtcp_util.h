@@ -138,6 +138,12 @@ struct tcp_info;
 /* getsockopt(SOL_TCP, TCP_INFO), the whole struct. */
 int get_tcp_info(int fd, struct tcp_info *info);
 
+/*
+ * Sockets of the namespace in TCP state @state (/proc/net/tcp's hex "st",
+ * 4 FIN_WAIT1, 6 TIME_WAIT) on @family's table, -1 on error.
+ */
+int sockets_in_state(int family, unsigned int state);
+
 /* SIOCINQ / SIOCOUTQ as an int, -1 on error. */
 int sock_inq(int fd);
 int sock_outq(int fd);
