@@ -132,8 +132,13 @@ void xtcp_set_state(struct sock *sk, int state)
 		else
 			atomic_dec(&xn->tw_count);
 	}
-	/* An orphan in TIME_WAIT or CLOSE is no longer one. */
-	if (state == TCP_TIME_WAIT || state == TCP_CLOSE)
+	/*
+	 * An orphan in FIN_WAIT2, TIME_WAIT or CLOSE is no longer one: it
+	 * has nothing to send, as native's, which it turns into timewait
+	 * sockets then.
+	 */
+	if (state == TCP_FIN_WAIT2 || state == TCP_TIME_WAIT ||
+	    state == TCP_CLOSE)
 		xtcp_orphan_uncount(sk);
 	/* Release: lockless readers (poll) see the state after its effects. */
 	smp_store_release(&sk->sk_state, state);
@@ -141,11 +146,14 @@ void xtcp_set_state(struct sock *sk, int state)
 
 /*
  * Orphans: connections whose user closed them and that still have
- * something to send or wait for (TIME_WAIT entries excluded, which
- * max_tw_buckets bounds). Counted per namespace, unlike native's global
- * count, so that one container's orphans cannot get another's reset.
- * The socket lock guards the socket's flag.
+ * something to send (FIN_WAIT1, CLOSING, LAST_ACK). Counted per
+ * namespace, so that one container's orphans do not get another's
+ * reset, and on the host, against the initial namespace's limit, so that
+ * many namespaces cannot pin more than it allows. The socket lock guards
+ * the socket's flag.
  */
+static atomic_t orphans_on_host = ATOMIC_INIT(0);
+
 static void orphan_count(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -154,6 +162,7 @@ static void orphan_count(struct sock *sk)
 		return;
 	xs->orphan_counted = true;
 	atomic_inc(&xtcp_net(sock_net(sk))->orphan_count);
+	atomic_inc(&orphans_on_host);
 }
 
 void xtcp_orphan_uncount(struct sock *sk)
@@ -164,18 +173,21 @@ void xtcp_orphan_uncount(struct sock *sk)
 		return;
 	xs->orphan_counted = false;
 	atomic_dec(&xtcp_net(sock_net(sk))->orphan_count);
+	atomic_dec(&orphans_on_host);
 }
 
 /*
- * Past net.xtcp.max_orphans (halved for each @shift, as native's
- * tcp_too_many_orphans): an orphan that asks for more time is reset.
+ * More orphans than net.xtcp.max_orphans allows, the namespace's or the
+ * host's (the initial namespace's, over all): an orphan that asks for
+ * more time is reset, as native's tcp_too_many_orphans.
  */
-bool xtcp_too_many_orphans(const struct sock *sk, int shift)
+bool xtcp_too_many_orphans(const struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
 
-	if ((atomic_read(&xn->orphan_count) << shift) <=
-	    READ_ONCE(xn->max_orphans))
+	if (atomic_read(&xn->orphan_count) <= READ_ONCE(xn->max_orphans) &&
+	    atomic_read(&orphans_on_host) <=
+	    READ_ONCE(xtcp_net(&init_net)->max_orphans))
 		return false;
 	net_info_ratelimited("xtcp: too many orphaned sockets\n");
 	return true;
@@ -742,9 +754,10 @@ void xtcp_close(struct sock *sk, long timeout)
 	bh_lock_sock(sk);
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;	/* the backlog already finished it */
-	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_TIME_WAIT) {
+	if ((1 << sk->sk_state) &
+	    (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)) {
 		orphan_count(sk);
-		if (xtcp_too_many_orphans(sk, 0)) {
+		if (xtcp_too_many_orphans(sk)) {
 			xtcp_abort_orphan(sk);
 			goto out;
 		}

@@ -39,19 +39,22 @@
  *                                 take over a TIME_WAIT entry's 4-tuple a
  *                                 second after its last timestamp: 0 never,
  *                                 1 always, 2 on loopback only (hash.c)
- *   max_orphans                   as net.ipv4.tcp_max_orphans, but for the
- *                                 namespace: connections closed by their
- *                                 user kept at most; past it an orphan is
- *                                 reset when closed or when its timer asks
- *                                 for another try (sock.c, timer.c)
+ *   max_orphans                   as net.ipv4.tcp_max_orphans: connections
+ *                                 closed by their user with data still to
+ *                                 send kept at most, in the namespace (at
+ *                                 most the initial namespace's) and, by
+ *                                 the initial namespace's, on the host;
+ *                                 past it an orphan is reset when closed
+ *                                 or when its timer asks for another try
+ *                                 (sock.c, timer.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
  * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
  * max_tw_buckets 262144 (native's is half its established hash table),
  * limit_output_bytes 1 MiB, tw_reuse 2 (native's), max_orphans half the
- * established table's chains (32768 in the initial namespace, as native's
- * on a small host; 2048 in others).
+ * initial namespace's established table's chains, 32768 (as native's on
+ * a small host).
  * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/sizes.h>
@@ -256,8 +259,12 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->max_tw_buckets = 262144;
 	xn->limit_output_bytes = SZ_1M;
 	xn->time_wait_reuse = 2;
-	/* As native's: half the established table's chains. */
-	xn->max_orphans = (xn->ehash_mask + 1) / 2;
+	/*
+	 * As native's: half the established table's chains; a new
+	 * namespace starts with the initial namespace's, its ceiling.
+	 */
+	xn->max_orphans = net_eq(net, &init_net) ? (xn->ehash_mask + 1) / 2 :
+			  READ_ONCE(xtcp_net(&init_net)->max_orphans);
 	atomic_set(&xn->orphan_count, 0);
 	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
@@ -277,6 +284,10 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_LIMIT_OUTPUT_BYTES].data = &xn->limit_output_bytes;
 	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
 	table[SYSCTL_MAX_ORPHANS].data = &xn->max_orphans;
+	if (!net_eq(net, &init_net))
+		/* Lower than the host's, never higher. */
+		table[SYSCTL_MAX_ORPHANS].extra2 =
+			&xtcp_net(&init_net)->max_orphans;
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

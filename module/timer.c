@@ -154,14 +154,14 @@ static bool rtx_expired(const struct sock *sk)
 }
 
 /*
- * An orphan whose timer asks for another try while the namespace holds
- * more orphans than it allows is reset instead, as native's
- * tcp_out_of_resources; one that saw a soft error (ICMP) goes sooner.
+ * An orphan whose timer asks for another try while there are more
+ * orphans than allowed is reset instead, as native's
+ * tcp_out_of_resources (without its halved limits for an orphan silent
+ * for four minutes or hit by an ICMP error: xtcp takes no ICMP yet).
  */
 static bool orphan_over_limit(struct sock *sk)
 {
-	if (!xtcp_sk(sk)->orphan_counted ||
-	    !xtcp_too_many_orphans(sk, sk->sk_err_soft ? 1 : 0))
+	if (!xtcp_sk(sk)->orphan_counted || !xtcp_too_many_orphans(sk))
 		return false;
 	xtcp_abort_orphan(sk);
 	return true;
