@@ -272,10 +272,10 @@ static bool tw_reusable(struct xtcp_net *xn, const struct sock *tw,
 
 /*
  * @sk takes @head's place for its 4-tuple (xn->lock held). A TIME_WAIT
- * entry @tw there leaves the table now and ends on its timer (its lock
- * is not ours to take here); *tw_isn is then where the new connection's
- * sequence space starts, past the old one's as native's. Returns @tw,
- * held, for xtcp_hash_connect to end.
+ * entry @tw there leaves the table now; its lock is not ours to take
+ * here, so xtcp_hash_connect ends it after (xtcp_time_wait_cut), and
+ * *tw_isn is where the new connection's sequence space starts, past the
+ * old one's as native's. Returns @tw, held.
  */
 static struct sock *take_tuple(struct xtcp_net *xn, struct sock *sk,
 			       struct hlist_head *head, struct sock *tw,
@@ -384,11 +384,8 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
 	if (tw) {
 		/* Out of the table already: its timer ends it at once. */
 		spin_lock_bh(&tw->sk_lock.slock);
-		if (tw->sk_state == TCP_TIME_WAIT) {
-			/* A FIN already on its way to it must not re-arm. */
-			xtcp_sk(tw)->tw_ending = true;
-			xtcp_arm_state_timer(tw, 0);
-		}
+		if (tw->sk_state == TCP_TIME_WAIT)
+			xtcp_time_wait_cut(tw);
 		spin_unlock_bh(&tw->sk_lock.slock);
 		sock_put(tw);
 	}

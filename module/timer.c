@@ -277,9 +277,29 @@ static void delack_work(struct sock *sk)
 	}
 }
 
+/*
+ * A TIME_WAIT entry whose 4-tuple connect() took over (hash.c; its
+ * spinlock held, not ours as owner) ends now, or, while a user owns it,
+ * when the user lets it go: after the backlog, whose FIN would have
+ * re-armed the timer.
+ */
+void xtcp_time_wait_cut(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->tw_ending = true;
+	if (!sock_owned_by_user(sk))
+		xtcp_arm_state_timer(sk, 0);
+	else if (!test_and_set_bit(XTCP_DEFER_STATE, &xs->deferred))
+		sock_hold(sk);
+}
+
 static void state_work(struct sock *sk)
 {
-	if (timer_pending(&xtcp_sk(sk)->state_timer))
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (timer_pending(&xs->state_timer) &&
+	    !(sk->sk_state == TCP_TIME_WAIT && xs->tw_ending))
 		return;
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		xtcp_done(sk);
