@@ -522,7 +522,9 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 		if (!timeo)
 			goto out;
 		timeo = wait_for_connect(sk, timeo);
-		/* In native's order: a signal, a disconnect, a timeout. */
+		/* In native's order: a timeout, a signal, a disconnect. */
+		if (!timeo)
+			goto out;
 		if (signal_pending(current)) {
 			err = sock_intr_errno(timeo);
 			goto out;
