@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -285,15 +284,6 @@ static int native_orphans(void)
 	return n;
 }
 
-/* A sysctl through a descriptor opened beforehand, from its start. */
-static int write_int(int fd, int val)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d\n", val);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
-}
-
 /*
  * tcp_max_orphans (xtcp: net.xtcp.max_orphans, per namespace) bounds the
  * connections their users closed with data still to send. At 2 more than
@@ -302,27 +292,20 @@ static int write_int(int fd, int val)
  * close, or when a window probe is due while too many are left. xtcp
  * keeps two; native, whose count lags 100 ms behind, three, or one when
  * a stale count lets its probes reset one too many (3 runs of 8).
- * With the limit lowered below the orphans left, each is reset when its
- * next probe is due.
+ * With the limit at 0, each left is reset when its next probe is due.
+ * Native's limit is the host's: the teardown puts it back.
  */
 TEST_F_TIMEOUT(stack, orphans_beyond_max_orphans_are_reset, 120)
 {
 	const char *knob = self->family == AF_INET ?
 			   "/proc/sys/net/ipv4/tcp_max_orphans" :
 			   "/proc/sys/net/xtcp/max_orphans";
-	int srv[ORPHANS], saved = 0, base = 0, knob_fd = -1, lfd, fw1, i;
+	int srv[ORPHANS], base = 0, lfd, fw1, i;
 	int64_t before, aborts;
-	char buf[4096] = { 0 };
+	char buf[4096] = { 0 }, val[16];
 	uint16_t port;
-	FILE *f;
 
 	if (self->family == AF_INET) {
-		/* The host's, opened before this test has a namespace. */
-		f = fopen(knob, "r");
-		ASSERT_NE(NULL, f);
-		ASSERT_EQ(1, fscanf(f, "%d", &saved));
-		fclose(f);
-		knob_fd = open(knob, O_WRONLY);
 		/*
 		 * Orphans of earlier tests may still be going: the count
 		 * the limit is checked against lags 100 ms behind. Wait
@@ -337,17 +320,19 @@ TEST_F_TIMEOUT(stack, orphans_beyond_max_orphans_are_reset, 120)
 		}
 		ASSERT_LE(0, base);
 	}
+	/* Native's knob is the host's: opened before unshare(). */
+	snprintf(val, sizeof(val), "%d", base + 2);
+	if (self->family == AF_INET)
+		ASSERT_EQ(0, set_host_setting(self, knob, val));
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, run_cmd("ip link set lo up"));
 	if (self->family != AF_INET)
-		knob_fd = open(knob, O_WRONLY);
-	ASSERT_LE(0, knob_fd);
+		ASSERT_EQ(0, set_host_setting(self, knob, val));
 	before = stack_counter(self->family, "TCPAbortOnMemory",
 			       "XtcpAbortOnMemory");
 	ASSERT_LE(0, before);
 	lfd = stack_listen_opts(self->family, "127.0.0.1", &port, 4096, 0);
 	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, write_int(knob_fd, base + 2));
 	for (i = 0; i < ORPHANS; i++) {
 		int cli = stack_connect(self->family, "127.0.0.1", port);
 
@@ -370,20 +355,18 @@ TEST_F_TIMEOUT(stack, orphans_beyond_max_orphans_are_reset, 120)
 	EXPECT_GE(3, fw1);
 	EXPECT_EQ(ORPHANS, fw1 + aborts);
 
-	EXPECT_EQ(0, write_int(knob_fd, base));
+	/* No orphan allowed now: each goes when its probe is due. */
+	EXPECT_EQ(0, set_setting_fd(self->host_setting_fd, "0"));
 	for (i = 0; i < 100 && fw1 > 0; i++) {
 		msleep(100);
 		fw1 = sockets_in_state(self->family, FIN_WAIT1);
 	}
 	aborts = stack_counter(self->family, "TCPAbortOnMemory",
 			       "XtcpAbortOnMemory") - before;
-	TH_LOG("limit lowered: %d in FIN_WAIT1 after %d ms, %lld reset",
+	TH_LOG("limit 0: %d in FIN_WAIT1 after %d ms, %lld reset",
 	       fw1, i * 100, (long long)aborts);
 	EXPECT_EQ(0, fw1);
 	EXPECT_EQ(ORPHANS, aborts);
-	if (self->family == AF_INET)
-		EXPECT_EQ(0, write_int(knob_fd, saved));
-	close(knob_fd);
 	for (i = 0; i < ORPHANS; i++)
 		close(srv[i]);
 	close(lfd);

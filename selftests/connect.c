@@ -276,6 +276,21 @@ TEST_F(stack, connect_again_after_refused)
 	close(lfd);
 }
 
+
+/*
+ * @first closes, @second reads the FIN and closes too: the TIME_WAIT
+ * entry is @first's, there 100 ms later.
+ */
+static void close_first(struct __test_metadata *_metadata, int first,
+			int second)
+{
+	char b;
+
+	close(first);
+	ASSERT_EQ(0, recv(second, &b, 1, 0));
+	close(second);
+	msleep(100);
+}
 /* Is a socket on local port @port in TIME_WAIT (/proc/net/tcp's columns)? */
 static bool time_wait_on(int family, uint16_t port)
 {
@@ -338,10 +353,7 @@ TEST_F(stack, connect_to_time_wait_peer_at_once)
 	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&sin, sizeof(sin)));
 	srv = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, srv);
-	close(srv);
-	ASSERT_EQ(0, recv(cli, &b, 1, 0));
-	close(cli);
-	msleep(100);
+	close_first(_metadata, srv, cli);
 	ASSERT_TRUE(time_wait_on(self->family, port));
 
 	cli = bound_socket(self->family, &cport);
@@ -380,14 +392,10 @@ TEST_F(stack, time_wait_beyond_max_tw_buckets_not_kept)
 	int64_t before;
 	uint16_t port;
 	int lfd, i;
-	FILE *f;
 
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, run_cmd("ip link set lo up"));
-	f = fopen(knob, "w");
-	ASSERT_NE(NULL, f);
-	fprintf(f, "2\n");
-	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(0, write_sysctl(knob, "2"));
 	before = stack_counter(self->family, "TCPTimeWaitOverflow",
 			       "XtcpTimeWaitOverflow");
 	ASSERT_LE(0, before);
@@ -396,13 +404,10 @@ TEST_F(stack, time_wait_beyond_max_tw_buckets_not_kept)
 	for (i = 0; i < TW_CONNS; i++) {
 		int cli = stack_connect(self->family, "127.0.0.1", port);
 		int srv = accept(lfd, NULL, NULL);
-		char b;
 
 		ASSERT_LE(0, cli);
 		ASSERT_LE(0, srv);
-		close(cli);
-		ASSERT_EQ(0, recv(srv, &b, 1, 0));
-		close(srv);
+		close_first(_metadata, cli, srv);
 	}
 	msleep(200);
 	EXPECT_EQ(2, sockets_in_state(self->family, 6));
@@ -418,11 +423,8 @@ TEST_F(stack, time_wait_beyond_max_tw_buckets_not_kept)
  */
 static void one_ephemeral_port(struct __test_metadata *_metadata)
 {
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
-
-	ASSERT_NE(NULL, f);
-	fprintf(f, "40000 40000\n");
-	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(0, write_sysctl("/proc/sys/net/ipv4/ip_local_port_range",
+				  "40000 40000"));
 }
 
 static int local_port(int fd)
@@ -484,28 +486,15 @@ static void reconnect_over_time_wait(struct __test_metadata *_metadata,
 	const char *tw_len = "/sys/module/xtcp/parameters/tw_len_ms";
 	int64_t before, after;
 	int lfd, cli, srv;
-	int saved_tw_len = 0;
 	uint16_t port;
 	char b = 0;
-	FILE *f;
 
-	/* The suite may load xtcp with a short TIME_WAIT: not here. */
-	if (self->family != AF_INET) {
-		f = fopen(tw_len, "r");
-		ASSERT_NE(NULL, f);
-		ASSERT_EQ(1, fscanf(f, "%d", &saved_tw_len));
-		fclose(f);
-		f = fopen(tw_len, "w");
-		ASSERT_NE(NULL, f);
-		fprintf(f, "60000\n");
-		ASSERT_EQ(0, fclose(f));
-	}
+	/* The suite may load xtcp with a 2 s TIME_WAIT: 5 s here. */
+	if (self->family != AF_INET)
+		ASSERT_EQ(0, set_host_setting(self, tw_len, "5000"));
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, run_cmd("ip link set lo up"));
-	f = fopen(knob, "w");
-	ASSERT_NE(NULL, f);
-	fprintf(f, "%d\n", reuse);
-	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(0, write_sysctl_int(knob, reuse));
 	lfd = stack_listen(self->family, "127.0.0.1", &port);
 	ASSERT_LE(0, lfd);
 	one_ephemeral_port(_metadata);
@@ -513,10 +502,7 @@ static void reconnect_over_time_wait(struct __test_metadata *_metadata,
 	ASSERT_LE(0, cli);
 	srv = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, srv);
-	close(cli);
-	ASSERT_EQ(0, recv(srv, &b, 1, 0));
-	close(srv);
-	msleep(100);
+	close_first(_metadata, cli, srv);
 	ASSERT_EQ(1, sockets_in_state(self->family, 6));
 	before = stack_counter(self->family, "TWRecycled", "XtcpTWRecycled");
 	ASSERT_LE(0, before);
@@ -525,12 +511,6 @@ static void reconnect_over_time_wait(struct __test_metadata *_metadata,
 
 	cli = stack_connect(self->family, "127.0.0.1", port);
 	after = stack_counter(self->family, "TWRecycled", "XtcpTWRecycled");
-	if (saved_tw_len) {
-		f = fopen(tw_len, "w");
-		ASSERT_NE(NULL, f);
-		fprintf(f, "%d\n", saved_tw_len);
-		ASSERT_EQ(0, fclose(f));
-	}
 	if (!reuse) {
 		EXPECT_EQ(-1, cli);
 		EXPECT_EQ(EADDRNOTAVAIL, errno);

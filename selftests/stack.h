@@ -10,6 +10,7 @@
 #define XTCP_STACK_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
 FIXTURE(stack) {
 	int family;
 	char netns[32];		/* topology tag for netns.sh, "" if none */
+	int host_setting_fd;	/* see set_host_setting, 0 if none */
+	char host_setting_old[32];
 };
 
 FIXTURE_VARIANT(stack) {
@@ -152,8 +155,45 @@ static inline int connect_from_client(FIXTURE_DATA(stack) *self,
 	return fd;
 }
 
+/*
+ * Write @val to a setting of the host (a sysctl or a module parameter) for
+ * this case only: the teardown puts the old value back, whether the case
+ * passed or not. The file stays open, so the case may move to another
+ * namespace and write through self->host_setting_fd (set_setting_fd).
+ * One setting per case. 0, or -1.
+ */
+static inline int set_setting_fd(int fd, const char *val)
+{
+	size_t len = strlen(val);
+
+	return pwrite(fd, val, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+static inline int set_host_setting(FIXTURE_DATA(stack) *self,
+				   const char *path, const char *val)
+{
+	int fd = open(path, O_RDWR);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, self->host_setting_old,
+		  sizeof(self->host_setting_old) - 1, 0);
+	if (n <= 0) {
+		close(fd);
+		return -1;
+	}
+	self->host_setting_old[n] = 0;
+	self->host_setting_fd = fd;
+	return set_setting_fd(fd, val);
+}
+
 FIXTURE_TEARDOWN(stack)
 {
+	if (self->host_setting_fd > 0) {
+		set_setting_fd(self->host_setting_fd, self->host_setting_old);
+		close(self->host_setting_fd);
+	}
 	if (self->netns[0])
 		run_cmd("'%s/netns.sh' down %s", self_dir(), self->netns);
 }

@@ -49,19 +49,6 @@ static int read_sysctl(const char *path, char *buf, size_t size)
 	return ok ? 0 : -1;
 }
 
-/* write() of @val to a sysctl: 0, or the errno of the write. */
-static int write_sysctl(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = errno;
-	close(fd);
-	return err;
-}
-
 static int get_cong(int fd, char name[16])
 {
 	socklen_t len = 16;

@@ -41,6 +41,26 @@ int read_int_file(const char *path, int index, int *val)
 	return ret;
 }
 
+int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+int write_sysctl_int(const char *path, int val)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d\n", val);
+	return write_sysctl(path, buf);
+}
+
 int xtcp_family(void)
 {
 	int fam;

@@ -31,6 +31,10 @@
 int xtcp_family(void);
 /* First integer in a sysfs/procfs file (index picks among several). */
 int read_int_file(const char *path, int index, int *val);
+/* write() of @val to a sysctl or sysfs file: 0, or the write's errno. */
+int write_sysctl(const char *path, const char *val);
+/* The same with an integer. */
+int write_sysctl_int(const char *path, int val);
 
 struct sockaddr_in sin_make(const char *ip, uint16_t port);
 
