@@ -282,7 +282,8 @@ static struct sock *take_tuple(struct xtcp_net *xn, struct sock *sk,
 			       u32 *tw_isn)
 {
 	if (tw) {
-		*tw_isn = xtcp_sk(tw)->snd_nxt + 65535 + 2 ?: 1;
+		*tw_isn = xtcp_isn_after_time_wait(tw);
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_RECYCLED);
 		sock_hold(tw);
 		/* sk_del_node_init drops the table's reference. */
 		sk_del_node_init(tw);
@@ -333,8 +334,6 @@ static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
 		other = tuple_owner(xn, sk, htons(port), &head);
 		if (other && !tw_reusable(xn, other, true))
 			continue;
-		if (other)
-			xtcp_stat_inc(net, XTCP_MIB_TIME_WAIT_RECYCLED);
 		add_bound(xn, sk, port);
 		xtcp_sk(sk)->connect_bound = true;
 		*tw = take_tuple(xn, sk, head, other, tw_isn);
@@ -376,13 +375,10 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
 			err = -EADDRNOTAVAIL;
 		else
 			tw = take_tuple(xn, sk, head, other, tw_isn);
-		if (other && !err)
-			xtcp_stat_inc(sock_net(sk),
-				      XTCP_MIB_TIME_WAIT_RECYCLED);
 	}
 	spin_unlock_bh(&xn->lock);
 	if (tw) {
-		/* Out of the table already: its timer ends it at once. */
+		/* Out of the table already: it ends now or on release. */
 		spin_lock_bh(&tw->sk_lock.slock);
 		if (tw->sk_state == TCP_TIME_WAIT)
 			xtcp_time_wait_cut(tw);
@@ -434,26 +430,16 @@ static bool tuple_matches(const struct sock *sk, __be32 raddr, __be16 rport,
 int xtcp_hash_established(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
-	struct inet_sock *inet = inet_sk(sk);
 	struct hlist_head *head;
-	struct sock *other;
-	int err = 0;
+	int err = -EADDRNOTAVAIL;
 
-	head = ehash_head(xn, inet->inet_rcv_saddr, inet->inet_sport,
-			  inet->inet_daddr, inet->inet_dport);
 	spin_lock_bh(&xn->lock);
-	sk_for_each(other, head) {
-		if (tuple_matches(other, inet->inet_daddr, inet->inet_dport,
-				  inet->inet_rcv_saddr, inet->inet_sport,
-				  sk->sk_bound_dev_if)) {
-			err = -EADDRNOTAVAIL;
-			goto out;
-		}
+	if (!tuple_owner(xn, sk, inet_sk(sk)->inet_sport, &head)) {
+		inherit_bound(xn, sk);
+		sk_add_node(sk, head);
+		xtcp_sk(sk)->hashed = true;
+		err = 0;
 	}
-	inherit_bound(xn, sk);
-	sk_add_node(sk, head);
-	xtcp_sk(sk)->hashed = true;
-out:
 	spin_unlock_bh(&xn->lock);
 	return err;
 }

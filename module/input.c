@@ -1223,8 +1223,7 @@ static struct sock *time_wait_syn(struct net *net, struct sock *tw,
 		sock_put(listener);
 		return tw;
 	}
-	/* As native: two windows' worth past what the old one sent. */
-	isn = xtcp_sk(tw)->snd_nxt + 65535 + 2 ?: 1;
+	isn = xtcp_isn_after_time_wait(tw);
 	xtcp_done(tw);
 	bh_unlock_sock(tw);
 	sock_put(tw);

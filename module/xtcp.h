@@ -344,6 +344,15 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/*
+ * The ISN of a connection that replaces TIME_WAIT entry @tw: two windows'
+ * worth past what the old one sent, as native's, never 0 (0 means none).
+ */
+static inline u32 xtcp_isn_after_time_wait(const struct sock *tw)
+{
+	return xtcp_sk(tw)->snd_nxt + 65535 + 2 ?: 1;
+}
+
 /* RFC 7323's 24 days: an older TS.Recent no longer guards (PAWS). */
 #define XTCP_PAWS_IDLE_S	(24 * 24 * 3600)
 /* PAWS takes a TSval this many milliseconds behind TS.Recent as current. */
