@@ -700,6 +700,16 @@ void xtcp_enter_time_wait(struct sock *sk)
 	xtcp_set_state(sk, TCP_TIME_WAIT);
 	xtcp_stop_rtx(sk);
 	xtcp_purge_write_queue(sk);
+	/*
+	 * No one will read an orphan's queues (the peer's FIN skb at least):
+	 * give back their memory now, not when the entry ends, or TIME_WAIT
+	 * entries would hold a page each against net.xtcp.mem, where
+	 * native's hold none.
+	 */
+	if (sock_flag(sk, SOCK_DEAD)) {
+		skb_queue_purge(&sk->sk_receive_queue);
+		skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	}
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_ENTERED);
 	xtcp_arm_state_timer(sk, len_ms);
 	if (!sock_flag(sk, SOCK_DEAD))
