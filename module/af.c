@@ -434,6 +434,16 @@ struct proto xtcp_prot = {
 	.backlog_rcv = xtcp_backlog_rcv,
 	.release_cb = xtcp_release_cb,
 	.keepalive = xtcp_set_keepalive,
+	/* Memory accounting and its limits: mem.c. */
+	.enter_memory_pressure = xtcp_enter_memory_pressure,
+	.leave_memory_pressure = xtcp_leave_memory_pressure,
+	.memory_allocated = &xtcp_memory_allocated,
+	.per_cpu_fw_alloc = &xtcp_memory_per_cpu_fw_alloc,
+	.memory_pressure = &xtcp_memory_pressure,
+	.sockets_allocated = &xtcp_sockets_allocated,
+	.sysctl_mem = sysctl_xtcp_mem,
+	.sysctl_wmem = sysctl_xtcp_wmem,
+	.sysctl_rmem = sysctl_xtcp_rmem,
 };
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
@@ -468,7 +478,6 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	inet->rcv_tos = 0;
 
 	sk->sk_protocol = xtcp_ipproto;
-	sk->sk_destruct = inet_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(sk);
 	return 0;

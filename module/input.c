@@ -39,12 +39,12 @@ static void sndbuf_expand(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 per_seg, want;
 
-	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+	if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || !xtcp_buffers_may_grow(sk))
 		return;
 	per_seg = SKB_TRUESIZE(min_t(u32, xs->mss_cache, XTCP_MAX_SKB_PAYLOAD) +
 			       XTCP_MAX_HEADER);
 	want = 2 * max_t(u32, xs->cwnd, XTCP_INIT_CWND) * per_seg;
-	want = min_t(u32, want, XTCP_MAX_SNDBUF);
+	want = min_t(u32, want, READ_ONCE(sysctl_xtcp_wmem[2]));
 	if (want > READ_ONCE(sk->sk_sndbuf))
 		WRITE_ONCE(sk->sk_sndbuf, want);
 }
@@ -268,24 +268,21 @@ static bool rmem_admits(struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
- * Room for @skb when the receive buffer is full: out-of-order data goes,
- * newest first, as in native's tcp_prune_ofo_queue, until the buffer holds
- * no more than SO_RCVBUF (room for a while, not a prune per segment). A
- * peer (or an attacker) that leaves a hole and fills the buffer behind it
- * must not keep out for ever the data that fills the hole. Data after
- * @skb only: an out-of-order @skb never displaces older data. True when
- * @skb may be queued.
+ * Out-of-order data after @seq goes, newest first, as in native's
+ * tcp_prune_ofo_queue, while the buffer holds more than SO_RCVBUF (room
+ * for a while, not a prune per segment) or the protocol is under memory
+ * pressure. A peer (or an attacker) that leaves a hole and fills the
+ * buffer behind it must not keep out for ever the data that fills the
+ * hole; an out-of-order segment never displaces older data.
  */
-static bool make_room(struct sock *sk, const struct sk_buff *skb)
+static void prune_ooo(struct sock *sk, u32 seq)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 seq = XTCP_SKB_CB(skb)->seq;
 	struct sk_buff *victim;
 	bool pruned = false;
 
-	if (rmem_admits(sk, skb))
-		return true;
-	while (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf) &&
+	while ((atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf) ||
+		sk_under_memory_pressure(sk)) &&
 	       (victim = skb_peek_tail(&xs->ooo_queue)) &&
 	       !xtcp_seq_after(seq, XTCP_SKB_CB(victim)->seq)) {
 		__skb_unlink(victim, &xs->ooo_queue);
@@ -296,9 +293,30 @@ static bool make_room(struct sock *sk, const struct sk_buff *skb)
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_OFO_PRUNED);
 		xtcp_sack_rcv_pruned(sk);
 	}
-	if (rmem_admits(sk, skb))
+}
+
+/*
+ * May @skb be charged to @sk: within the socket's bound (rmem_admits) and
+ * the protocol's (net.xtcp.mem, through the kernel's sk_rmem_schedule)?
+ */
+static bool rmem_schedule(struct sock *sk, struct sk_buff *skb)
+{
+	return rmem_admits(sk, skb) && sk_rmem_schedule(sk, skb, skb->truesize);
+}
+
+/*
+ * Room for @skb, pruning out-of-order data when the receive buffer or the
+ * protocol's memory is full. True when @skb may be queued.
+ */
+static bool make_room(struct sock *sk, struct sk_buff *skb)
+{
+	if (rmem_schedule(sk, skb))
 		return true;
-	xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_RCVBUF_FULL);
+	prune_ooo(sk, XTCP_SKB_CB(skb)->seq);
+	if (rmem_schedule(sk, skb))
+		return true;
+	xtcp_stat_inc(sock_net(sk), rmem_admits(sk, skb) ?
+		      XTCP_MIB_DROP_MEM_LIMIT : XTCP_MIB_DROP_RCVBUF_FULL);
 	return false;
 }
 

@@ -41,9 +41,12 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 
-	err = xtcp_output_init();
+	err = xtcp_mem_init();
 	if (err)
 		goto out;
+	err = xtcp_output_init();
+	if (err)
+		goto out_mem;
 	err = xtcp_hash_init();
 	if (err)
 		goto out_output;
@@ -67,6 +70,8 @@ out_hash:
 	xtcp_hash_exit();
 out_output:
 	xtcp_output_exit();
+out_mem:
+	xtcp_mem_exit();
 out:
 	return err;
 }
@@ -78,6 +83,7 @@ static void __exit xtcp_exit(void)
 	xtcp_af_exit();
 	xtcp_hash_exit();
 	xtcp_output_exit();
+	xtcp_mem_exit();
 }
 
 module_init(xtcp_init);

@@ -430,7 +430,7 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 	skb_reserve(part, XTCP_MAX_HEADER);
 	pcb = XTCP_SKB_CB(part);
 	*pcb = *cb;
-	sk_wmem_queued_add(sk, part->truesize);
+	xtcp_wmem_queue_forced(sk, part);
 	if (copy_head) {
 		skb_put_data(part, skb->data, len);
 		pcb->end_seq = cb->seq + len;

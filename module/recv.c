@@ -84,7 +84,7 @@ static void rcvbuf_autotune(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u64 now = xtcp_clock_us();
 	u32 round = reader_round_us(xs);
-	u32 copied, want;
+	u32 copied, want, max;
 
 	if (!xs->rcvq_start_us) {
 		xs->rcvq_start_us = now;
@@ -98,9 +98,9 @@ static void rcvbuf_autotune(struct sock *sk)
 	xs->rcvq_start_us = now;
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
 		return;
-	want = 2 * (2 * min_t(u32, copied, XTCP_MAX_RCVBUF) +
-		    16 * xs->rcv_mss);
-	want = min_t(u32, want, XTCP_MAX_RCVBUF);
+	max = READ_ONCE(sysctl_xtcp_rmem[2]);
+	want = 2 * (2 * min_t(u32, copied, max) + 16 * xs->rcv_mss);
+	want = min_t(u32, want, max);
 	if (want > (u32)READ_ONCE(sk->sk_rcvbuf))
 		WRITE_ONCE(sk->sk_rcvbuf, want);
 }

@@ -13,12 +13,6 @@
 
 #include "xtcp.h"
 
-static void free_write_skb(struct sock *sk, struct sk_buff *skb)
-{
-	sk_wmem_queued_add(sk, -skb->truesize);
-	__kfree_skb(skb);
-}
-
 /*
  * Room to append to the queue's last skb, up to the size goal @goal: only
  * if it never left.
@@ -83,6 +77,11 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 				sk->sk_allocation | __GFP_NOWARN);
 	if (!skb)
 		return NULL;
+	/* Past net.xtcp.mem[2] the sender waits, as native's does. */
+	if (!sk_wmem_schedule(sk, skb->truesize)) {
+		__kfree_skb(skb);
+		return NULL;
+	}
 	skb_reserve(skb, XTCP_MAX_HEADER);
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
@@ -90,7 +89,7 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 	XTCP_SKB_CB(skb)->retransmitted = 0;
 	XTCP_SKB_CB(skb)->rack = 0;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	sk_wmem_queued_add(sk, skb->truesize);
+	xtcp_wmem_queue(sk, skb);
 	if (!xs->send_head)
 		xs->send_head = skb;
 	return skb;
@@ -111,7 +110,7 @@ static void remove_empty_tail(struct sock *sk, struct sk_buff *skb)
 	if (xs->send_head == skb)
 		xs->send_head = NULL;
 	__skb_unlink(skb, &sk->sk_write_queue);
-	free_write_skb(sk, skb);
+	xtcp_wmem_free_skb(sk, skb);
 }
 
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
@@ -217,7 +216,7 @@ u32 xtcp_free_acked(struct sock *sk, u32 ack)
 				xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 						NULL : skb_queue_next(&sk->sk_write_queue, skb);
 			__skb_unlink(skb, &sk->sk_write_queue);
-			free_write_skb(sk, skb);
+			xtcp_wmem_free_skb(sk, skb);
 			freed = true;
 			continue;
 		}
@@ -241,7 +240,7 @@ void xtcp_purge_write_queue(struct sock *sk)
 	struct sk_buff *skb;
 
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
-		free_write_skb(sk, skb);
+		xtcp_wmem_free_skb(sk, skb);
 	xtcp_sk(sk)->send_head = NULL;
 }
 
@@ -266,7 +265,7 @@ void xtcp_queue_fin(struct sock *sk)
 		XTCP_SKB_CB(skb)->flags = XTCP_FLAG_FIN;
 		XTCP_SKB_CB(skb)->retransmitted = 0;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
-		sk_wmem_queued_add(sk, skb->truesize);
+		xtcp_wmem_queue_forced(sk, skb);
 		if (!xs->send_head)
 			xs->send_head = skb;
 	}

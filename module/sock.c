@@ -112,9 +112,11 @@ void xtcp_init_sock(struct sock *sk)
 	xs->keepcnt = 0;
 	xs->user_timeout_ms = 0;
 	xtcp_init_sock_state(sk);
-	sk->sk_sndbuf = XTCP_DEFAULT_SNDBUF;
-	sk->sk_rcvbuf = XTCP_DEFAULT_RCVBUF;
+	sk->sk_sndbuf = READ_ONCE(sysctl_xtcp_wmem[1]);
+	sk->sk_rcvbuf = READ_ONCE(sysctl_xtcp_rmem[1]);
 	sk->sk_write_space = xtcp_write_space;
+	sk->sk_destruct = xtcp_sock_destruct;
+	sk_sockets_allocated_inc(sk);
 	xtcp_tsq_init(sk);
 	sk->sk_state = TCP_CLOSE;
 }
@@ -265,7 +267,8 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
  */
 u8 xtcp_choose_rcv_wscale(const struct sock *sk)
 {
-	u32 space = max_t(u32, XTCP_MAX_RCVBUF, READ_ONCE(sk->sk_rcvbuf));
+	u32 space = max_t(u32, READ_ONCE(sysctl_xtcp_rmem[2]),
+			  READ_ONCE(sk->sk_rcvbuf));
 	u8 ws = 0;
 
 	while (ws < XTCP_MAX_WSCALE && (0xffffu << ws) < space / 2)

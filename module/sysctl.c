@@ -47,6 +47,9 @@
  *                                 past it an orphan is reset when closed
  *                                 or when its timer asks for another try
  *                                 (sock.c, timer.c)
+ *   mem, rmem, wmem               as net.ipv4.tcp_mem, tcp_rmem and
+ *                                 tcp_wmem, but for the whole host and
+ *                                 only in the initial namespace (mem.c)
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
@@ -127,6 +130,10 @@ enum {
 	SYSCTL_LIMIT_OUTPUT_BYTES,
 	SYSCTL_TW_REUSE,
 	SYSCTL_MAX_ORPHANS,
+	/* Host-wide, in the initial namespace only: mem.c. */
+	SYSCTL_MEM,
+	SYSCTL_RMEM,
+	SYSCTL_WMEM,
 };
 
 static const struct ctl_table xtcp_sysctl_template[] = {
@@ -238,6 +245,29 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = SYSCTL_INT_MAX,
 	},
+	[SYSCTL_MEM] = {
+		.procname = "mem",
+		.data = sysctl_xtcp_mem,
+		.maxlen = sizeof(sysctl_xtcp_mem),
+		.mode = 0644,
+		.proc_handler = proc_doulongvec_minmax,
+	},
+	[SYSCTL_RMEM] = {
+		.procname = "rmem",
+		.data = sysctl_xtcp_rmem,
+		.maxlen = sizeof(sysctl_xtcp_rmem),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ONE,
+	},
+	[SYSCTL_WMEM] = {
+		.procname = "wmem",
+		.data = sysctl_xtcp_wmem,
+		.maxlen = sizeof(sysctl_xtcp_wmem),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ONE,
+	},
 	{ }
 };
 
@@ -284,10 +314,13 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_LIMIT_OUTPUT_BYTES].data = &xn->limit_output_bytes;
 	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
 	table[SYSCTL_MAX_ORPHANS].data = &xn->max_orphans;
-	if (!net_eq(net, &init_net))
+	if (!net_eq(net, &init_net)) {
 		/* Lower than the host's, never higher. */
 		table[SYSCTL_MAX_ORPHANS].extra2 =
 			&xtcp_net(&init_net)->max_orphans;
+		/* The host's memory is not a namespace's to set. */
+		memset(&table[SYSCTL_MEM], 0, sizeof(table[SYSCTL_MEM]));
+	}
 	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
 	if (!xn->sysctl) {
 		kfree(table);

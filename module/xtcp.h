@@ -494,6 +494,24 @@ struct xtcp_net {
 struct xtcp_net *xtcp_net(const struct net *net);
 
 /* af.c */
+/* mem.c: protocol memory accounting (net.xtcp.mem, rmem, wmem). */
+extern atomic_long_t xtcp_memory_allocated;
+DECLARE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+extern struct percpu_counter xtcp_sockets_allocated;
+extern unsigned long xtcp_memory_pressure;
+extern long sysctl_xtcp_mem[3];
+extern int sysctl_xtcp_rmem[3];
+extern int sysctl_xtcp_wmem[3];
+int xtcp_mem_init(void);
+void xtcp_mem_exit(void);
+void xtcp_enter_memory_pressure(struct sock *sk);
+void xtcp_leave_memory_pressure(struct sock *sk);
+void xtcp_sock_destruct(struct sock *sk);
+bool xtcp_buffers_may_grow(const struct sock *sk);
+void xtcp_wmem_queue(struct sock *sk, struct sk_buff *skb);
+void xtcp_wmem_queue_forced(struct sock *sk, struct sk_buff *skb);
+void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb);
+
 extern struct proto xtcp_prot;
 int xtcp_af_init(void);
 void xtcp_af_exit(void);
