@@ -7,12 +7,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -236,6 +238,216 @@ TEST_F(stack, sndtimeo_full_buffer_partial_then_eagain)
 	free(buf);
 	close(tx);
 	close(rx);
+}
+
+/*
+ * net.ipv4.tcp_mem / net.xtcp.mem (pages, host-wide) bound what all of the
+ * protocol's sockets hold together. Eight pairs whose receivers do not read
+ * first fill their windows and send buffers with no limit (more than the
+ * bound below: the case can tell), drain, then fill again under a limit of
+ * MEM_LIMIT_PAGES. Past it the kernel refuses new charges: senders wait
+ * with their send buffers shrunk, receivers drop what they cannot charge.
+ * The bound adds what the kernel lets through by design: each CPU's
+ * unflushed reserve (1 MiB, SK_MEMORY_PCPU_RESERVE) and, per socket, the
+ * minimum it may always hold plus one forced skb. Then the receivers read
+ * and every pair delivers another MiB, intact.
+ */
+#define MEM_PAIRS	8
+#define MEM_LIMIT_PAGES	1024
+#define MEM_RCVBUF	(8 << 20)
+#define MEM_CHUNK	65536
+
+struct mem_pair {
+	int tx, rx;
+	uint64_t sent, got, target;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Bytes the pairs' sockets have charged: receive and write queues. */
+static int64_t pairs_charged(const struct mem_pair *p)
+{
+	int64_t sum = 0;
+	int i;
+
+	for (i = 0; i < MEM_PAIRS; i++)
+		sum += sock_meminfo(p[i].rx, SK_MEMINFO_RMEM_ALLOC) +
+		       sock_meminfo(p[i].rx, SK_MEMINFO_WMEM_QUEUED) +
+		       sock_meminfo(p[i].tx, SK_MEMINFO_RMEM_ALLOC) +
+		       sock_meminfo(p[i].tx, SK_MEMINFO_WMEM_QUEUED);
+	return sum;
+}
+
+/* Each pair's target: @extra past its sender's, or UINT64_MAX. */
+static void set_targets(struct mem_pair *p, uint64_t extra)
+{
+	int i;
+
+	for (i = 0; i < MEM_PAIRS; i++)
+		p[i].target = extra == UINT64_MAX ? UINT64_MAX :
+			      p[i].sent + extra;
+}
+
+static int pairs_sndbuf(const struct mem_pair *p)
+{
+	int i, val, sum = 0;
+
+	for (i = 0; i < MEM_PAIRS; i++)
+		if (!getsockopt_int(p[i].tx, SOL_SOCKET, SO_SNDBUF, &val))
+			sum += val;
+	return sum;
+}
+
+/* Send without blocking up to the pair's target; true if a byte went. */
+static bool pump_send(struct mem_pair *p, uint8_t *buf)
+{
+	bool moved = false;
+
+	while (p->sent < p->target) {
+		size_t n = p->target - p->sent < MEM_CHUNK ?
+			   p->target - p->sent : MEM_CHUNK;
+		ssize_t r;
+
+		pattern_fill(buf, n, p->sent, 11);
+		r = send(p->tx, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r <= 0)
+			break;
+		p->sent += r;
+		moved = true;
+	}
+	return moved;
+}
+
+/* Read what is there; -1 at a wrong byte, else whether a byte came. */
+static int pump_recv(struct mem_pair *p, uint8_t *buf)
+{
+	int moved = 0;
+	ssize_t r;
+
+	while ((r = recv(p->rx, buf, MEM_CHUNK, MSG_DONTWAIT)) > 0) {
+		if (pattern_check(buf, r, p->got, 11) >= 0)
+			return -1;
+		p->got += r;
+		moved = 1;
+	}
+	return moved;
+}
+
+/*
+ * Senders send up to their targets (UINT64_MAX: all they can); receivers
+ * read if @reading. Ends when every pair has its target sent (received,
+ * if @reading), or when nothing moved for @idle_ms; false at a wrong
+ * byte, after @max_ms, or when reading stalls.
+ */
+static bool pump_pairs(struct mem_pair *p, bool reading, int idle_ms,
+		       int max_ms, uint8_t *buf)
+{
+	int64_t start = mono_ms(), last = start;
+	int i, r;
+
+	for (;;) {
+		bool moved = false, done = true;
+
+		for (i = 0; i < MEM_PAIRS; i++) {
+			moved |= pump_send(&p[i], buf);
+			if (reading) {
+				r = pump_recv(&p[i], buf);
+				if (r < 0)
+					return false;
+				moved |= r;
+			}
+			done &= reading ? p[i].got >= p[i].target :
+					  p[i].sent >= p[i].target;
+		}
+		if (done)
+			return true;
+		if (moved)
+			last = mono_ms();
+		else if (mono_ms() - last >= idle_ms)
+			return !reading;
+		if (mono_ms() - start >= max_ms)
+			return false;
+		msleep(moved ? 0 : 10);
+	}
+}
+
+TEST_F_TIMEOUT(stack, protocol_memory_limit_bounds_queues_and_recovers, 300)
+{
+	const char *knob = self->family == AF_INET ?
+			   "/proc/sys/net/ipv4/tcp_mem" :
+			   "/proc/sys/net/xtcp/mem";
+	int64_t unlimited, limited, bound, pressures;
+	int sndbuf_unlimited, sndbuf_limited, lfd, i;
+	struct mem_pair p[MEM_PAIRS];
+	uint8_t *buf = malloc(MEM_CHUNK);
+	char val[64];
+	uint16_t port;
+
+	ASSERT_NE(NULL, buf);
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	/* Room for the windows past net.core.rmem_max; children inherit. */
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_SOCKET, SO_RCVBUFFORCE,
+				    MEM_RCVBUF));
+	for (i = 0; i < MEM_PAIRS; i++) {
+		p[i].tx = stack_connect(self->family, "127.0.0.1", port);
+		ASSERT_LE(0, p[i].tx);
+		p[i].rx = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, p[i].rx);
+		p[i].sent = p[i].got = 0;
+	}
+
+	bound = MEM_LIMIT_PAGES * 4096LL +
+		sysconf(_SC_NPROCESSORS_ONLN) * (1LL << 20) +
+		2 * MEM_PAIRS * (128LL << 10);
+	/*
+	 * No limit: the pairs hold twice the bound, all they send (their
+	 * windows and send buffers would take ten times more).
+	 */
+	set_targets(p, 2 * bound / MEM_PAIRS);
+	ASSERT_TRUE(pump_pairs(p, false, 1000, 60000, buf));
+	unlimited = pairs_charged(p);
+	sndbuf_unlimited = pairs_sndbuf(p);
+	set_targets(p, 0);
+	ASSERT_TRUE(pump_pairs(p, true, 5000, 60000, buf));
+
+	pressures = stack_counter(self->family, "TCPMemoryPressures",
+				  "XtcpMemoryPressures");
+	snprintf(val, sizeof(val), "%d %d %d", MEM_LIMIT_PAGES,
+		 MEM_LIMIT_PAGES, MEM_LIMIT_PAGES);
+	ASSERT_EQ(0, set_host_setting(self, knob, val));
+	set_targets(p, UINT64_MAX);
+	pump_pairs(p, false, 1000, 20000, buf);
+	limited = pairs_charged(p);
+	sndbuf_limited = pairs_sndbuf(p);
+	pressures = stack_counter(self->family, "TCPMemoryPressures",
+				  "XtcpMemoryPressures") - pressures;
+	TH_LOG("held: %lld KiB without a limit, %lld KiB under %d pages (bound %lld KiB); send buffers %d -> %d KiB; %lld pressure episodes",
+	       (long long)unlimited >> 10, (long long)limited >> 10,
+	       MEM_LIMIT_PAGES, (long long)bound >> 10,
+	       sndbuf_unlimited >> 10, sndbuf_limited >> 10,
+	       (long long)pressures);
+	EXPECT_LT(bound, unlimited);
+	EXPECT_GE(bound, limited);
+	EXPECT_GT(sndbuf_unlimited, sndbuf_limited);
+	EXPECT_LE(1, pressures);
+
+	/* The readers come back: every pair moves another MiB, intact. */
+	set_targets(p, 1 << 20);
+	EXPECT_TRUE(pump_pairs(p, true, 30000, 120000, buf));
+	for (i = 0; i < MEM_PAIRS; i++) {
+		EXPECT_EQ(p[i].target, p[i].got);
+		close(p[i].tx);
+		close(p[i].rx);
+	}
+	close(lfd);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN
