@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -369,6 +370,79 @@ TEST_F_TIMEOUT(stack, orphans_beyond_max_orphans_are_reset, 120)
 	EXPECT_EQ(ORPHANS, aborts);
 	for (i = 0; i < ORPHANS; i++)
 		close(srv[i]);
+	close(lfd);
+}
+
+/* Pages the protocol's sockets hold, from /proc/net/protocols; -1 if none. */
+static long proto_memory_pages(int family)
+{
+	const char *want = family == AF_INET ? "TCP" : "XTCP";
+	FILE *f = fopen("/proc/net/protocols", "r");
+	char line[512], name[32];
+	long pages = -1, mem;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%31s %*u %*d %ld", name, &mem) == 2 &&
+		    !strcmp(name, want))
+			pages = mem;
+	fclose(f);
+	return pages;
+}
+
+/*
+ * A TIME_WAIT entry holds no buffer memory: native's is a small
+ * inet_timewait_sock. TW_CONNS connections whose server closes first leave
+ * that many entries, each of which got the client's FIN; the protocol's
+ * total (net.ipv4.tcp_mem's, net.xtcp.mem's count) may move only by what
+ * the CPUs keep unflushed (SK_MEMORY_PCPU_RESERVE, 256 pages each) and a
+ * little more. xtcp's TIME_WAIT length is native's 60 s for the case.
+ */
+#define TW_CONNS	1000
+#define TIME_WAIT	6
+
+TEST_F_TIMEOUT(stack, time_wait_entries_hold_no_buffer_memory, 240)
+{
+	long before, after, slack = sysconf(_SC_NPROCESSORS_ONLN) * 256 + 64;
+	int lfd, cli, srv, i, tw = 0;
+	uint16_t port;
+	char c;
+
+	if (self->family != AF_INET)
+		ASSERT_EQ(0, set_host_setting(self,
+				"/sys/module/xtcp/parameters/tw_len_ms",
+				"60000"));
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	before = proto_memory_pages(self->family);
+	ASSERT_LE(0, before);
+	lfd = stack_listen_opts(self->family, "127.0.0.1", &port, 4096, 0);
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < TW_CONNS; i++) {
+		cli = stack_connect(self->family, "127.0.0.1", port);
+		ASSERT_LE(0, cli);
+		srv = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, srv);
+		ASSERT_EQ(1, send(cli, "q", 1, 0));
+		ASSERT_EQ(1, recv(srv, &c, 1, 0));
+		ASSERT_EQ(1, send(srv, "a", 1, 0));
+		ASSERT_EQ(1, recv(cli, &c, 1, 0));
+		close(srv);
+		ASSERT_EQ(0, recv(cli, &c, 1, 0));
+		close(cli);
+	}
+	for (i = 0; i < 100; i++) {
+		tw = sockets_in_state(self->family, TIME_WAIT);
+		if (tw >= TW_CONNS)
+			break;
+		msleep(50);
+	}
+	after = proto_memory_pages(self->family);
+	TH_LOG("%d in TIME_WAIT; protocol memory %ld -> %ld pages (slack %ld)",
+	       tw, before, after, slack);
+	EXPECT_EQ(TW_CONNS, tw);
+	EXPECT_GE(slack, after - before);
 	close(lfd);
 }
 
