@@ -47,6 +47,9 @@
  *                                 past it an orphan is reset when closed
  *                                 or when its timer asks for another try
  *                                 (sock.c, timer.c)
+ *   orphan_retries                as net.ipv4.tcp_orphan_retries: how
+ *                                 often an orphan resends its head before
+ *                                 it gives up; 0 means 8 (timer.c)
  *   mem, rmem, wmem               as net.ipv4.tcp_mem, tcp_rmem and
  *                                 tcp_wmem, but for the whole host and
  *                                 only in the initial namespace (mem.c)
@@ -130,6 +133,7 @@ enum {
 	SYSCTL_LIMIT_OUTPUT_BYTES,
 	SYSCTL_TW_REUSE,
 	SYSCTL_MAX_ORPHANS,
+	SYSCTL_ORPHAN_RETRIES,
 	/* Host-wide, in the initial namespace only: mem.c. */
 	SYSCTL_MEM,
 	SYSCTL_RMEM,
@@ -245,6 +249,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = SYSCTL_INT_MAX,
 	},
+	[SYSCTL_ORPHAN_RETRIES] = {
+		.procname = "orphan_retries",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = &u8_max,
+	},
 	[SYSCTL_MEM] = {
 		.procname = "mem",
 		.data = sysctl_xtcp_mem,
@@ -295,6 +307,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	 */
 	xn->max_orphans = net_eq(net, &init_net) ? (xn->ehash_mask + 1) / 2 :
 			  READ_ONCE(xtcp_net(&init_net)->max_orphans);
+	xn->orphan_retries = 0;
 	atomic_set(&xn->orphan_count, 0);
 	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
@@ -314,6 +327,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_LIMIT_OUTPUT_BYTES].data = &xn->limit_output_bytes;
 	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
 	table[SYSCTL_MAX_ORPHANS].data = &xn->max_orphans;
+	table[SYSCTL_ORPHAN_RETRIES].data = &xn->orphan_retries;
 	if (!net_eq(net, &init_net)) {
 		/* Lower than the host's, never higher. */
 		table[SYSCTL_MAX_ORPHANS].extra2 =

@@ -106,6 +106,19 @@ void xtcp_clear_timers(struct sock *sk)
 	sk_stop_timer(sk, &xs->keepalive_timer);
 }
 
+/*
+ * An orphan nobody waits for gives up sooner: net.xtcp.orphan_retries
+ * times, as net.ipv4.tcp_orphan_retries, whose 0 means 8 (over 100 s at
+ * the 200 ms minimum RTO). Counted in retransmissions, where native
+ * counts the time they would take from the minimum RTO.
+ */
+static unsigned int orphan_retries(const struct sock *sk)
+{
+	int retries = READ_ONCE(xtcp_net(sock_net(sk))->orphan_retries);
+
+	return retries ? retries : XTCP_ORPHAN_PROBES;
+}
+
 static unsigned int retry_limit(const struct sock *sk)
 {
 	switch (sk->sk_state) {
@@ -114,7 +127,8 @@ static unsigned int retry_limit(const struct sock *sk)
 	case TCP_SYN_RECV:
 		return xtcp_synack_retries(sk);
 	default:
-		return XTCP_DATA_RETRIES;
+		return sock_flag(sk, SOCK_DEAD) ? orphan_retries(sk) :
+						  XTCP_DATA_RETRIES;
 	}
 }
 
@@ -180,7 +194,7 @@ static void persist_work(struct sock *sk)
 	 * A user's socket waits for the window as long as the peer answers,
 	 * as native TCP does; an orphan nobody waits for gives up.
 	 */
-	if (sock_flag(sk, SOCK_DEAD) && ++xs->probes > XTCP_ORPHAN_PROBES) {
+	if (sock_flag(sk, SOCK_DEAD) && ++xs->probes > orphan_retries(sk)) {
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		give_up(sk);
 		return;

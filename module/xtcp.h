@@ -479,6 +479,7 @@ struct xtcp_net {
 	int limit_output_bytes;	/* a socket's bytes below it, at most */
 	int time_wait_reuse;	/* connect() may take TIME_WAIT 4-tuples */
 	int max_orphans;	/* orphans kept, at most (sock.c) */
+	int orphan_retries;	/* an orphan's retransmissions; 0: 8 (timer.c) */
 	atomic_t orphan_count;	/* orphans now (sock.c) */
 	atomic_t tw_count;	/* TIME_WAIT entries now (xtcp_set_state) */
 	/*
