@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -443,6 +444,60 @@ TEST_F_TIMEOUT(stack, time_wait_entries_hold_no_buffer_memory, 240)
 	       tw, before, after, slack);
 	EXPECT_EQ(TW_CONNS, tw);
 	EXPECT_GE(slack, after - before);
+	close(lfd);
+}
+
+/*
+ * An orphan whose peer never answers gives up after
+ * net.ipv4.tcp_orphan_retries (xtcp: net.xtcp.orphan_retries, per
+ * namespace both) resends of its head, where a socket its user holds tries
+ * 15 times. At 2, in a namespace whose input then drops the protocol, a
+ * client closed with data unacknowledged leaves FIN_WAIT1 after the RTOs of
+ * 200, 400 and 800 ms: native's limit is the time 2 resends take from
+ * the minimum RTO (1.4 s), xtcp's the count. At the default (0, meaning
+ * 8) it would take about 100 s.
+ */
+TEST_F_TIMEOUT(stack, unanswered_orphan_gives_up_after_orphan_retries, 60)
+{
+	const char *knob = self->family == AF_INET ?
+			   "/proc/sys/net/ipv4/tcp_orphan_retries" :
+			   "/proc/sys/net/xtcp/orphan_retries";
+	int lfd, cli, srv, fw1 = -1, ms;
+	struct timespec t0, t1;
+	char buf[1000] = { 0 };
+	uint16_t port;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	ASSERT_EQ(0, write_sysctl(knob, "2"));
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, run_cmd("nft add table ip orphan && "
+			     "nft add chain ip orphan in '{ type filter hook input priority 0; }' && "
+			     "nft add rule ip orphan in ip protocol %d drop",
+			     stack_ipproto(self->family)));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(cli, buf, sizeof(buf), 0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(cli);
+	ASSERT_EQ(1, sockets_in_state(self->family, FIN_WAIT1));
+	for (ms = 0; ms < 30000; ms += 50) {
+		fw1 = sockets_in_state(self->family, FIN_WAIT1);
+		if (fw1 == 0)
+			break;
+		msleep(50);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TH_LOG("the orphan left FIN_WAIT1 after %d ms", ms);
+	EXPECT_EQ(0, fw1);
+	EXPECT_LE(1000, ms);
+	EXPECT_GE(6000, ms);
+	close(srv);
 	close(lfd);
 }
 
