@@ -10,6 +10,8 @@
 #   make check-debug  the selftests and the unit tests (as KUnit suites) on
 #                   the debug kernel (KASAN, lockdep, kmemleak, ...;
 #                   scripts/debug-kernel builds it once)
+#   make fuzz       the fuzz and fault campaign (tools/xtcp-fuzz) on the
+#                   debug kernel for FUZZ_TIME seconds (default 300)
 #   make lint       checkpatch --strict and sparse
 #   make clean      remove build products (keeps the .cache of kernel sources)
 
@@ -67,10 +69,11 @@ DEBUG_KDIR ?= $(DEBUG_KERNEL_DIR)/src
 DEBUG_OUT := build/debug
 DEBUG_VM_TIMEOUT ?= 3000
 DEBUG_SCALE ?= 16
+FUZZ_TIME ?= 300
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
 	check run bench clean distclean ksrc kdir-check vm-selftest \
-	debug-kernel module-debug kunit-debug check-debug
+	debug-kernel module-debug kunit-debug check-debug fuzz
 
 all: module tools selftests
 	$(MAKE) -C tests/unit
@@ -177,6 +180,10 @@ check:
 check-debug:
 	DEBUG_VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) DEBUG_SCALE=$(DEBUG_SCALE) \
 	KSFT_INC=$(KSFT_INC) MAKE="$(MAKE)" scripts/check-debug
+
+# tools/xtcp-fuzz against the debug build of the module, in the VM.
+fuzz:
+	FUZZ_TIME=$(FUZZ_TIME) MAKE="$(MAKE)" scripts/fuzz
 
 run: module tools
 	XTCP_BENCH_TIME=$(BENCH_TIME) XTCP_BENCH_LEN=$(BENCH_LEN) \
