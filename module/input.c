@@ -306,14 +306,22 @@ static bool rmem_schedule(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Room for @skb, pruning out-of-order data when the receive buffer or the
- * protocol's memory is full. True when @skb may be queued.
+ * protocol's memory is full. True when @skb may be queued. In-order data
+ * for a receive queue its reader has drained is taken past the protocol's
+ * limit, as native's sk_forced_mem_schedule in tcp_data_queue: else a
+ * connection that holds nothing could not get a byte (or its FIN) while
+ * others fill net.xtcp.mem. Its charge then runs the forward allocation
+ * negative, paid back by the socket's next schedule.
  */
-static bool make_room(struct sock *sk, struct sk_buff *skb)
+static bool make_room(struct sock *sk, struct sk_buff *skb, bool in_order)
 {
 	if (rmem_schedule(sk, skb))
 		return true;
 	prune_ooo(sk, XTCP_SKB_CB(skb)->seq);
 	if (rmem_schedule(sk, skb))
+		return true;
+	if (in_order && skb_queue_empty(&sk->sk_receive_queue) &&
+	    rmem_admits(sk, skb))
 		return true;
 	xtcp_stat_inc(sock_net(sk), rmem_admits(sk, skb) ?
 		      XTCP_MIB_DROP_MEM_LIMIT : XTCP_MIB_DROP_RCVBUF_FULL);
@@ -446,7 +454,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		u32 start = cb->seq, end = cb->end_seq;
 
 		skb = compact_skb(skb);
-		if (!make_room(sk, skb)) {
+		if (!make_room(sk, skb, false)) {
 			kfree_skb(skb);
 			return true;
 		}
@@ -474,7 +482,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		cb->seq = xs->rcv_nxt;
 	}
 	skb = compact_skb(skb);
-	if (!make_room(sk, skb)) {
+	if (!make_room(sk, skb, true)) {
 		kfree_skb(skb);
 		xs->ack_now = 1;
 		xtcp_send_ack(sk);

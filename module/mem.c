@@ -7,12 +7,16 @@
  * memory cgroup. net.xtcp.mem's three values (pages, host-wide, as
  * net.ipv4.tcp_mem) are the limits the kernel applies:
  *   below [0]   no pressure;
- *   above [1]   memory pressure: buffers stop growing (sndbuf_expand,
- *               rcvbuf autotuning) until the total drops below [0];
+ *   above [1]   memory pressure: send buffers stop growing
+ *               (sndbuf_expand) and out-of-order data is pruned first when
+ *               a charge is refused, until the total drops below [0];
  *   above [2]   a new charge is refused, but a socket may always hold
- *               net.xtcp.rmem[0] / wmem[0] bytes: a sender then waits (its
- *               send buffer shrunk to half its queue), a receiver drops the
- *               segment, pruning its out-of-order queue first.
+ *               net.xtcp.rmem[0] / wmem[0] bytes, and in-order data for
+ *               an empty receive queue is always taken: a sender then
+ *               waits (its send buffer shrunk to half its queue), a
+ *               receiver drops the segment, pruning its out-of-order queue
+ *               first.
+ * Unlike native, the window offered is not cut under pressure.
  * net.xtcp.rmem and wmem (bytes: minimum, default, autotuning maximum) are
  * host-wide, unlike native's per-namespace tcp_rmem / tcp_wmem, because the
  * kernel reads a protocol's minimum from struct proto, not from a
