@@ -712,6 +712,7 @@ void xtcp_enter_time_wait(struct sock *sk)
 	if (sock_flag(sk, SOCK_DEAD)) {
 		skb_queue_purge(&sk->sk_receive_queue);
 		skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+		xtcp_sk(sk)->copied_seq = xtcp_sk(sk)->rcv_nxt;
 	}
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_ENTERED);
 	xtcp_arm_state_timer(sk, len_ms);
@@ -765,8 +766,13 @@ void xtcp_close(struct sock *sk, long timeout)
 	/* Segments that waited in the backlog are processed here. */
 	release_sock(sk);
 
+	/*
+	 * Owned again, not only bh-locked: the TSQ work (output.c) may
+	 * have been waiting in lock_sock and own the socket now, pushing
+	 * its write queue; what follows may purge that queue.
+	 */
+	lock_sock(sk);
 	local_bh_disable();
-	bh_lock_sock(sk);
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;	/* the backlog already finished it */
 	if ((1 << sk->sk_state) &
@@ -782,8 +788,8 @@ void xtcp_close(struct sock *sk, long timeout)
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_done(sk);
 out:
-	bh_unlock_sock(sk);
 	local_bh_enable();
+	release_sock(sk);
 	sock_put(sk);
 	/* The reference the user's socket held. */
 	sock_put(sk);
