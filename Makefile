@@ -131,6 +131,9 @@ tools: $(TOOLS)
 tools/%: tools/%.c include/uapi/linux/xtcp.h
 	$(CC) $(TOOLS_CFLAGS) -o $@ $<
 
+tools/xtcp-fuzz: tools/xtcp-fuzz.c include/uapi/linux/xtcp.h
+	$(CC) $(TOOLS_CFLAGS) -pthread -o $@ $<
+
 tools/xtcp-perf: $(PERF_SRCS) $(wildcard tools/perf/*.h) include/uapi/linux/xtcp.h
 	$(CC) $(TOOLS_CFLAGS) -pthread -o $@ $(PERF_SRCS)
 
