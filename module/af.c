@@ -434,6 +434,8 @@ struct proto xtcp_prot = {
 	.backlog_rcv = xtcp_backlog_rcv,
 	.release_cb = xtcp_release_cb,
 	.keepalive = xtcp_set_keepalive,
+	/* TIME_WAIT entries: their slab, and what frees them (timewait.c). */
+	.twsk_prot = &xtcp_timewait_sock_ops,
 	/* Memory accounting and its limits: mem.c. */
 	.enter_memory_pressure = xtcp_enter_memory_pressure,
 	.leave_memory_pressure = xtcp_leave_memory_pressure,

@@ -4,6 +4,9 @@
  * listeners by local port, and every bound socket by port (for bind
  * conflicts and ephemeral port choice). One spinlock per namespace guards
  * all three (see xtcp.h); each table entry holds a socket reference.
+ * TIME_WAIT entries (timewait.c) sit in the established and bind tables
+ * beside sockets: code that walks those tables reads only the sock_common
+ * of what it finds until it has checked the state.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -146,40 +149,44 @@ static bool bind_conflict(const struct sock *sk, const struct sock *other,
 	return true;
 }
 
+/*
+ * The bind table links sockets and TIME_WAIT entries alike by their
+ * sock_common's sk_bind_node; the rest of them is read after the state.
+ */
 static bool port_in_use(struct xtcp_net *xn, const struct sock *sk,
 			__be32 addr, u16 port)
 {
-	struct xtcp_sock *other;
+	struct sock *other;
 
-	hlist_for_each_entry(other, bhash_head(xn, port), bind_node) {
-		struct sock *osk = (struct sock *)other;
-
-		if (other->inet.inet_num == port &&
-		    bind_conflict(sk, osk, addr))
+	sk_for_each_bound(other, bhash_head(xn, port))
+		if (other->sk_num == port && bind_conflict(sk, other, addr))
 			return true;
-	}
 	return false;
 }
 
 static bool port_has_any(struct xtcp_net *xn, u16 port)
 {
-	struct xtcp_sock *other;
+	struct sock *other;
 
-	hlist_for_each_entry(other, bhash_head(xn, port), bind_node)
-		if (other->inet.inet_num == port)
+	sk_for_each_bound(other, bhash_head(xn, port))
+		if (other->sk_num == port)
 			return true;
 	return false;
 }
 
+static bool bound_by_connect(const struct sock *sk)
+{
+	return sk->sk_state == TCP_TIME_WAIT ? xtcp_tw(sk)->connect_bound :
+					       xtcp_sk(sk)->connect_bound;
+}
+
 static void add_bound(struct xtcp_net *xn, struct sock *sk, u16 port)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
 	inet_sk(sk)->inet_num = port;
 	inet_sk(sk)->inet_sport = htons(port);
-	hlist_add_head(&xs->bind_node, bhash_head(xn, port));
-	xs->bound = true;
+	sk_add_bind_node(sk, bhash_head(xn, port));
 	sock_hold(sk);
+	xtcp_sk(sk)->bound = true;
 }
 
 /*
@@ -239,11 +246,12 @@ static struct sock *tuple_owner(struct xtcp_net *xn, const struct sock *sk,
 	return NULL;
 }
 
+/* Only sock_common: @sk is a TIME_WAIT entry. */
 static bool on_loopback(const struct sock *sk)
 {
 	return sk->sk_bound_dev_if == LOOPBACK_IFINDEX ||
-	       ipv4_is_loopback(inet_sk(sk)->inet_daddr) ||
-	       ipv4_is_loopback(inet_sk(sk)->inet_rcv_saddr);
+	       ipv4_is_loopback(sk->sk_daddr) ||
+	       ipv4_is_loopback(sk->sk_rcv_saddr);
 }
 
 /*
@@ -257,11 +265,13 @@ static bool on_loopback(const struct sock *sk)
 static bool tw_reusable(struct xtcp_net *xn, const struct sock *tw,
 			bool searched)
 {
-	const struct xtcp_sock *tws = xtcp_sk(tw);
 	int reuse = READ_ONCE(xn->time_wait_reuse);
-	u32 stamp = READ_ONCE(tws->ts_recent_stamp);
+	u32 stamp;
 
-	if (READ_ONCE(tw->sk_state) != TCP_TIME_WAIT || !stamp)
+	if (READ_ONCE(tw->sk_state) != TCP_TIME_WAIT)
+		return false;
+	stamp = READ_ONCE(xtcp_tw(tw)->ts_recent_stamp);
+	if (!stamp)
 		return false;
 	if (!searched)
 		return true;
@@ -272,10 +282,10 @@ static bool tw_reusable(struct xtcp_net *xn, const struct sock *tw,
 
 /*
  * @sk takes @head's place for its 4-tuple (xn->lock held). A TIME_WAIT
- * entry @tw there leaves the table now; its lock is not ours to take
- * here, so xtcp_hash_connect ends it after (xtcp_time_wait_cut), and
- * *tw_isn is where the new connection's sequence space starts, past the
- * old one's as native's. Returns @tw, held.
+ * entry @tw there leaves the table now; its timer cannot be stopped
+ * under this lock, so xtcp_hash_connect ends it after, and *tw_isn is
+ * where the new connection's sequence space starts, past the old one's
+ * as native's. Returns @tw, held.
  */
 static struct sock *take_tuple(struct xtcp_net *xn, struct sock *sk,
 			       struct hlist_head *head, struct sock *tw,
@@ -287,7 +297,7 @@ static struct sock *take_tuple(struct xtcp_net *xn, struct sock *sk,
 		sock_hold(tw);
 		/* sk_del_node_init drops the table's reference. */
 		sk_del_node_init(tw);
-		xtcp_sk(tw)->hashed = false;
+		xtcp_tw(tw)->hashed = false;
 	}
 	sk_add_node(sk, head);
 	xtcp_sk(sk)->hashed = true;
@@ -297,10 +307,10 @@ static struct sock *take_tuple(struct xtcp_net *xn, struct sock *sk,
 /* Every socket on @port got it from connect(): 4-tuples tell them apart. */
 static bool port_shared_by_connects(struct xtcp_net *xn, u16 port)
 {
-	struct xtcp_sock *other;
+	struct sock *other;
 
-	hlist_for_each_entry(other, bhash_head(xn, port), bind_node)
-		if (other->inet.inet_num == port && !other->connect_bound)
+	sk_for_each_bound(other, bhash_head(xn, port))
+		if (other->sk_num == port && !bound_by_connect(other))
 			return false;
 	return true;
 }
@@ -378,12 +388,9 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
 	}
 	spin_unlock_bh(&xn->lock);
 	if (tw) {
-		/* Out of the table already: it ends now or on release. */
-		spin_lock_bh(&tw->sk_lock.slock);
-		if (tw->sk_state == TCP_TIME_WAIT)
-			xtcp_time_wait_cut(tw);
-		spin_unlock_bh(&tw->sk_lock.slock);
-		sock_put(tw);
+		/* Out of the table already; its port goes too. */
+		xtcp_time_wait_end(tw);
+		sock_gen_put(tw);
 	}
 	return err;
 }
@@ -397,7 +404,7 @@ void xtcp_unbind_port(struct sock *sk)
 	spin_lock_bh(&xn->lock);
 	was_bound = xs->bound;
 	if (was_bound) {
-		hlist_del_init(&xs->bind_node);
+		__sk_del_bind_node(sk);
 		xs->bound = false;
 		xs->connect_bound = false;
 	}
@@ -417,13 +424,12 @@ static void inherit_bound(struct xtcp_net *xn, struct sock *sk)
 		add_bound(xn, sk, inet_sk(sk)->inet_num);
 }
 
+/* Only sock_common: @sk may be a TIME_WAIT entry. */
 static bool tuple_matches(const struct sock *sk, __be32 raddr, __be16 rport,
 			  __be32 laddr, __be16 lport, int dif)
 {
-	const struct inet_sock *inet = inet_sk(sk);
-
-	return inet->inet_daddr == raddr && inet->inet_dport == rport &&
-	       inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
+	return sk->sk_daddr == raddr && sk->sk_dport == rport &&
+	       sk->sk_rcv_saddr == laddr && sk->sk_num == ntohs(lport) &&
 	       (!sk->sk_bound_dev_if || sk->sk_bound_dev_if == dif);
 }
 
@@ -454,6 +460,56 @@ void xtcp_unhash_established(struct sock *sk)
 		/* sk_del_node_init drops the table's reference. */
 		sk_del_node_init(sk);
 		xs->hashed = false;
+	}
+	spin_unlock_bh(&xn->lock);
+}
+
+/*
+ * TIME_WAIT entry @tw takes @sk's places in the tables, in one step, so
+ * that no segment of the 4-tuple finds neither (sk's lock held). @tw
+ * holds the port as long as it lasts, as native's does. Its timer is
+ * armed here, under the lock: whoever finds the entry finds it armed, so
+ * that a timer stopped (xtcp_time_wait_end) means an entry ended, and a
+ * timer that fires at once waits for the lock to unhash it.
+ */
+void xtcp_hash_time_wait(struct sock *sk, struct xtcp_tw_sock *tw,
+			 unsigned long timeout)
+{
+	struct xtcp_net *xn = xtcp_net(sock_net(sk));
+	struct sock *twsk = (struct sock *)tw;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	spin_lock_bh(&xn->lock);
+	if (xs->hashed) {
+		hlist_add_before(&twsk->sk_node, &sk->sk_node);
+		sock_hold(twsk);
+		tw->hashed = true;
+		sk_del_node_init(sk);
+		xs->hashed = false;
+	}
+	tw->connect_bound = xs->connect_bound;
+	sk_add_bind_node(twsk, bhash_head(xn, twsk->sk_num));
+	sock_hold(twsk);
+	tw->bound = true;
+	mod_timer(&tw->tw.tw_timer, jiffies + timeout);
+	spin_unlock_bh(&xn->lock);
+}
+
+/* @tw leaves both tables; the caller holds a reference of its own. */
+void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw)
+{
+	struct sock *twsk = (struct sock *)tw;
+	struct xtcp_net *xn = xtcp_net(sock_net(twsk));
+
+	spin_lock_bh(&xn->lock);
+	if (tw->hashed) {
+		sk_del_node_init(twsk);
+		tw->hashed = false;
+	}
+	if (tw->bound) {
+		__sk_del_bind_node(twsk);
+		tw->bound = false;
+		__sock_put(twsk);
 	}
 	spin_unlock_bh(&xn->lock);
 }
@@ -508,8 +564,9 @@ static struct sock *lookup_listener(struct xtcp_net *xn, __be32 laddr,
 
 /*
  * Find the socket for a segment from @saddr:@sport to @daddr:@dport that
- * arrived on device @dif: an exact connection first, else a listener.
- * Runs in softirq. Returns a held socket or NULL.
+ * arrived on device @dif: an exact connection first (maybe a TIME_WAIT
+ * entry: sk_state says, sock_gen_put() drops it), else a listener. Runs in
+ * softirq. Returns a held socket or NULL.
  */
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, int dif)

@@ -194,6 +194,8 @@ static void fin_received(struct sock *sk)
 		xtcp_set_state(sk, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT2:
+		/* The FIN's ACK leaves before the socket closes. */
+		xtcp_send_ack(sk);
 		xtcp_enter_time_wait(sk);
 		break;
 	default:
@@ -490,10 +492,16 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 	}
 	queue_in_order(sk, skb);
 	xtcp_rcv_rtt_measure(sk);
-	if (had_ooo) {
+	if (had_ooo && sk->sk_state != TCP_CLOSE) {
 		drain_ooo(sk);
 		xtcp_sack_rcv_delivered(sk);
 		xs->ack_now = 1;
+	}
+	/* The FIN ended FIN_WAIT2: an entry answers for the socket now. */
+	if (sk->sk_state == TCP_CLOSE) {
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_data_ready(sk);
+		return true;
 	}
 
 	/* RFC 1122 4.2.3.2: ACK at least every second full segment. */
@@ -547,27 +555,34 @@ static void dupack_rcv(struct sock *sk)
  * the segment has no data (as native TCP's tcp_oow_rate_limited, RFC 5961
  * section 7), so that stale or forged ACKs cannot make us answer each one,
  * or two peers answer each other's. Segments with data, a SYN or a FIN
- * (@len) are always answered: their sender waits for the ACK. True: skip
- * the reply, counted in @skipped.
+ * (@len) are always answered: their sender waits for the ACK. *@last is
+ * the jiffies of the last reply, 0: none. True: skip the reply, counted in
+ * @skipped.
  */
-static bool reply_rate_limited(struct sock *sk, u32 len,
-			       const struct xtcp_seg_hdr *th,
-			       enum xtcp_mib_field skipped)
+bool xtcp_oow_rate_limited(struct net *net, unsigned long *last, u32 len,
+			   const struct xtcp_seg_hdr *th,
+			   enum xtcp_mib_field skipped)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
 	unsigned long limit;
 
 	if (len && !(th->flags & XTCP_FLAG_SYN))
 		return false;
 	limit = msecs_to_jiffies(READ_ONCE(xtcp_net(net)->invalid_ratelimit_ms));
-	if (limit && xs->last_invalid_reply &&
-	    time_before(jiffies, xs->last_invalid_reply + limit)) {
+	if (limit && *last && time_before(jiffies, *last + limit)) {
 		xtcp_stat_inc(net, skipped);
 		return true;
 	}
-	xs->last_invalid_reply = jiffies ?: 1;
+	*last = jiffies ?: 1;
 	return false;
+}
+
+static bool reply_rate_limited(struct sock *sk, u32 len,
+			       const struct xtcp_seg_hdr *th,
+			       enum xtcp_mib_field skipped)
+{
+	return xtcp_oow_rate_limited(sock_net(sk),
+				     &xtcp_sk(sk)->last_invalid_reply, len, th,
+				     skipped);
 }
 
 /*
@@ -812,14 +827,10 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			xtcp_sack_rcv_duplicate(sk, th->seq, th->seq + payload,
 						false);
 		if ((th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) ==
-		    XTCP_FLAG_SYN && sk->sk_state != TCP_TIME_WAIT) {
+		    XTCP_FLAG_SYN) {
 			/* RFC 5961 4.2, in the window or not. */
 			send_challenge_ack(sk, th);
 		} else if (!(th->flags & XTCP_FLAG_RST)) {
-			/* The peer missed our last ACK: 2MSL from now. */
-			if (sk->sk_state == TCP_TIME_WAIT &&
-			    (th->flags & XTCP_FLAG_FIN) && !xs->tw_ending)
-				xtcp_arm_state_timer(sk, READ_ONCE(xtcp_tw_len_ms));
 			if (!reply_rate_limited(sk, len, th,
 						XTCP_MIB_ACK_SKIPPED_SEQ))
 				xtcp_send_ack(sk);
@@ -859,11 +870,7 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	/* Fourth: a SYN here is a retransmission or an attack (RFC 5961 4). */
 	if (th->flags & XTCP_FLAG_SYN) {
-		if (sk->sk_state != TCP_TIME_WAIT)
-			send_challenge_ack(sk, th);
-		else if (!reply_rate_limited(sk, len, th,
-					     XTCP_MIB_ACK_SKIPPED_SEQ))
-			xtcp_send_ack(sk);
+		send_challenge_ack(sk, th);
 		return;
 	}
 
@@ -997,7 +1004,11 @@ static void xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 		syn_sent_rcv(sk, skb, &th);
 		break;
 	case TCP_CLOSE:
-		xtcp_send_reset_reply(sock_net(sk), skb, &th);
+		/*
+		 * Found before the socket closed, or queued behind the FIN
+		 * that closed it: the TIME_WAIT entry or the RST answers
+		 * from now on, as native's drop in CLOSE leaves them to.
+		 */
 		break;
 	default:
 		rcv_state_process(sk, skb, &th, &consumed);
@@ -1145,12 +1156,6 @@ static bool socket_policy_admits(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 
 	nf_reset_ct(skb);
-	/*
-	 * TIME_WAIT's policy was checked without a socket (xtcp_v4_rcv), and
-	 * no filter applies to it, as to native's timewait socket.
-	 */
-	if (sk->sk_state == TCP_TIME_WAIT)
-		return true;
 	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
 		xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
 		return false;
@@ -1199,65 +1204,6 @@ static void socket_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Can a SYN for @tw (TIME_WAIT, lock held) only be a new connection's?
- * Its sequence number is past the old connection's, or its timestamp is
- * newer (RFC 6191), and PAWS does not reject it.
- */
-static bool syn_opens_anew(const struct xtcp_sock *xs, const struct sk_buff *skb,
-			   const struct xtcp_seg_hdr *th)
-{
-	if (paws_rejects(xs, skb, th))
-		return false;
-	return xtcp_seq_after(th->seq, xs->rcv_nxt) ||
-	       (xs->ts_ok && th->opts.has_timestamp && xs->ts_recent_stamp &&
-		xtcp_seq_after(th->opts.tsval, xs->ts_recent));
-}
-
-/*
- * A bare SYN for a connection in TIME_WAIT opens the next incarnation at
- * once when it cannot be an old duplicate (RFC 9293 3.10.7.4, RFC 6191),
- * as native's tcp_timewait_state_process: the entry goes, and the
- * listener takes the SYN with an ISN past the old sequence space. Without
- * this the SYN drew an ACK, the client a RST, and the connection waited a
- * second for the SYN to come again. Returns the socket the segment goes
- * to, held: the listener, or @tw itself.
- */
-static struct sock *time_wait_syn(struct net *net, struct sock *tw,
-				  struct sk_buff *skb,
-				  const struct xtcp_seg_hdr *th)
-{
-	struct sock *listener;
-	u32 isn;
-
-	if ((th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) !=
-	    XTCP_FLAG_SYN)
-		return tw;
-	listener = xtcp_lookup_listener(net, ip_hdr(skb)->daddr,
-					htons(th->dport), inet_iif(skb));
-	if (!listener)
-		return tw;
-	bh_lock_sock(tw);
-	if (tw->sk_state == TCP_CLOSE) {
-		/* Ended on another CPU since the lookup: the SYN is new. */
-		bh_unlock_sock(tw);
-		sock_put(tw);
-		return listener;
-	}
-	if (sock_owned_by_user(tw) || tw->sk_state != TCP_TIME_WAIT ||
-	    !syn_opens_anew(xtcp_sk(tw), skb, th)) {
-		bh_unlock_sock(tw);
-		sock_put(listener);
-		return tw;
-	}
-	isn = xtcp_isn_after_time_wait(tw);
-	xtcp_done(tw);
-	bh_unlock_sock(tw);
-	sock_put(tw);
-	XTCP_SKB_CB(skb)->tw_isn = isn;
-	return listener;
-}
-
-/*
  * The IPv4 layer's handler for our protocol number (ip_local_deliver:
  * softirq, RCU read side). The segment got here as a native TCP segment
  * does: IPv4's header checks, routing (martian sources and destinations,
@@ -1300,13 +1246,18 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto drop;
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
-		/* The policy first: a SYN it refuses must not end the entry. */
+		/*
+		 * The policy first: a SYN it refuses must not end the entry.
+		 * No socket filter applies to an entry, as to native's.
+		 */
 		if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
 			xtcp_stat_inc(net, XTCP_MIB_IN_POLICY_DROPS);
-			sock_put(sk);
+			sock_gen_put(sk);
 			goto drop;
 		}
-		sk = time_wait_syn(net, sk, skb, &th);
+		sk = xtcp_time_wait_rcv(net, sk, skb, &th);
+		if (!sk)
+			goto drop;
 	}
 	if (!socket_policy_admits(sk, skb, &th)) {
 		sock_put(sk);

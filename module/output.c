@@ -104,15 +104,11 @@ static void xtcp_wfree(struct sk_buff *skb)
  * Every segment leaves charged to its socket, as native's: netfilter's
  * owner and cgroup matches see who sent it (cgroup-BPF egress does not:
  * it takes only AF_INET and AF_INET6 sockets), and sk_wmem_alloc counts
- * what sits below the socket for small_queue_full.
- * Not in TIME_WAIT: the kernel takes a socket in that state for an
- * inet_timewait_sock (sk_fullsock), as native's replies from there go
- * out without one.
+ * what sits below the socket for small_queue_full. (TIME_WAIT entries
+ * answer without a socket: send_reply.)
  */
 static void own_skb(struct sock *sk, struct sk_buff *skb)
 {
-	if (!sk_fullsock(sk))
-		return;
 	skb_set_owner_w(skb, sk);
 	skb->destructor = xtcp_wfree;
 }
@@ -872,12 +868,34 @@ void xtcp_send_keepalive_probe(struct sock *sk)
 	xtcp_send_control(sk, XTCP_FLAG_ACK, xtcp_sk(sk)->snd_una - 1);
 }
 
+/*
+ * What an answer without a socket keeps of the one it speaks for: a
+ * TIME_WAIT entry's mark, TOS, priority and device, as native's
+ * tcp_v4_timewait_ack; all 0 for a segment nobody owns.
+ */
+struct reply_meta {
+	u32 mark;
+	u32 priority;
+	int oif;	/* 0: the device @in came on */
+	u8 tos;
+};
+
+static const struct reply_meta no_socket;
+
 /* The route back to the sender of @in, for an answer without a socket. */
-static struct rtable *reply_route(struct net *net, const struct sk_buff *in)
+static struct rtable *reply_route(struct net *net, const struct sk_buff *in,
+				  const struct reply_meta *meta)
 {
 	const struct iphdr *iph = ip_hdr(in);
+	struct flowi4 fl4 = {
+		.flowi4_oif = meta->oif ?: inet_iif(in),
+		.flowi4_mark = meta->mark,
+		.flowi4_tos = RT_TOS(meta->tos),
+		.daddr = iph->saddr,
+		.saddr = iph->daddr,
+	};
 
-	return ip_route_output(net, iph->saddr, iph->daddr, 0, inet_iif(in));
+	return ip_route_output_key(net, &fl4);
 }
 
 /*
@@ -885,7 +903,8 @@ static struct rtable *reply_route(struct net *net, const struct sk_buff *in)
  * socket sends, so built by hand from the incoming IPv4 header.
  */
 static void send_reply(struct net *net, const struct sk_buff *in,
-		       struct rtable *rt, const struct xtcp_hdr_fields *f)
+		       struct rtable *rt, const struct xtcp_hdr_fields *f,
+		       const struct reply_meta *meta)
 {
 	const struct iphdr *iph = ip_hdr(in);
 	unsigned int hdr_len = XTCP_HDR_LEN + xtcp_opts_len(&f->opts);
@@ -913,7 +932,7 @@ static void send_reply(struct net *net, const struct sk_buff *in,
 	rip = ip_hdr(skb);
 	rip->version = 4;
 	rip->ihl = 5;
-	rip->tos = 0;
+	rip->tos = meta->tos;
 	rip->tot_len = htons(skb->len);
 	rip->frag_off = htons(IP_DF);
 	rip->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
@@ -924,6 +943,8 @@ static void send_reply(struct net *net, const struct sk_buff *in,
 	ip_select_ident(net, skb, NULL);
 	ip_send_check(rip);
 	skb->protocol = htons(ETH_P_IP);
+	skb->mark = meta->mark;
+	skb->priority = meta->priority;
 	xtcp_stat_inc(net, XTCP_MIB_OUT_SEGS);
 	ip_local_out(net, NULL, skb);
 }
@@ -952,11 +973,47 @@ void xtcp_send_reset_reply(struct net *net, struct sk_buff *in,
 		f.ack = th->seq + seg_len;
 		f.flags |= XTCP_FLAG_ACK;
 	}
-	rt = reply_route(net, in);
+	rt = reply_route(net, in, &no_socket);
 	if (IS_ERR(rt))
 		return;
 	xtcp_stat_inc(net, XTCP_MIB_OUT_RSTS);
-	send_reply(net, in, rt, &f);
+	send_reply(net, in, rt, &f, &no_socket);
+}
+
+/*
+ * The ACK of TIME_WAIT entry @tw to @in: its last numbers, window and
+ * timestamps, as native's tcp_v4_timewait_ack.
+ */
+void xtcp_send_time_wait_ack(struct sock *tw, struct sk_buff *in,
+			     const struct xtcp_seg_hdr *th)
+{
+	const struct xtcp_tw_sock *tws = xtcp_tw(tw);
+	const struct reply_meta meta = {
+		.mark = tws->tw.tw_mark,
+		.priority = tws->tw.tw_priority,
+		.oif = tws->tw.tw_bound_dev_if,
+		.tos = tws->tw.tw_tos,
+	};
+	struct xtcp_hdr_fields f = {
+		.sport = th->dport,
+		.dport = th->sport,
+		.seq = tws->snd_nxt,
+		.ack = tws->rcv_nxt,
+		.flags = XTCP_FLAG_ACK,
+		.window = min_t(u32, tws->rcv_wnd >> tws->rcv_wscale, U16_MAX),
+	};
+	struct net *net = sock_net(tw);
+	struct rtable *rt;
+
+	if (tws->ts_ok) {
+		f.opts.has_timestamp = true;
+		f.opts.tsval = xtcp_ts_clock_ms() + tws->ts_offset;
+		f.opts.tsecr = READ_ONCE(tws->ts_recent);
+	}
+	rt = reply_route(net, in, &meta);
+	if (IS_ERR(rt))
+		return;
+	send_reply(net, in, rt, &f, &meta);
 }
 
 /*
@@ -982,7 +1039,7 @@ void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 
 	if (!xtcp_cookie_opt_decode(code, &co))
 		return;
-	rt = reply_route(net, in);
+	rt = reply_route(net, in, &no_socket);
 	if (IS_ERR(rt))
 		return;
 	f.opts.has_mss = true;
@@ -1002,5 +1059,5 @@ void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 		f.opts.tsecr = th->opts.tsval;
 	}
 	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_SENT);
-	send_reply(net, in, rt, &f);
+	send_reply(net, in, rt, &f, &no_socket);
 }

@@ -47,27 +47,27 @@ static int timer_kind(const struct sock *sk, unsigned long *expires)
 	return 0;
 }
 
+/* Only sock_common before the state says: @sk may be a TIME_WAIT entry. */
 static void show_sock(struct seq_file *seq, struct sock *sk, int slot)
 {
-	const struct xtcp_sock *xs = xtcp_sk(sk);
-	const struct inet_sock *inet = inet_sk(sk);
 	int state = READ_ONCE(sk->sk_state);
+	const struct xtcp_sock *xs;
 	unsigned long expires;
 	int timer, rx, tx;
 	u32 ssthresh;
 
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X ", slot,
-		   (__force u32)inet->inet_rcv_saddr, inet->inet_num,
-		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
-		   state);
+		   (__force u32)sk->sk_rcv_saddr, sk->sk_num,
+		   (__force u32)sk->sk_daddr, ntohs(sk->sk_dport), state);
 	if (state == TCP_TIME_WAIT) {
-		expires = READ_ONCE(xs->state_timer.expires);
+		expires = READ_ONCE(xtcp_tw(sk)->tw.tw_timer.expires);
 		seq_printf(seq, "%08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
 			   0, 0, 3,
 			   jiffies_delta_to_clock_t(expires - jiffies), 0, 0,
 			   0, 0, refcount_read(&sk->sk_refcnt), sk);
 		return;
 	}
+	xs = xtcp_sk(sk);
 	if (state == TCP_LISTEN) {
 		rx = READ_ONCE(sk->sk_ack_backlog);
 		tx = 0;
@@ -161,7 +161,7 @@ static void *xtcp_proc_start(struct seq_file *seq, loff_t *pos)
 			it->pos = n;
 			return sk;
 		}
-		sock_put(sk);
+		sock_gen_put(sk);
 		it->offset++;
 	}
 	return NULL;
@@ -176,7 +176,7 @@ static void *xtcp_proc_next(struct seq_file *seq, void *v, loff_t *pos)
 		it->bucket = 0;
 		it->offset = 0;
 	} else {
-		sock_put(v);
+		sock_gen_put(v);
 		it->offset++;
 	}
 	it->pos = *pos;
@@ -186,7 +186,7 @@ static void *xtcp_proc_next(struct seq_file *seq, void *v, loff_t *pos)
 static void xtcp_proc_stop(struct seq_file *seq, void *v)
 {
 	if (v && v != SEQ_START_TOKEN)
-		sock_put(v);
+		sock_gen_put(v);
 }
 
 static int xtcp_proc_show(struct seq_file *seq, void *v)

@@ -104,7 +104,6 @@ void xtcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&xs->syn_queue);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->queue_node);
-	INIT_HLIST_NODE(&xs->bind_node);
 	xtcp_init_timers(sk);
 	xs->cong_ops = xtcp_cong_default(sock_net(sk));
 	xs->keepidle_s = 0;
@@ -123,24 +122,11 @@ void xtcp_init_sock(struct sock *sk)
 
 void xtcp_set_state(struct sock *sk, int state)
 {
-	int old = sk->sk_state;
-
-	/* The namespace's TIME_WAIT count, for max_tw_buckets. */
-	if (old != state && (old == TCP_TIME_WAIT || state == TCP_TIME_WAIT)) {
-		struct xtcp_net *xn = xtcp_net(sock_net(sk));
-
-		if (state == TCP_TIME_WAIT)
-			atomic_inc(&xn->tw_count);
-		else
-			atomic_dec(&xn->tw_count);
-	}
 	/*
-	 * An orphan in FIN_WAIT2, TIME_WAIT or CLOSE is no longer one: it
-	 * has nothing to send, as native's, which it turns into timewait
-	 * sockets then.
+	 * An orphan in FIN_WAIT2 or CLOSE is no longer one: it has nothing
+	 * left to send (native's turns into a timewait socket in FIN_WAIT2).
 	 */
-	if (state == TCP_FIN_WAIT2 || state == TCP_TIME_WAIT ||
-	    state == TCP_CLOSE)
+	if (state == TCP_FIN_WAIT2 || state == TCP_CLOSE)
 		xtcp_orphan_uncount(sk);
 	/* Release: lockless readers (poll) see the state after its effects. */
 	smp_store_release(&sk->sk_state, state);
@@ -684,40 +670,16 @@ void xtcp_reset(struct sock *sk)
 		sk_error_report(sk);
 }
 
+/*
+ * FIN_WAIT2 got the peer's FIN, or CLOSING the ACK of ours (socket lock
+ * held): a TIME_WAIT entry (timewait.c) takes the 4-tuple over for 2MSL
+ * and the socket closes now, as native's tcp_time_wait; a user still
+ * holding it reads what is queued and sees CLOSE.
+ */
 void xtcp_enter_time_wait(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_net(sock_net(sk));
-	unsigned int len_ms = READ_ONCE(xtcp_tw_len_ms);
-
-	/*
-	 * Past net.xtcp.max_tw_buckets the entry is not kept: its timer ends
-	 * it at once (the ACK of the peer's FIN still leaves first), as
-	 * native closes without a timewait socket it could not allocate.
-	 */
-	xtcp_sk(sk)->tw_ending = false;
-	if (atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
-		xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_OVERFLOW);
-		xtcp_sk(sk)->tw_ending = true;
-		len_ms = 0;
-	}
-	xtcp_set_state(sk, TCP_TIME_WAIT);
-	xtcp_stop_rtx(sk);
-	xtcp_purge_write_queue(sk);
-	/*
-	 * No one will read an orphan's queues (the peer's FIN skb at least):
-	 * give back their memory now, not when the entry ends, or TIME_WAIT
-	 * entries would hold a page each against net.xtcp.mem, where
-	 * native's hold none.
-	 */
-	if (sock_flag(sk, SOCK_DEAD)) {
-		skb_queue_purge(&sk->sk_receive_queue);
-		skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
-		xtcp_sk(sk)->copied_seq = xtcp_sk(sk)->rcv_nxt;
-	}
-	xtcp_stat_inc(sock_net(sk), XTCP_MIB_TIME_WAIT_ENTERED);
-	xtcp_arm_state_timer(sk, len_ms);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk->sk_state_change(sk);
+	xtcp_time_wait_start(sk);
+	xtcp_done(sk);
 }
 
 /* Drop what the user never read; returns how many bytes that was. */

@@ -61,6 +61,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_ACK_SKIPPED_SEQ] = "ACKSkippedSeq",
 	[XTCP_MIB_ACK_SKIPPED_CHALLENGE] = "ACKSkippedChallenge",
 	[XTCP_MIB_ACK_SKIPPED_SYN_RECV] = "ACKSkippedSynRecv",
+	[XTCP_MIB_ACK_SKIPPED_TIME_WAIT] = "ACKSkippedTimeWait",
 	[XTCP_MIB_CHALLENGE_ACKS] = "ChallengeACK",
 	[XTCP_MIB_DROP_TOO_OLD_ACK] = "DropTooOldAck",
 	[XTCP_MIB_REQQ_FULL_DO_COOKIES] = "ReqQFullDoCookies",

@@ -10,8 +10,8 @@
  *     (rack.c), which stand in for the RTO while they wait.
  * - delack_timer: an ACK owed for received data goes out at the latest
  *   XTCP_DELACK_MS after the data (RFC 1122 4.2.3.2).
- * - state_timer: TIME_WAIT's 2MSL (tw_len_ms), and the orphan FIN_WAIT2
- *   timeout after close().
+ * - state_timer: the orphan FIN_WAIT2 timeout after close(). (TIME_WAIT
+ *   entries have their own, timewait.c.)
  * - keepalive_timer (SO_KEEPALIVE): after TCP_KEEPIDLE seconds without a
  *   word from the peer, a probe every TCP_KEEPINTVL seconds; TCP_KEEPCNT
  *   unanswered probes (or TCP_USER_TIMEOUT) end the connection with
@@ -291,34 +291,13 @@ static void delack_work(struct sock *sk)
 	}
 }
 
-/*
- * A TIME_WAIT entry whose 4-tuple connect() took over (hash.c; its
- * spinlock held, not ours as owner) ends now, or, while a user owns it,
- * when the user lets it go: after the backlog, whose FIN would have
- * re-armed the timer.
- */
-void xtcp_time_wait_cut(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	xs->tw_ending = true;
-	if (!sock_owned_by_user(sk))
-		xtcp_arm_state_timer(sk, 0);
-	else if (!test_and_set_bit(XTCP_DEFER_STATE, &xs->deferred))
-		sock_hold(sk);
-}
-
 static void state_work(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (timer_pending(&xs->state_timer) &&
-	    !(sk->sk_state == TCP_TIME_WAIT && xs->tw_ending))
+	if (timer_pending(&xs->state_timer))
 		return;
-	if (sk->sk_state == TCP_TIME_WAIT) {
-		xtcp_done(sk);
-	} else if (sk->sk_state == TCP_FIN_WAIT2 &&
-		   sock_flag(sk, SOCK_DEAD)) {
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
 		xtcp_send_active_reset(sk, GFP_ATOMIC);
 		xtcp_done(sk);
 	}

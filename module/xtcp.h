@@ -27,6 +27,7 @@
 #include <linux/math64.h>
 #include <linux/timer.h>
 #include <net/inet_sock.h>
+#include <net/inet_timewait_sock.h>
 #include <net/sock.h>
 
 #include "lib/seq.h"
@@ -308,7 +309,7 @@ struct xtcp_sock {
 	/* timers: each holds a socket reference while pending */
 	struct timer_list rtx_timer;	/* RTO, persist, SYN/SYN-ACK resend */
 	struct timer_list delack_timer;
-	struct timer_list state_timer;	/* TIME_WAIT, orphan FIN_WAIT2 */
+	struct timer_list state_timer;	/* orphan FIN_WAIT2 */
 	struct timer_list keepalive_timer;
 	unsigned long deferred;		/* enum xtcp_deferred_bit */
 
@@ -329,14 +330,12 @@ struct xtcp_sock {
 	u8 queue_state;			/* parent's queue_lock */
 	bool syn_young;			/* parent's queue_lock: counted young */
 
-	/* tables (xtcp_net lock) */
-	struct hlist_node bind_node;
+	/* tables (xtcp_net lock); sk_bind_node: the bind table's */
 	bool hashed;			/* in the established table */
 	bool listening_hashed;		/* in the listener table */
 	bool bound;			/* in the bind table */
 	bool connect_bound;		/* the port is connect()'s choice */
 	bool orphan_counted;		/* socket lock: in orphan_count */
-	bool tw_ending;			/* socket lock: TIME_WAIT cut short */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -345,12 +344,44 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 }
 
 /*
+ * A connection in TIME_WAIT (timewait.c): not the socket, which is closed
+ * and freed, but what answering the peer for 2MSL takes, as native's
+ * tcp_timewait_sock. The kernel's inet_timewait_sock is its head, so that
+ * it shares the established table with sockets (sock_common), takes
+ * references as they do, and sock_gen_put() frees it to its own slab
+ * (xtcp_prot.twsk_prot). Its fields are set before it is hashed and then
+ * read and written without a lock, as native's: segments of one entry
+ * racing on two CPUs may lose a TS.Recent update or a timer restart.
+ */
+struct xtcp_tw_sock {
+	struct inet_timewait_sock tw;	/* first: a sock_common */
+	/* xtcp_net lock; tw_bind_node: the bind table's */
+	bool hashed;			/* in the established table */
+	bool bound;			/* in the bind table */
+	bool connect_bound;		/* the port was connect()'s choice */
+	bool ts_ok;
+	u8 rcv_wscale;
+	u32 snd_nxt;
+	u32 rcv_nxt;
+	u32 rcv_wnd;			/* what was left of our window */
+	u32 ts_offset;
+	u32 ts_recent;
+	u32 ts_recent_stamp;		/* seconds, 0: none */
+	unsigned long last_invalid_reply;	/* jiffies, 0: none */
+};
+
+static inline struct xtcp_tw_sock *xtcp_tw(const struct sock *sk)
+{
+	return (struct xtcp_tw_sock *)sk;
+}
+
+/*
  * The ISN of a connection that replaces TIME_WAIT entry @tw: two windows'
  * worth past what the old one sent, as native's, never 0 (0 means none).
  */
 static inline u32 xtcp_isn_after_time_wait(const struct sock *tw)
 {
-	return xtcp_sk(tw)->snd_nxt + 65535 + 2 ?: 1;
+	return xtcp_tw(tw)->snd_nxt + 65535 + 2 ?: 1;
 }
 
 /* RFC 7323's 24 days: an older TS.Recent no longer guards (PAWS). */
@@ -481,7 +512,7 @@ struct xtcp_net {
 	int max_orphans;	/* orphans kept, at most (sock.c) */
 	int orphan_retries;	/* an orphan's retransmissions; 0: 8 (timer.c) */
 	atomic_t orphan_count;	/* orphans now (sock.c) */
-	atomic_t tw_count;	/* TIME_WAIT entries now (xtcp_set_state) */
+	atomic_t tw_count;	/* TIME_WAIT entries now (timewait.c) */
 	/*
 	 * The namespace's challenge ACK budget (input.c): the second it is
 	 * for and what is left of it. Racy by design, as native's: a lost
@@ -531,6 +562,17 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, int dif);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
 				  int dif);
+void xtcp_hash_time_wait(struct sock *sk, struct xtcp_tw_sock *tw,
+			 unsigned long timeout);
+void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw);
+
+/* timewait.c: TIME_WAIT entries */
+extern struct timewait_sock_ops xtcp_timewait_sock_ops;
+void xtcp_time_wait_start(struct sock *sk);
+void xtcp_time_wait_end(struct sock *tw);
+struct sock *xtcp_time_wait_rcv(struct net *net, struct sock *sk,
+				struct sk_buff *skb,
+				const struct xtcp_seg_hdr *th);
 
 /* sock.c: connection life cycle */
 void xtcp_init_sock(struct sock *sk);
@@ -543,7 +585,6 @@ void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
 void xtcp_orphan_uncount(struct sock *sk);
 bool xtcp_too_many_orphans(const struct sock *sk);
-void xtcp_time_wait_cut(struct sock *sk);
 void xtcp_abort_orphan(struct sock *sk);
 void xtcp_reset(struct sock *sk);
 void xtcp_enter_time_wait(struct sock *sk);
@@ -612,6 +653,8 @@ void xtcp_send_syn(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void xtcp_send_reset_reply(struct net *net, struct sk_buff *skb,
 			   const struct xtcp_seg_hdr *th);
+void xtcp_send_time_wait_ack(struct sock *tw, struct sk_buff *in,
+			     const struct xtcp_seg_hdr *th);
 void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 			     const struct xtcp_seg_hdr *th, u32 cookie,
 			     u8 code);
@@ -635,6 +678,9 @@ void xtcp_input_exit(void);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_child_rcv(struct sock *child, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, bool *consumed);
+bool xtcp_oow_rate_limited(struct net *net, unsigned long *last, u32 len,
+			   const struct xtcp_seg_hdr *th,
+			   enum xtcp_mib_field skipped);
 
 /* timer.c */
 void xtcp_init_timers(struct sock *sk);
