@@ -653,6 +653,26 @@ static u32 delivered_bytes(const struct xtcp_sock *xs, u32 acked,
 }
 
 /* Step five for synchronized states: returns false to drop the segment. */
+/*
+ * RFC 7323 4.3: the timestamp to echo, from a segment at the left edge,
+ * taken only once its ACK proved acceptable (up to snd_max, and no more
+ * than a window below snd_una), as native's tcp_ack does: a forged
+ * segment in the window with a far TSval and an ACK for data never sent
+ * would otherwise move TS.Recent ahead, and PAWS drop all that the peer
+ * sends next.
+ */
+static void update_ts_recent(struct xtcp_sock *xs,
+			     const struct xtcp_seg_hdr *th)
+{
+	if (xs->ts_ok && th->opts.has_timestamp &&
+	    xtcp_seq_before_eq(th->seq, xs->rcv_wup) &&
+	    (!xs->ts_recent_stamp ||
+	     xtcp_seq_after_eq(th->opts.tsval, xs->ts_recent))) {
+		xs->ts_recent = th->opts.tsval;
+		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
+	}
+}
+
 static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th)
 {
@@ -668,12 +688,16 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		return false;
 	}
 	if (xtcp_seq_before(ack, xs->snd_una)) {
-		if (!ack_too_old(xs, ack))
-			return true;	/* old duplicate: the text may count */
+		if (!ack_too_old(xs, ack)) {
+			/* An old duplicate: the text may count. */
+			update_ts_recent(xs, th);
+			return true;
+		}
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_TOO_OLD_ACK);
 		send_challenge_ack(sk, th);
 		return false;
 	}
+	update_ts_recent(xs, th);
 	/* The peer is there: keepalive starts counting afresh. */
 	xs->ack_rcvd_at = jiffies;
 	xs->ka_probes = 0;
@@ -839,15 +863,6 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 
-	/* RFC 7323 4.3: the timestamp to echo, from a segment at the left edge. */
-	if (xs->ts_ok && th->opts.has_timestamp &&
-	    xtcp_seq_before_eq(th->seq, xs->rcv_wup) &&
-	    (!xs->ts_recent_stamp ||
-	     xtcp_seq_after_eq(th->opts.tsval, xs->ts_recent))) {
-		xs->ts_recent = th->opts.tsval;
-		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
-	}
-
 	/* Second: RST, exact match only (RFC 5961 3.2). */
 	if (th->flags & XTCP_FLAG_RST) {
 		if (th->seq != xs->rcv_nxt) {
@@ -878,7 +893,6 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if (!(th->flags & XTCP_FLAG_ACK))
 		return;
 ack_field:
-
 	if (sk->sk_state == TCP_SYN_RECV) {
 		int err;
 
@@ -887,6 +901,7 @@ ack_field:
 			xtcp_send_reset_reply(net, skb, th);
 			return;
 		}
+		update_ts_recent(xs, th);
 		err = xtcp_child_established(sk);
 		/*
 		 * The accept queue is full: drop the ACK (our SYN-ACK comes
