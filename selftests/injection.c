@@ -30,6 +30,8 @@
 
 #define CLIENT_IP	"10.77.0.1"
 #define SERVER_IP	"10.77.0.2"
+/* The mark of forged segments, which the RST filter lets through. */
+#define FORGE_MARK	0x7e
 
 struct conn {
 	int cli, srv;
@@ -38,12 +40,36 @@ struct conn {
 	uint16_t cport, sport;
 	uint32_t srv_snd_nxt;	/* the server's next sequence number */
 	uint32_t srv_rcv_nxt;	/* what the server expects next */
+	uint32_t srv_tsecr;	/* the client's TSval it echoes, 0: none */
 	uint8_t srv_flags;	/* flags of the server's last segment */
 };
 
 static uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* The TSecr of the timestamps option of TCP header @th, or 0. */
+static uint32_t segment_tsecr(const uint8_t *th, unsigned int doff, size_t len)
+{
+	unsigned int i = 20;
+
+	if (doff > len)
+		return 0;
+	while (i < doff) {
+		if (th[i] == 0)
+			break;
+		if (th[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= doff || th[i + 1] < 2 || i + th[i + 1] > doff)
+			break;
+		if (th[i] == 8 && th[i + 1] == 10)
+			return get_be32(th + i + 6);
+		i += th[i + 1];
+	}
+	return 0;
 }
 
 /*
@@ -71,6 +97,7 @@ static int read_server_state(int pfd, int proto, struct conn *c)
 		c->srv_snd_nxt = get_be32(th + 4) + (tot - ihl - doff);
 		c->srv_rcv_nxt = get_be32(th + 8);
 		c->srv_flags = th[13];
+		c->srv_tsecr = segment_tsecr(th, doff, n - ihl);
 		seen = true;
 	}
 	return seen ? 0 : -1;
@@ -132,8 +159,9 @@ static void conn_setup(struct __test_metadata *_metadata,
  * A forged segment to the server from the client's address and port (the
  * caller ends in TAG-2). 0 or -1.
  */
-static int forge(FIXTURE_DATA(stack) *self, const struct conn *c,
-		 uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+static int forge_ts(FIXTURE_DATA(stack) *self, const struct conn *c,
+		    uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
+		    const uint32_t *ts)
 {
 	struct sockaddr_in src = sin_make(CLIENT_IP, c->cport);
 	struct sockaddr_in dst = sin_make(SERVER_IP, c->sport);
@@ -147,15 +175,26 @@ static int forge(FIXTURE_DATA(stack) *self, const struct conn *c,
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
 	if (fd < 0)
 		return -1;
-	len = build_segment(pkt, stack_ipproto(self->family),
-			    src.sin_addr.s_addr, dst.sin_addr.s_addr,
-			    c->cport, c->sport, seq, ack, flags, data,
-			    data ? strlen(data) : 0);
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &(int){ FORGE_MARK },
+		       sizeof(int))) {
+		close(fd);
+		return -1;
+	}
+	len = build_segment_ts(pkt, stack_ipproto(self->family),
+			       src.sin_addr.s_addr, dst.sin_addr.s_addr,
+			       c->cport, c->sport, seq, ack, flags, data,
+			       data ? strlen(data) : 0, ts);
 	sent = sendto(fd, pkt, len, 0, (struct sockaddr *)&dst, sizeof(dst));
 	close(fd);
 	if (sent != (ssize_t)len)
 		return -1;
 	return enter_host(self, 2);
+}
+
+static int forge(FIXTURE_DATA(stack) *self, const struct conn *c,
+		 uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+	return forge_ts(self, c, seq, ack, flags, data, NULL);
 }
 
 static int64_t challenge_acks(int family)
@@ -285,6 +324,68 @@ TEST_F(stack, syn_on_connection_draws_challenge_ack)
 }
 
 /*
+ * The connection closed by the server first: its entry in TIME_WAIT there,
+ * with the numbers its last segment (the ACK of the client's FIN) shows.
+ * xtcp's TIME_WAIT is made as long as native's, 60 s.
+ */
+static void time_wait_setup(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(stack) *self, struct conn *c)
+{
+	int proto = stack_ipproto(self->family);
+	char b;
+
+	if (self->family != AF_INET)
+		ASSERT_EQ(0, set_host_setting(self,
+				"/sys/module/xtcp/parameters/tw_len_ms",
+				"60000"));
+	conn_setup(_metadata, self, c);
+	/*
+	 * The client's host would answer the server's replies with RSTs
+	 * (its socket is gone), and a RST ends a TIME_WAIT entry: they are
+	 * dropped on the way out, but for the test's own.
+	 */
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 nft 'add table ip inj; "
+			     "add chain ip inj out { type filter hook output "
+			     "priority 0 ; }; add rule ip inj out meta mark != %d "
+			     "ip protocol %d @th,109,1 1 drop'", self->netns,
+			     FORGE_MARK, proto));
+	close(c->srv);
+	ASSERT_EQ(0, recv(c->cli, &b, 1, 0));
+	close(c->cli);
+	msleep(200);
+	ASSERT_EQ(0, read_server_state(c->pfd, proto, c));
+	ASSERT_EQ(SEG_ACK, c->srv_flags & (SEG_SYN | SEG_ACK | SEG_FIN));
+}
+
+/*
+ * The server's TIME_WAIT entry of @c (this namespace's socket table): the
+ * milliseconds its timer has left, or -1 when there is none.
+ */
+static long time_wait_left_ms(int family, const struct conn *c)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
+			"r");
+	unsigned int lport, rport, state, timer;
+	unsigned long when;
+	char line[512];
+	long left = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*d: %*X:%X %*X:%X %X %*X:%*X %X:%lX",
+			   &lport, &rport, &state, &timer, &when) != 5)
+			continue;
+		if (lport == c->sport && rport == c->cport && state == 6) {
+			left = when * 1000 / sysconf(_SC_CLK_TCK);
+			break;
+		}
+	}
+	fclose(f);
+	return left;
+}
+
+/*
  * A connection the server closed first sits in TIME_WAIT there. A SYN
  * from the client's address and port with an older sequence number (and
  * no timestamp) is an old duplicate: it draws an ACK. One with a newer
@@ -294,25 +395,8 @@ TEST_F(stack, time_wait_takes_newer_syn_not_older)
 {
 	int proto = stack_ipproto(self->family);
 	struct conn c;
-	char b;
 
-	conn_setup(_metadata, self, &c);
-	/*
-	 * The client's host would answer the server's replies with RSTs
-	 * (its socket is gone), and a RST ends a TIME_WAIT entry: they are
-	 * dropped on the way out.
-	 */
-	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 nft 'add table ip inj; "
-			     "add chain ip inj out { type filter hook output "
-			     "priority 0 ; }; add rule ip inj out ip protocol "
-			     "%d @th,109,1 1 drop'", self->netns, proto));
-	close(c.srv);
-	ASSERT_EQ(0, recv(c.cli, &b, 1, 0));
-	close(c.cli);
-	msleep(200);
-	/* The server's last segment ACKs the client's FIN: TIME_WAIT's view. */
-	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
-	ASSERT_EQ(SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
+	time_wait_setup(_metadata, self, &c);
 
 	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt - 100000, 0, SEG_SYN, NULL));
 	msleep(300);
@@ -323,6 +407,131 @@ TEST_F(stack, time_wait_takes_newer_syn_not_older)
 	msleep(300);
 	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
 	EXPECT_EQ(SEG_SYN | SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
+}
+
+/*
+ * A forged segment in the window, with data and a TSval far ahead of the
+ * client's, whose ACK is for data never sent, is dropped, and must leave
+ * TS.Recent alone (RFC 7323 4.3, as native's tcp_ack updates it only for
+ * an acceptable ACK): taken, it would have PAWS drop everything the real
+ * client sends next. The client's next data is delivered.
+ */
+TEST_F(stack, forged_segment_with_bad_ack_leaves_ts_recent)
+{
+	uint32_t ts[2];
+	struct conn c;
+	char buf[16];
+
+	conn_setup(_metadata, self, &c);
+	ASSERT_NE(0U, c.srv_tsecr) TH_LOG("no timestamps on the connection");
+	ts[0] = c.srv_tsecr + 0x40000000U;
+	ts[1] = 0;
+	ASSERT_EQ(0, forge_ts(self, &c, c.srv_rcv_nxt, c.srv_snd_nxt + 100000,
+			      SEG_ACK, "poison", ts));
+	msleep(200);
+	ASSERT_EQ(0, sock_inq(c.srv));
+	ASSERT_EQ(11, send(c.cli, "still here", 11, 0));
+	EXPECT_EQ(11, wait_inq(c.srv, 11, 3000))
+		TH_LOG("the client's data did not arrive after the forgery");
+	ASSERT_EQ(11, recv(c.srv, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_STREQ("still here", buf);
+	conn_abort(&c);
+}
+
+/*
+ * TIME_WAIT answers for the closed connection (RFC 9293 3.6, native's
+ * tcp_timewait_state_process): the client's FIN sent again draws the ACK
+ * of it once more; a RST off rcv_nxt is ignored, without the challenge
+ * ACK a connection would send; a RST at rcv_nxt ends the entry (RFC
+ * 1337's hazard, taken as net.ipv4.tcp_rfc1337's default does).
+ */
+TEST_F(stack, time_wait_acks_fin_again_and_ends_on_exact_rst)
+{
+	int proto = stack_ipproto(self->family);
+	uint32_t rcv_nxt, snd_nxt;
+	struct conn c;
+
+	time_wait_setup(_metadata, self, &c);
+	rcv_nxt = c.srv_rcv_nxt;
+	snd_nxt = c.srv_snd_nxt;
+	ASSERT_LT(0, time_wait_left_ms(self->family, &c));
+
+	ASSERT_EQ(0, forge(self, &c, rcv_nxt - 1, snd_nxt,
+			   SEG_FIN | SEG_ACK, NULL));
+	msleep(300);
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c))
+		TH_LOG("the FIN sent again drew no ACK");
+	EXPECT_EQ(SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK | SEG_RST | SEG_FIN));
+	EXPECT_EQ(rcv_nxt, c.srv_rcv_nxt);
+	EXPECT_EQ(snd_nxt, c.srv_snd_nxt);
+
+	ASSERT_EQ(0, forge(self, &c, rcv_nxt + 5000, 0, SEG_RST, NULL));
+	msleep(300);
+	EXPECT_EQ(-1, read_server_state(c.pfd, proto, &c))
+		TH_LOG("TIME_WAIT answered a RST off rcv_nxt");
+	EXPECT_LT(0, time_wait_left_ms(self->family, &c))
+		TH_LOG("a RST off rcv_nxt ended TIME_WAIT");
+
+	ASSERT_EQ(0, forge(self, &c, rcv_nxt, 0, SEG_RST, NULL));
+	msleep(300);
+	EXPECT_EQ(-1, time_wait_left_ms(self->family, &c))
+		TH_LOG("TIME_WAIT outlived a RST at rcv_nxt");
+}
+
+/*
+ * An ACK at rcv_nxt (the peer's ACK of our FIN, come again) is taken
+ * without a reply and starts 2MSL over, as native's inet_twsk_reschedule:
+ * the timer /proc shows goes back up to the full length.
+ */
+TEST_F(stack, time_wait_bare_ack_restarts_its_timer)
+{
+	int proto = stack_ipproto(self->family);
+	long before, after;
+	struct conn c;
+
+	time_wait_setup(_metadata, self, &c);
+	msleep(2500);
+	before = time_wait_left_ms(self->family, &c);
+	ASSERT_LT(0, before);
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt, c.srv_snd_nxt, SEG_ACK,
+			   NULL));
+	msleep(100);
+	after = time_wait_left_ms(self->family, &c);
+	TH_LOG("TIME_WAIT left: %ld ms before the ACK, %ld ms after", before,
+	       after);
+	EXPECT_EQ(-1, read_server_state(c.pfd, proto, &c))
+		TH_LOG("TIME_WAIT answered a bare ACK at rcv_nxt");
+	EXPECT_LT(before + 1500, after);
+}
+
+/*
+ * The entry holds its port as a socket does: a bind() to it without
+ * SO_REUSEADDR fails with EADDRINUSE while it lasts, and works once a RST
+ * ended it.
+ */
+TEST_F(stack, bind_refused_while_time_wait_holds_the_port)
+{
+	struct sockaddr_in sin;
+	struct conn c;
+	int fd;
+
+	time_wait_setup(_metadata, self, &c);
+	sin = sin_make(SERVER_IP, c.sport);
+	close(c.lfd);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(fd);
+
+	ASSERT_EQ(0, forge(self, &c, c.srv_rcv_nxt, 0, SEG_RST, NULL));
+	msleep(300);
+	ASSERT_EQ(-1, time_wait_left_ms(self->family, &c));
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("bind after TIME_WAIT ended: %s", strerror(errno));
+	close(fd);
 }
 
 #define TINY_SEGS	300

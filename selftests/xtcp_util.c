@@ -218,7 +218,16 @@ size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
 		     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 		     uint8_t flags, const void *data, size_t len)
 {
-	size_t hdr_len = flags & SEG_SYN ? 24 : 20;
+	return build_segment_ts(pkt, proto, saddr, daddr, sport, dport, seq,
+				ack, flags, data, len, NULL);
+}
+
+size_t build_segment_ts(uint8_t *pkt, int proto, uint32_t saddr,
+			uint32_t daddr, uint16_t sport, uint16_t dport,
+			uint32_t seq, uint32_t ack, uint8_t flags,
+			const void *data, size_t len, const uint32_t *ts)
+{
+	size_t hdr_len = (flags & SEG_SYN ? 24 : 20) + (ts ? 12 : 0);
 	size_t th_len;
 	uint8_t *th = pkt + 20;
 	uint8_t pseudo[12];
@@ -244,10 +253,20 @@ size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
 	th[12] = (hdr_len / 4) << 4;
 	th[13] = flags;
 	put_be16(th + 14, 0xffff);
-	if (hdr_len == 24) {
+	if (flags & SEG_SYN) {
 		th[20] = 2;			/* MSS 1460 */
 		th[21] = 4;
 		put_be16(th + 22, 1460);
+	}
+	if (ts) {
+		uint8_t *o = th + hdr_len - 12;
+
+		o[0] = 1;			/* NOP, NOP, timestamps */
+		o[1] = 1;
+		o[2] = 8;
+		o[3] = 10;
+		put_be32(o + 4, ts[0]);
+		put_be32(o + 8, ts[1]);
 	}
 	if (len)
 		memcpy(th + hdr_len, data, len);

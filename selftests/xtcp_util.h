@@ -129,7 +129,8 @@ int stack_ipproto(int family);
  * SEG_PKT_MAX bytes; returns the packet's length.
  */
 #define SEG_DATA_MAX	64
-#define SEG_PKT_MAX	(20 + 24 + SEG_DATA_MAX)
+#define SEG_PKT_MAX	(20 + 36 + SEG_DATA_MAX)
+#define SEG_FIN		0x01
 #define SEG_SYN		0x02
 #define SEG_RST		0x04
 #define SEG_PSH		0x08
@@ -137,6 +138,11 @@ int stack_ipproto(int family);
 size_t build_segment(uint8_t *pkt, int proto, uint32_t saddr, uint32_t daddr,
 		     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 		     uint8_t flags, const void *data, size_t len);
+/* The same with a timestamps option: @ts is TSval, TSecr (or NULL). */
+size_t build_segment_ts(uint8_t *pkt, int proto, uint32_t saddr,
+			uint32_t daddr, uint16_t sport, uint16_t dport,
+			uint32_t seq, uint32_t ack, uint8_t flags,
+			const void *data, size_t len, const uint32_t *ts);
 
 struct tcp_info;
 /* getsockopt(SOL_TCP, TCP_INFO), the whole struct. */
