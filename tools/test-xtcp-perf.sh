@@ -274,6 +274,15 @@ for stack in native unix; do
 			"$tmp/idle-$stack.err"
 	fi
 done
+# -R: the server closes first; the client closes on each EOF, then reads.
+run idle-tw -c $host -p "$port" --idle-conns 300 -R --stack native
+if [ "$rc" = 0 ] && [ "$(field "$tmp/idle-tw.out" native conns)" = 300 ] &&
+   grep -q '300 TIME_WAIT entries' "$tmp/idle-tw.out" &&
+   is_num "$(field "$tmp/idle-tw.out" native slab_bytes_per_conn)"; then
+	ok "--idle-conns 300 -R native: TIME_WAIT entries measured"
+else
+	not_ok "--idle-conns 300 -R (exit $rc)" "$tmp/idle-tw.out" "$tmp/idle-tw.err"
+fi
 
 # --- compare and JSON ---------------------------------------------------
 run cmp -c $host -p "$port" -t 0.3 --compare

@@ -7,6 +7,11 @@
  * Both endpoints live on this host (over loopback), so a connection's
  * figure counts both of its sockets. /proc/slabinfo is root-only and per
  * cache; meminfo's Slab and the used total are enough here.
+ *
+ * With -R, what a TIME_WAIT entry costs: the server closes the N
+ * connections first, the client closes each on its EOF, and the second
+ * reading is taken once they are all closed, when only the server's N
+ * TIME_WAIT entries are left of them (for 60 s at the default length).
  */
 #include "perf.h"
 #include "proto.h"
@@ -65,13 +70,49 @@ static void close_all(int *fds, uint32_t n)
 			close(fds[i]);
 }
 
+/* -R: wait for the server's FIN on each connection, then close it. */
+static int close_on_eof(int *fds, uint32_t n, struct run_result *r)
+{
+	uint32_t i;
+	char byte;
+
+	for (i = 0; i < n; i++) {
+		struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&pfd, 1, IO_TIMEOUT_MS) != 1 ||
+		    (got = read(fds[i], &byte, 1)) != 0) {
+			snprintf(r->error, sizeof(r->error),
+				 "connection %u of %u: no EOF from the server", i + 1, n);
+			return -1;
+		}
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	return 0;
+}
+
+/* DONE to the server (which closes its side now), then its RESULTS. */
+static int finish_session(int ctrl, struct run_result *r, struct results_msg *res)
+{
+	uint8_t msg[MAX_MSG_LEN];
+	size_t len;
+
+	if (send_done(ctrl)) {
+		snprintf(r->error, sizeof(r->error), "control connection: %s", strerror(errno));
+		return -1;
+	}
+	return recv_expect(ctrl, IO_TIMEOUT_MS, MSG_RESULTS, 0, msg, &len, r->error,
+			   sizeof(r->error)) ||
+	       decode_results(msg, len, res, r->error, sizeof(r->error));
+}
+
 int idle_client(const struct data_target *t, int ctrl, struct run_result *r,
 		struct results_msg *res)
 {
 	uint32_t n = t->p->streams, i, opened = 0;
 	struct meminfo before, after;
 	uint8_t msg[MAX_MSG_LEN];
-	size_t len;
 	int *fds, rc = -1;
 
 	fds = calloc(n, sizeof(*fds));
@@ -104,16 +145,13 @@ int idle_client(const struct data_target *t, int ctrl, struct run_result *r,
 			 decode_held(msg), n);
 		goto out;
 	}
+	if (t->p->reverse &&
+	    (finish_session(ctrl, r, res) || close_on_eof(fds, n, r)))
+		goto out;
 	sleep_ms(IDLE_SETTLE_MS);
 	if (read_meminfo(&after, r->error, sizeof(r->error)))
 		goto out;
-	if (send_done(ctrl)) {
-		snprintf(r->error, sizeof(r->error), "control connection: %s", strerror(errno));
-		goto out;
-	}
-	if (recv_expect(ctrl, IO_TIMEOUT_MS, MSG_RESULTS, 0, msg, &len, r->error,
-			sizeof(r->error)) ||
-	    decode_results(msg, len, res, r->error, sizeof(r->error)))
+	if (!t->p->reverse && finish_session(ctrl, r, res))
 		goto out;
 	r->idle_conns = n;
 	r->slab_delta = after.slab - before.slab;

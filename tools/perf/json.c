@@ -256,8 +256,9 @@ static void json_stack(struct json *j, const struct opts *o, const struct stack_
 		json_close(j, '}');
 	}
 	if (o->p.test == TEST_IDLE)
-		json_str(j, "note", "bytes per idle established connection, both endpoints "
-			 "on this host");
+		json_str(j, "note", o->p.reverse ?
+			 "bytes per TIME_WAIT entry left after the server closed first" :
+			 "bytes per idle established connection, both endpoints on this host");
 	json_close(j, '}');
 }
 

@@ -40,6 +40,7 @@ static void usage(FILE *f)
 "  -P, --parallel N      connections (crr: threads), one thread each (default 1, max %d)\n"
 "  -R, --reverse         stream: the server sends, the client receives;\n"
 "                        crr: the server closes first (TIME_WAIT on its side)\n"
+"                        idle: the server closes first; memory per TIME_WAIT entry\n"
 "  -i, --interval SECS   progress every SECS (0: off; default 1 on a terminal, else 0)\n"
 "  -J, --json            one JSON document on stdout\n"
 "      --compare         run on native, xtcp and unix in turn; one table with ratios\n"
@@ -284,15 +285,15 @@ int main(int argc, char **argv)
 			return bad_usage("%s", "--compare runs on all stacks: no --stack");
 		if (idle_conns) {
 			if (test_set || time_set || o.p.bytes || len_set || o.p.streams > 1 ||
-			    o.p.reverse || interval_set)
+			    interval_set)
 				return bad_usage("%s", "--idle-conns takes none of --test, -t, -n, "
-						 "-l, -P, -R, -i");
+						 "-l, -P, -i");
 			o.p.test = TEST_IDLE;
 			o.p.streams = (uint32_t)idle_conns;
 			o.p.length = 1;
 		}
-		if (o.p.reverse && o.p.test != TEST_STREAM && o.p.test != TEST_CRR)
-			return bad_usage("%s", "-R is for the stream and crr tests");
+		if (o.p.reverse && o.p.test == TEST_RR)
+			return bad_usage("%s", "-R is for the stream, crr and idle tests");
 		if (o.p.bytes && (o.p.test != TEST_STREAM || time_set))
 			return bad_usage("%s", "-n is for the stream test, instead of -t");
 		if (o.p.bytes && o.p.bytes < o.p.streams)

@@ -254,8 +254,8 @@ int check_params(const struct params *p, char *err, size_t errlen)
 
 	if (p->test >= NR_TESTS)
 		snprintf(err, errlen, "unknown test %u", (unsigned int)p->test);
-	else if (p->reverse && p->test != TEST_STREAM && p->test != TEST_CRR)
-		snprintf(err, errlen, "reverse is for the stream and crr tests only");
+	else if (p->reverse && p->test == TEST_RR)
+		snprintf(err, errlen, "reverse is for the stream, crr and idle tests only");
 	else if (!p->length || p->length > MAX_LEN)
 		snprintf(err, errlen, "length %u out of range 1..%u", p->length, MAX_LEN);
 	else if (!p->streams || p->streams > max_conns)

@@ -62,7 +62,8 @@ void report_begin(const struct opts *o, const struct stack_outcome *out, unsigne
 			printf(", %s closes first", p->reverse ? "server" : "client");
 		break;
 	default:
-		printf("%u idle connections", p->streams);
+		printf("%u %s", p->streams,
+		       p->reverse ? "TIME_WAIT entries" : "idle connections");
 		break;
 	}
 	printf("; server %s port %d; ", o->host, o->port);
@@ -133,8 +134,9 @@ void report_run(const struct opts *o, const struct run_result *r)
 		       r->client_cpu_s, r->server_cpu_s);
 		break;
 	default:
-		printf("%s: %u idle connections: Slab %+.0f B/conn, used %+.0f B/conn "
-		       "(both endpoints on this host)\n", label, r->idle_conns, r->fig[0],
+		printf("%s: %u %s: Slab %+.0f B/conn, used %+.0f B/conn "
+		       "(both endpoints on this host)\n", label, r->idle_conns,
+		       p->reverse ? "TIME_WAIT entries" : "idle connections", r->fig[0],
 		       r->fig[1]);
 		break;
 	}
@@ -374,9 +376,11 @@ void report_end(const struct opts *o, const struct stack_outcome *out, unsigned 
 	if (o->compare || o->repeat > 1)
 		report_table(o, out, n);
 	if (o->p.test == TEST_IDLE)
-		printf("(bytes per idle established connection, both endpoints on this host: "
+		printf("(bytes per %s, both endpoints on this host: "
 		       "change of /proc/meminfo Slab and of MemTotal-MemFree-Buffers-Cached "
-		       "over %u connections)\n", o->p.streams);
+		       "over %u connections)\n",
+		       o->p.reverse ? "TIME_WAIT entry left after the server closed first"
+				    : "idle established connection", o->p.streams);
 	for (i = 0; i < n; i++)
 		summary_line(o, &out[i]);
 }
