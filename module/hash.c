@@ -490,12 +490,14 @@ void xtcp_hash_time_wait(struct sock *sk, struct xtcp_tw_sock *tw,
 	tw->connect_bound = xs->connect_bound;
 	sk_add_bind_node(twsk, bhash_head(xn, twsk->sk_num));
 	sock_hold(twsk);
-	tw->bound = true;
 	mod_timer(&tw->tw.tw_timer, jiffies + timeout);
 	spin_unlock_bh(&xn->lock);
 }
 
-/* @tw leaves both tables; the caller holds a reference of its own. */
+/*
+ * @tw leaves both tables, once (end_entry, its timer stopped); the caller
+ * holds a reference of its own.
+ */
 void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw)
 {
 	struct sock *twsk = (struct sock *)tw;
@@ -506,11 +508,8 @@ void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw)
 		sk_del_node_init(twsk);
 		tw->hashed = false;
 	}
-	if (tw->bound) {
-		__sk_del_bind_node(twsk);
-		tw->bound = false;
-		__sock_put(twsk);
-	}
+	__sk_del_bind_node(twsk);
+	__sock_put(twsk);
 	spin_unlock_bh(&xn->lock);
 }
 

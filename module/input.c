@@ -26,13 +26,6 @@ static u32 seg_seq_len(const struct sk_buff *skb,
 	       !!(th->flags & XTCP_FLAG_FIN);
 }
 
-static u32 rcv_wnd_remaining(const struct xtcp_sock *xs)
-{
-	u32 edge = xs->rcv_wup + xs->rcv_wnd;
-
-	return xtcp_seq_after(edge, xs->rcv_nxt) ? edge - xs->rcv_nxt : 0;
-}
-
 /* Grow the send buffer with the congestion window, as native TCP does. */
 static void sndbuf_expand(struct sock *sk)
 {
@@ -842,7 +835,7 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	/* First: the sequence number. */
 	if (!xtcp_seq_acceptable(th->seq, len, xs->rcv_nxt,
-				 rcv_wnd_remaining(xs))) {
+				 xtcp_rcv_wnd_remaining(xs))) {
 		u32 payload = skb->len - th->hdr_len;
 
 		/* Data we hold already: a D-SACK in the ACK (RFC 2883). */

@@ -77,7 +77,6 @@ static void copy_connection(struct xtcp_tw_sock *tw, const struct sock *sk,
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_timewait_sock *itw = &tw->tw;
-	u32 edge = xs->rcv_wup + xs->rcv_wnd;
 
 	itw->tw_daddr = sk->sk_daddr;
 	itw->tw_rcv_saddr = sk->sk_rcv_saddr;
@@ -97,7 +96,7 @@ static void copy_connection(struct xtcp_tw_sock *tw, const struct sock *sk,
 
 	tw->snd_nxt = xs->snd_nxt;
 	tw->rcv_nxt = xs->rcv_nxt;
-	tw->rcv_wnd = xtcp_seq_after(edge, xs->rcv_nxt) ? edge - xs->rcv_nxt : 0;
+	tw->rcv_wnd = xtcp_rcv_wnd_remaining(xs);
 	tw->rcv_wscale = xs->wscale_ok ? xs->rcv_wscale : 0;
 	tw->ts_ok = xs->ts_ok;
 	tw->ts_offset = xs->ts_offset;

@@ -355,9 +355,8 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
  */
 struct xtcp_tw_sock {
 	struct inet_timewait_sock tw;	/* first: a sock_common */
-	/* xtcp_net lock; tw_bind_node: the bind table's */
+	/* xtcp_net lock; sk_bind_node: the bind table's, while it lasts */
 	bool hashed;			/* in the established table */
-	bool bound;			/* in the bind table */
 	bool connect_bound;		/* the port was connect()'s choice */
 	bool ts_ok;
 	u8 rcv_wscale;
@@ -369,6 +368,14 @@ struct xtcp_tw_sock {
 	u32 ts_recent_stamp;		/* seconds, 0: none */
 	unsigned long last_invalid_reply;	/* jiffies, 0: none */
 };
+
+/* What is left of the window we last offered, past rcv_nxt. */
+static inline u32 xtcp_rcv_wnd_remaining(const struct xtcp_sock *xs)
+{
+	u32 edge = xs->rcv_wup + xs->rcv_wnd;
+
+	return xtcp_seq_after(edge, xs->rcv_nxt) ? edge - xs->rcv_nxt : 0;
+}
 
 static inline struct xtcp_tw_sock *xtcp_tw(const struct sock *sk)
 {
