@@ -629,7 +629,50 @@ static int xtcp_tables_init(struct net *net, struct xtcp_net *xn)
 	return 0;
 }
 
-/* The namespace's sockets are gone: each held a reference on it. */
+/* The first TIME_WAIT entry bound in @head, held, or NULL. */
+static struct sock *first_time_wait(struct xtcp_net *xn,
+				    struct hlist_head *head)
+{
+	struct sock *sk;
+
+	spin_lock_bh(&xn->lock);
+	sk_for_each_bound(sk, head) {
+		if (sk->sk_state == TCP_TIME_WAIT) {
+			sock_hold(sk);
+			goto out;
+		}
+	}
+	sk = NULL;
+out:
+	spin_unlock_bh(&xn->lock);
+	return sk;
+}
+
+/*
+ * The namespace is being dismantled, its devices are gone, no segment
+ * reaches it: its TIME_WAIT entries, which hold no reference on it, end
+ * now, as native's inet_twsk_purge. Each is in the bind table.
+ */
+static void purge_time_wait(struct xtcp_net *xn)
+{
+	struct sock *sk;
+	u32 i;
+
+	for (i = 0; i <= xn->bhash_mask; i++) {
+		/* A listener's port may hold tens of thousands of them. */
+		while ((sk = first_time_wait(xn, &xn->bhash[i]))) {
+			/* Ended here, or by its timer, which this waits for. */
+			xtcp_time_wait_end(sk);
+			sock_gen_put(sk);
+			cond_resched();
+		}
+	}
+}
+
+/*
+ * The namespace's sockets are gone (a user's holds a reference on it), its
+ * TIME_WAIT entries too.
+ */
 static void xtcp_tables_exit(struct xtcp_net *xn)
 {
 	kvfree(xn->ehash);
@@ -667,6 +710,7 @@ tables:
 static void __net_exit xtcp_net_exit(struct net *net)
 {
 	xtcp_proc_net_exit(net);
+	purge_time_wait(xtcp_net(net));
 	xtcp_sysctl_net_exit(net);
 	xtcp_stats_net_exit(net);
 	xtcp_tables_exit(xtcp_net(net));

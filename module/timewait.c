@@ -12,7 +12,9 @@
  * timer's. Whoever stops the timer (its handler, or del_timer_sync
  * succeeding) takes the entry out of the tables and drops all three
  * (end_entry); finders hold their own and drop it with sock_gen_put().
- * The entry holds its namespace and our module, as the sockets did.
+ * The entry holds our module but not its namespace, as native's: a
+ * namespace being dismantled ends its entries at once (hash.c), where a
+ * reference would keep the whole namespace, devices and all, for 2MSL.
  */
 #include <linux/module.h>
 #include <net/inet_timewait_sock.h>
@@ -21,14 +23,8 @@
 
 #include "xtcp.h"
 
-static void tw_destructor(struct sock *sk)
-{
-	put_net(sock_net(sk));
-}
-
 struct timewait_sock_ops xtcp_timewait_sock_ops = {
 	.twsk_obj_size = sizeof(struct xtcp_tw_sock),
-	.twsk_destructor = tw_destructor,
 };
 
 /* Out of the tables, its count and its timer's reference (timer stopped). */
@@ -68,10 +64,7 @@ static void restart_timer(struct xtcp_tw_sock *tw)
 			  jiffies + msecs_to_jiffies(READ_ONCE(xtcp_tw_len_ms)));
 }
 
-/*
- * The numbers of @sk (socket lock held) that the entry answers with, and
- * its namespace (@net, held).
- */
+/* The numbers of @sk (socket lock held) that the entry answers with. */
 static void copy_connection(struct xtcp_tw_sock *tw, const struct sock *sk,
 			    struct net *net)
 {
@@ -117,6 +110,12 @@ void xtcp_time_wait_start(struct sock *sk)
 	struct xtcp_net *xn = xtcp_net(net);
 	struct xtcp_tw_sock *tw;
 
+	/*
+	 * A kernel socket's namespace may be past its purge: no entry then.
+	 * A user's socket holds its namespace.
+	 */
+	if (!check_net(net))
+		return;
 	if (atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
 		xtcp_stat_inc(net, XTCP_MIB_TIME_WAIT_OVERFLOW);
 		return;
@@ -124,11 +123,6 @@ void xtcp_time_wait_start(struct sock *sk)
 	tw = kmem_cache_zalloc(xtcp_timewait_sock_ops.twsk_slab, GFP_ATOMIC);
 	if (!tw) {
 		xtcp_stat_inc(net, XTCP_MIB_TIME_WAIT_OVERFLOW);
-		return;
-	}
-	/* A kernel socket's namespace may be going: no entry then. */
-	if (!maybe_get_net(net)) {
-		kmem_cache_free(xtcp_timewait_sock_ops.twsk_slab, tw);
 		return;
 	}
 	copy_connection(tw, sk, net);
