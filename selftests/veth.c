@@ -7,10 +7,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/tcp.h>
@@ -1803,6 +1805,71 @@ TEST_F_TIMEOUT(stack, veth_link_down_3s_mid_transfer, 1800)
 	ASSERT_TRUE(second.ok);
 	ASSERT_SERVER_OK(pid);
 	close(fd);
+}
+
+/* Send one byte, then close first: the connection's TIME_WAIT is ours. */
+static int serve_close_first(int fd, uint64_t len)
+{
+	(void)len;
+	if (send(fd, "x", 1, 0) != 1)
+		return SRV_IO;
+	return close(fd) ? SRV_IO : SRV_OK;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A namespace is deleted while it holds a TIME_WAIT entry (the server's
+ * there closed first). The entry must not keep the namespace: it is
+ * dismantled at once, and with it the veth pair, whose end in TAG-1 (our
+ * namespace) goes. Native's entries hold no reference and are purged;
+ * xtcp's held one for their 60 s. Native takes well under a second.
+ */
+TEST_F_TIMEOUT(stack, veth_deleted_namespace_not_kept_by_time_wait, 120)
+{
+	char ns2[48], c;
+	struct tcp_info ti;
+	int64_t start, waited;
+	uint16_t port;
+	pid_t pid;
+	int fd, i;
+
+	topology_up(_metadata, self, 0);
+	pid = start_server(_metadata, self, serve_close_first, 0, &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ(1, recv(fd, &c, 1, MSG_WAITALL));
+	ASSERT_EQ(0, recv(fd, &c, 1, 0));
+	ASSERT_SERVER_OK(pid);
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	/* Our LAST_ACK is answered: the server's side is in TIME_WAIT. */
+	for (i = 0; i < WAIT_MS; i++) {
+		ASSERT_EQ(0, get_tcp_info(fd, &ti));
+		if (ti.tcpi_state == 7)
+			break;
+		msleep(1);
+	}
+	ASSERT_EQ(7, ti.tcpi_state);
+	close(fd);
+	snprintf(ns2, sizeof(ns2), "%s-2", self->netns);
+	ASSERT_EQ(0, enter_netns(ns2));
+	EXPECT_EQ(1, sockets_in_state(self->family, 6));	/* TIME_WAIT */
+	ASSERT_EQ(0, enter_host(self, 1));
+	ASSERT_NE(0U, if_nametoindex("veth1"));
+
+	ASSERT_EQ(0, run_cmd("ip netns del %s", ns2));
+	start = monotonic_ms();
+	while (if_nametoindex("veth1") && monotonic_ms() - start < 90000)
+		msleep(10);
+	waited = monotonic_ms() - start;
+	TH_LOG("the deleted namespace's veth went after %lld ms",
+	       (long long)waited);
+	ASSERT_GE(5000, waited);
 }
 
 TEST_HARNESS_MAIN
