@@ -57,10 +57,10 @@
  * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
  * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
- * max_tw_buckets 262144 (native's is half its established hash table),
- * limit_output_bytes 1 MiB, tw_reuse 2 (native's), max_orphans half the
- * initial namespace's established table's chains, 32768 (as native's on
- * a small host).
+ * limit_output_bytes 1 MiB, tw_reuse 2 (native's), and max_orphans and
+ * max_tw_buckets half the initial namespace's established table's
+ * chains, 32768, as native's are half its table (12 MiB of entries at
+ * most, where 262144 let a namespace keep 96 MiB).
  * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/sizes.h>
@@ -298,7 +298,6 @@ int xtcp_sysctl_net_init(struct net *net)
 	xn->syncookies = 1;
 	xn->abort_on_overflow = 0;
 	xn->challenge_ack_limit = INT_MAX;
-	xn->max_tw_buckets = 262144;
 	xn->limit_output_bytes = SZ_1M;
 	xn->time_wait_reuse = 2;
 	/*
@@ -307,6 +306,10 @@ int xtcp_sysctl_net_init(struct net *net)
 	 */
 	xn->max_orphans = net_eq(net, &init_net) ? (xn->ehash_mask + 1) / 2 :
 			  READ_ONCE(xtcp_net(&init_net)->max_orphans);
+	/* A new namespace starts with the initial one's, not capped by it. */
+	xn->max_tw_buckets = net_eq(net, &init_net) ?
+			     (xn->ehash_mask + 1) / 2 :
+			     READ_ONCE(xtcp_net(&init_net)->max_tw_buckets);
 	xn->orphan_retries = 0;
 	atomic_set(&xn->orphan_count, 0);
 	atomic_set(&xn->tw_count, 0);
