@@ -23,6 +23,10 @@
  *    state (listeners, established with data queued both ways, orphans
  *    with unsent data) and deleted;
  *  - module unload attempts, which must fail while sockets exist.
+ * With -F the guest injects allocation failures meanwhile (failslab,
+ * fail_page_alloc): a verified flow cut short with an error is then
+ * counted but not a failure; a wrong byte, or a flow that stalls (no byte
+ * for 20 s: the stack resends what it could not send), still is.
  * It prints what it tried and what it saw; the guest script judges the
  * kernel's reports and the final unload.
  */
@@ -67,11 +71,14 @@
 
 static int family, ipproto;
 static atomic_int stopping;
+/* -F: allocations fail at random; flows may end early, never wrong. */
+static bool faults;
 
 /* Shared between the processes (MAP_SHARED): what each part did. */
 struct stats {
 	atomic_ullong segments, syscalls, namespaces, unload_refused;
 	atomic_ullong verified_bytes, verified_bad, verified_resets;
+	atomic_ullong verified_stalls;
 	atomic_ullong victim_conns, forks, unloaded_while_busy;
 };
 static struct stats *st;
@@ -268,6 +275,7 @@ static void *verified_flow(void *arg)
 				break;
 			} else if (now_ms() - moved > STALL_MS) {
 				why = "stalled";
+				atomic_fetch_add(&st->verified_stalls, 1);
 				break;
 			}
 		}
@@ -1016,7 +1024,7 @@ int main(int argc, char **argv)
 
 	bool native = false;
 
-	while ((opt = getopt(argc, argv, "t:s:j:n")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:j:nF")) != -1) {
 		switch (opt) {
 		case 't':
 			secs = atoi(optarg);
@@ -1030,8 +1038,11 @@ int main(int argc, char **argv)
 		case 'n':
 			native = true;
 			break;
+		case 'F':
+			faults = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n] [-t SECONDS] [-s SEED] [-j THREADS]\n",
+			fprintf(stderr, "usage: %s [-n] [-F] [-t SECONDS] [-s SEED] [-j THREADS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1047,9 +1058,10 @@ int main(int argc, char **argv)
 		return 1;
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	printf("xtcp-fuzz: %s, %d s, seed %llu, %d syscall threads, family %d, protocol %d\n",
+	printf("xtcp-fuzz: %s, %d s, seed %llu, %d syscall threads, family %d, protocol %d%s\n",
 	       native ? "native TCP" : "xtcp", secs, (unsigned long long)seed,
-	       threads, family, ipproto);
+	       threads, family, ipproto,
+	       faults ? ", allocation failures injected" : "");
 	fflush(stdout);
 	for (i = 0; i < 5; i++) {
 		kids[i] = fork();
@@ -1122,13 +1134,15 @@ int main(int argc, char **argv)
 	       (unsigned long long)st->forks,
 	       (unsigned long long)st->namespaces,
 	       (unsigned long long)st->victim_conns);
-	printf("xtcp-fuzz: verified bytes %llu, wrong %llu, flows cut short %llu; unload refused %llu, unloaded while busy %llu\n",
+	printf("xtcp-fuzz: verified bytes %llu, wrong %llu, flows cut short %llu (stalled %llu); unload refused %llu, unloaded while busy %llu\n",
 	       (unsigned long long)st->verified_bytes,
 	       (unsigned long long)st->verified_bad,
 	       (unsigned long long)st->verified_resets,
+	       (unsigned long long)st->verified_stalls,
 	       (unsigned long long)st->unload_refused,
 	       (unsigned long long)st->unloaded_while_busy);
-	return bad_parts || st->verified_bad || st->verified_resets ||
+	return bad_parts || st->verified_bad || st->verified_stalls ||
+	       (st->verified_resets && !faults) ||
 	       st->unloaded_while_busy || !st->verified_bytes ||
 	       !st->segments || !st->syscalls ||
 	       (!native && !st->unload_refused);
