@@ -128,10 +128,10 @@ clean-module:
 
 tools: $(TOOLS)
 
-tools/%: tools/%.c include/uapi/linux/xtcp.h
+tools/%: tools/%.c tools/tool_util.h include/uapi/linux/xtcp.h
 	$(CC) $(TOOLS_CFLAGS) -o $@ $<
 
-tools/xtcp-fuzz: tools/xtcp-fuzz.c include/uapi/linux/xtcp.h
+tools/xtcp-fuzz: tools/xtcp-fuzz.c tools/tool_util.h include/uapi/linux/xtcp.h
 	$(CC) $(TOOLS_CFLAGS) -pthread -o $@ $<
 
 tools/xtcp-perf: $(PERF_SRCS) $(wildcard tools/perf/*.h) include/uapi/linux/xtcp.h

@@ -60,6 +60,8 @@
 
 #include <linux/xtcp.h>
 
+#include "tool_util.h"
+
 #define VER_PORT	7001	/* verified flows' listener */
 #define VIC_PORT	7002	/* victim flows' listener */
 #define VER_FLOWS	4
@@ -102,19 +104,6 @@ static uint32_t rnd(uint64_t *s, uint32_t n)
 static uint8_t pattern(uint64_t off)
 {
 	return (uint8_t)(off * 2654435761u >> 13);
-}
-
-static int read_int(const char *path, int def)
-{
-	FILE *f = fopen(path, "r");
-	int v = def;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = def;
-		fclose(f);
-	}
-	return v;
 }
 
 static void set_timeouts(int fd, int ms)
@@ -177,14 +166,6 @@ struct flow {
 	uint16_t port;
 	uint64_t seed;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /*
  * The child of @lfd that is @cli's peer: another's (a fuzzer reached the
@@ -392,42 +373,6 @@ struct seen {
 	bool used;
 };
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += p[0] << 8 | p[1];
-	if (len)
-		sum += p[0] << 8;
-	return sum;
-}
-
-/* The transport checksum over the pseudo header, as the module checks it. */
-static uint16_t seg_csum(uint32_t saddr, uint32_t daddr, const uint8_t *seg,
-			 size_t len)
-{
-	uint32_t sum = 0;
-	uint8_t ph[12];
-
-	memcpy(ph, &saddr, 4);
-	memcpy(ph + 4, &daddr, 4);
-	ph[8] = 0;
-	ph[9] = ipproto;
-	ph[10] = len >> 8;
-	ph[11] = len & 0xff;
-	sum = csum_add(sum, ph, sizeof(ph));
-	sum = csum_add(sum, seg, len);
-	return htons(csum_fold(sum));
-}
-
 /* Learn live connections' numbers from what the sniffer saw. */
 static void sniff(int sfd, struct seen *tab)
 {
@@ -630,7 +575,7 @@ static void run_segments(uint64_t seed)
 			seglen = rnd(&seed, 20);
 		th->check = 0;
 		if (seglen >= 18)
-			th->check = seg_csum(iph->saddr, iph->daddr, seg,
+			th->check = seg_csum(iph->saddr, iph->daddr, ipproto, seg,
 					     seglen);
 		if (!good_csum && seglen >= 18)
 			th->check ^= htons(1 + rnd(&seed, 65535));

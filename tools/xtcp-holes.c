@@ -45,6 +45,8 @@
 
 #include <linux/xtcp.h>
 
+#include "tool_util.h"
+
 #define SRV_PORT	7401
 #define DEADLINE_MS	120000
 #define PKT_MAX		64
@@ -58,30 +60,9 @@ struct result {
 	int64_t done_ms;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static uint8_t pattern(uint32_t off)
 {
 	return (uint8_t)(off * 2654435761u >> 13);
-}
-
-static int read_int(const char *path, int def)
-{
-	FILE *f = fopen(path, "r");
-	int v = def;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = def;
-		fclose(f);
-	}
-	return v;
 }
 
 /* The protocol's memory in pages (/proc/net/protocols), or -1. */
@@ -261,30 +242,13 @@ static void put_be32(uint8_t *p, uint32_t v)
 	put_be16(p + 2, v);
 }
 
-static uint32_t sum_bytes(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /* An IPv4 packet from @cport to the server: ACK, one byte at @seq. */
 static size_t forge(uint8_t *pkt, uint16_t cport, uint32_t seq, uint32_t ack,
 		    uint8_t byte)
 {
 	uint32_t lo = htonl(INADDR_LOOPBACK);
-	uint8_t *th = pkt + 20, pseudo[12];
+	uint8_t *th = pkt + 20;
+	uint16_t sum;
 
 	memset(pkt, 0, PKT_MAX);
 	pkt[0] = 0x45;
@@ -294,7 +258,7 @@ static size_t forge(uint8_t *pkt, uint16_t cport, uint32_t seq, uint32_t ack,
 	pkt[9] = ipproto;
 	memcpy(pkt + 12, &lo, 4);
 	memcpy(pkt + 16, &lo, 4);
-	put_be16(pkt + 10, fold(sum_bytes(0, pkt, 20)));
+	put_be16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
 	put_be16(th, cport);
 	put_be16(th + 2, SRV_PORT);
 	put_be32(th + 4, seq);
@@ -303,12 +267,8 @@ static size_t forge(uint8_t *pkt, uint16_t cport, uint32_t seq, uint32_t ack,
 	th[13] = 0x10;				/* ACK */
 	put_be16(th + 14, 0xffff);
 	th[20] = byte;
-	memcpy(pseudo, &lo, 4);
-	memcpy(pseudo + 4, &lo, 4);
-	pseudo[8] = 0;
-	pseudo[9] = ipproto;
-	put_be16(pseudo + 10, 21);
-	put_be16(th + 16, fold(sum_bytes(sum_bytes(0, pseudo, 12), th, 21)));
+	sum = seg_csum(lo, lo, ipproto, th, 21);	/* network order */
+	memcpy(th + 16, &sum, 2);
 	return 41;
 }
 
