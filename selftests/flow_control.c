@@ -262,14 +262,6 @@ struct mem_pair {
 	uint64_t sent, got, target;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Bytes the pairs' sockets have charged: receive and write queues. */
 static int64_t pairs_charged(const struct mem_pair *p)
 {

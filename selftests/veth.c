@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/tcp.h>
@@ -1823,14 +1822,6 @@ static int serve_close_first(int fd, uint64_t len)
 	return close(fd) ? SRV_IO : SRV_OK;
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A namespace is deleted while it holds a TIME_WAIT entry (the server's
  * there closed first). The entry must not keep the namespace: it is
@@ -1840,8 +1831,8 @@ static int64_t monotonic_ms(void)
  */
 TEST_F_TIMEOUT(stack, veth_deleted_namespace_not_kept_by_time_wait, 120)
 {
-	char ns2[48], c;
 	struct tcp_info ti;
+	char c;
 	int64_t start, waited;
 	uint16_t port;
 	pid_t pid;
@@ -1863,17 +1854,16 @@ TEST_F_TIMEOUT(stack, veth_deleted_namespace_not_kept_by_time_wait, 120)
 	}
 	ASSERT_EQ(7, ti.tcpi_state);
 	close(fd);
-	snprintf(ns2, sizeof(ns2), "%s-2", self->netns);
-	ASSERT_EQ(0, enter_netns(ns2));
+	ASSERT_EQ(0, enter_host(self, 2));
 	EXPECT_EQ(1, sockets_in_state(self->family, 6));	/* TIME_WAIT */
 	ASSERT_EQ(0, enter_host(self, 1));
 	ASSERT_NE(0U, if_nametoindex("veth1"));
 
-	ASSERT_EQ(0, run_cmd("ip netns del %s", ns2));
-	start = monotonic_ms();
-	while (if_nametoindex("veth1") && monotonic_ms() - start < 90000)
+	ASSERT_EQ(0, run_cmd("ip netns del %s-2", self->netns));
+	start = mono_ms();
+	while (if_nametoindex("veth1") && mono_ms() - start < 90000)
 		msleep(10);
-	waited = monotonic_ms() - start;
+	waited = mono_ms() - start;
 	TH_LOG("the deleted namespace's veth went after %lld ms",
 	       (long long)waited);
 	ASSERT_GE(5000, waited);

@@ -187,6 +187,8 @@ int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory of the running test binary (to find netns.sh). */
 const char *self_dir(void);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t mono_ms(void);
 void msleep(int ms);
 
 /*
