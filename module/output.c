@@ -378,8 +378,13 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 		clone = skb_clone(skb, GFP_ATOMIC);
 	if (!clone)
 		return -ENOBUFS;
+	/*
+	 * On rtx_queue, and after an RTO's rewind, skb->dev holds part of an
+	 * rbtree node (the union with next/prev): not a device.
+	 */
+	clone->dev = NULL;
 	set_gso(sk, clone);
-	if (skb->len && skb_queue_is_last(&sk->sk_write_queue, skb))
+	if (skb->len && xtcp_skb_is_last(sk, skb))
 		flags |= XTCP_FLAG_PSH;
 	cb->sent_us = xtcp_clock_us();
 	if (again) {
@@ -401,6 +406,18 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	return err;
 }
 
+/* @part, split off @skb (before it when @before), goes on its queue. */
+static void queue_split_part(struct sock *sk, struct sk_buff *skb,
+			     struct sk_buff *part, bool before)
+{
+	if (XTCP_SKB_CB(skb)->in_rtx_queue)
+		xtcp_rtx_queue_insert(sk, part);
+	else if (before)
+		__skb_queue_before(&sk->sk_write_queue, skb, part);
+	else
+		__skb_queue_after(&sk->sk_write_queue, skb, part);
+}
+
 /*
  * Cut @skb after @len bytes into two skbs, in queue order; returns the one
  * with the first @len bytes, NULL without memory. The smaller part is
@@ -412,7 +429,6 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 				 u32 len)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 rest = skb->len - len;
 	bool copy_head = len < rest;
@@ -433,18 +449,15 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 		pcb->flags &= ~XTCP_FLAG_FIN;
 		__skb_pull(skb, len);
 		cb->seq += len;
-		__skb_queue_before(&sk->sk_write_queue, skb, part);
-		if (xs->send_head == skb)
-			xs->send_head = part;
-		return part;
+	} else {
+		skb_put_data(part, skb->data + len, rest);
+		pcb->seq = cb->seq + len;
+		cb->end_seq = cb->seq + len;
+		cb->flags &= ~XTCP_FLAG_FIN;
+		__skb_trim(skb, len);
 	}
-	skb_put_data(part, skb->data + len, rest);
-	pcb->seq = cb->seq + len;
-	cb->end_seq = cb->seq + len;
-	cb->flags &= ~XTCP_FLAG_FIN;
-	__skb_trim(skb, len);
-	__skb_queue_after(&sk->sk_write_queue, skb, part);
-	return skb;
+	queue_split_part(sk, skb, part, copy_head);
+	return copy_head ? part : skb;
 }
 
 /*
@@ -462,7 +475,7 @@ static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb,
 
 	return !xs->nodelay && skb->len % xs->mss_cache && skb->len < goal &&
 	       !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
-	       skb_queue_is_last(&sk->sk_write_queue, skb) &&
+	       xtcp_skb_is_last(sk, skb) &&
 	       xs->snd_nxt != xs->snd_una;
 }
 
@@ -480,7 +493,7 @@ static bool corked(const struct sock *sk, const struct sk_buff *skb,
 
 	if (!xs->cork || whole == skb->len ||
 	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) ||
-	    !skb_queue_is_last(&sk->sk_write_queue, skb))
+	    !xtcp_skb_is_last(sk, skb))
 		return false;
 	if (!whole)
 		return true;
@@ -543,7 +556,7 @@ static void maybe_start_rtt_sample(struct xtcp_sock *xs, struct sk_buff *skb)
 	xs->rtt_start_us = cb->sent_us;
 }
 
-/* Account for @skb having just left, and move send_head past it. */
+/* Account for @skb having just left: it joins the sent ones. */
 static void advance_send_head(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -555,8 +568,7 @@ static void advance_send_head(struct sock *sk, struct sk_buff *skb)
 		xs->snd_max = xs->snd_nxt;
 	if (cb->flags & XTCP_FLAG_FIN)
 		xs->fin_sent = 1;
-	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
-			skb_queue_next(&sk->sk_write_queue, skb);
+	xtcp_rtx_queue_sent(sk, skb);
 	xtcp_rearm_after_send(sk);
 }
 
@@ -611,7 +623,7 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 	u32 goal = xtcp_size_goal(sk);
 	struct sk_buff *skb;
 
-	while ((skb = xs->send_head)) {
+	while ((skb = xtcp_send_head(sk))) {
 		u32 allowance = xtcp_send_allowance(xs->snd_una, xs->snd_nxt,
 						    xs->snd_wnd, cwnd_bytes);
 		u32 cut;
@@ -634,10 +646,11 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 		advance_send_head(sk, skb);
 	}
 
-	if (xs->send_head)
-		note_cwnd_limited(xs, xs->send_head);
+	skb = xtcp_send_head(sk);
+	if (skb)
+		note_cwnd_limited(xs, skb);
 	/* Data waits on a closed window with nothing in flight: probe it. */
-	if (xs->send_head && xs->snd_nxt == xs->snd_una &&
+	if (skb && xs->snd_nxt == xs->snd_una &&
 	    xs->rtx_mode == XTCP_RTX_NONE)
 		xtcp_arm_persist(sk);
 }
@@ -659,13 +672,13 @@ static struct sk_buff *cut_to_one_segment(struct sock *sk,
 }
 
 /*
- * A tail loss probe of new data (rack.c): one segment from send_head if
- * the peer's window takes it, whatever cwnd says (RFC 8985 7.3).
+ * A tail loss probe of new data (rack.c): one segment of the first unsent
+ * skb if the peer's window takes it, whatever cwnd says (RFC 8985 7.3).
  */
 int xtcp_send_new_segment(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = xs->send_head;
+	struct sk_buff *skb = xtcp_send_head(sk);
 	u32 room;
 
 	if (!skb)
@@ -685,12 +698,13 @@ int xtcp_send_new_segment(struct sock *sk)
 void xtcp_retransmit_head(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *skb;
 
+	xtcp_rtx_rewind(sk);
+	skb = xtcp_send_head(sk);
 	if (!skb)
 		return;
 	skb = cut_to_one_segment(sk, skb);
-	xs->send_head = skb;
 	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
 	XTCP_SKB_CB(skb)->retransmitted = 1;
 	xs->rtt_pending = false;
@@ -703,9 +717,9 @@ void xtcp_retransmit_head(struct sock *sk)
 void xtcp_retransmit_one(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *skb = xtcp_rtx_first(sk);
 
-	if (!skb || !xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_nxt))
+	if (!skb)
 		return;
 	skb = cut_to_one_segment(sk, skb);
 	XTCP_SKB_CB(skb)->retransmitted = 1;
@@ -728,48 +742,43 @@ int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end)
 	u32 mss = xs->mss_cache;
 	bool may_split = READ_ONCE(sk->sk_wmem_queued) <
 			 2 * READ_ONCE(sk->sk_sndbuf);
-	struct sk_buff *skb;
+	struct sk_buff *skb = xtcp_rtx_find(sk, seq);
+	struct xtcp_skb_cb *cb;
+	struct sk_buff *part;
+	u32 off;
 	int err;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-		struct sk_buff *part;
-		u32 off;
-
-		if (skb == xs->send_head)
-			break;		/* never sent: not a hole */
-		if (!xtcp_seq_after(cb->end_seq, seq))
-			continue;
-		off = xtcp_seq_after(seq, cb->seq) ? seq - cb->seq : 0;
-		/*
-		 * @seq at the FIN (a loss probe's snd_nxt - 1 when the last
-		 * skb ends in one): the FIN goes with the segment before it,
-		 * the last, as native's loss probe sends the tail MSS.
-		 */
-		if (off && off == skb->len)
-			off--;
-		off -= off % mss;
-		if (may_split && off && off < skb->len) {
-			/* The piece starts after the first part split_skb gives. */
-			part = split_skb(sk, skb, off);
-			if (!part)
-				return -ENOBUFS;
-			skb = skb_queue_next(&sk->sk_write_queue, part);
-		}
-		if (may_split && skb->len > mss) {
-			part = split_skb(sk, skb, mss);
-			if (!part)
-				return -ENOBUFS;
-			skb = part;
-		}
-		XTCP_SKB_CB(skb)->retransmitted = 1;
-		xs->rtt_pending = false;
-		err = xtcp_transmit_skb(sk, skb);
-		if (!err)
-			*end = XTCP_SKB_CB(skb)->end_seq;
-		return err;
+	if (!skb)
+		return -EINVAL;		/* never sent: not a hole */
+	cb = XTCP_SKB_CB(skb);
+	off = xtcp_seq_after(seq, cb->seq) ? seq - cb->seq : 0;
+	/*
+	 * @seq at the FIN (a loss probe's snd_nxt - 1 when the last skb ends
+	 * in one): the FIN goes with the segment before it, the last, as
+	 * native's loss probe sends the tail MSS.
+	 */
+	if (off && off == skb->len)
+		off--;
+	off -= off % mss;
+	if (may_split && off && off < skb->len) {
+		/* The piece starts after the first part split_skb gives. */
+		part = split_skb(sk, skb, off);
+		if (!part)
+			return -ENOBUFS;
+		skb = xtcp_rtx_next(part);
 	}
-	return -EINVAL;
+	if (may_split && skb->len > mss) {
+		part = split_skb(sk, skb, mss);
+		if (!part)
+			return -ENOBUFS;
+		skb = part;
+	}
+	XTCP_SKB_CB(skb)->retransmitted = 1;
+	xs->rtt_pending = false;
+	err = xtcp_transmit_skb(sk, skb);
+	if (!err)
+		*end = XTCP_SKB_CB(skb)->end_seq;
+	return err;
 }
 
 static struct sk_buff *alloc_control_skb(gfp_t gfp)

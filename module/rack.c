@@ -15,7 +15,7 @@
  * pass without one. Segments RACK cannot yet call lost set the reorder
  * timer (XTCP_RTX_REORDER) for when they could be.
  *
- * The unit is a write-queue skb (a GSO skb counts as one segment, as a TSO
+ * The unit is a sent skb (rtxq.c; a GSO skb counts as one segment, as a TSO
  * skb does in Linux); sent_us is its last transmission. First transmissions
  * leave in sequence order, so those RACK finds lost are a prefix of what is
  * not SACKed: rack.lost_high ends it, and sack.c's hole walk takes every
@@ -153,13 +153,11 @@ void xtcp_rack_sacked(struct sock *sk)
 
 	if (!xs->rack.on)
 		return;
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	skb_rbtree_walk(skb, &xs->rtx_queue) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 high = cb->seq;
 		u8 j;
 
-		if (skb == xs->send_head)
-			break;
 		while (i < sb->count && xtcp_seq_before_eq(sb->r[i].end, cb->seq))
 			i++;
 		if (i == sb->count)
@@ -247,14 +245,12 @@ static u32 detect_loss(struct sock *sk)
 	u64 wait_us = 0;
 
 	r->advanced = false;
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	skb_rbtree_walk(skb, &xs->rtx_queue) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		bool resent;
 		u32 edge;
 		s64 left;
 
-		if (skb == xs->send_head)
-			break;
 		if (cb->rack & XTCP_RACK_SACKED)
 			continue;
 		/*
@@ -339,9 +335,7 @@ void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes)
 		struct sk_buff *skb, *found = NULL;
 		u32 end;
 
-		skb_queue_walk(&sk->sk_write_queue, skb) {
-			if (skb == xs->send_head)
-				break;
+		skb_rbtree_walk(skb, &xs->rtx_queue) {
 			if (XTCP_SKB_CB(skb)->rack & XTCP_RACK_RELOST) {
 				found = skb;
 				break;
@@ -373,6 +367,8 @@ void xtcp_rack_on_rto(struct sock *sk)
 	struct xtcp_rack *r = &xs->rack;
 	struct sk_buff *skb;
 
+	skb_rbtree_walk(skb, &xs->rtx_queue)
+		XTCP_SKB_CB(skb)->rack = 0;
 	skb_queue_walk(&sk->sk_write_queue, skb)
 		XTCP_SKB_CB(skb)->rack = 0;
 	r->lost_high = xs->snd_una;

@@ -5,7 +5,8 @@
  * appended to the write queue, and send() returns once it is copied. With
  * the send buffer full (sk_wmem_queued >= sk_sndbuf) a blocking send waits
  * for ACKs to free memory; a non-blocking one returns what it copied, or
- * EAGAIN. Skbs leave the queue only when acknowledged.
+ * EAGAIN. Sent skbs wait on the retransmission queue (rtxq.c) and are
+ * freed only when acknowledged.
  */
 #include <linux/net.h>
 #include <linux/tcp.h>
@@ -42,7 +43,7 @@ static bool leaves_at_once(const struct sock *sk, size_t want, u32 goal)
 	u32 mss = xs->mss_cache;
 	u64 cwnd_bytes = (u64)xs->cwnd * mss;
 
-	if (xs->send_head)
+	if (xtcp_send_head(sk))
 		return false;
 	if (want < mss && (xs->cork ||
 			   (!xs->nodelay && xs->snd_nxt != xs->snd_una)))
@@ -88,10 +89,9 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 	XTCP_SKB_CB(skb)->flags = 0;
 	XTCP_SKB_CB(skb)->retransmitted = 0;
 	XTCP_SKB_CB(skb)->rack = 0;
+	XTCP_SKB_CB(skb)->in_rtx_queue = 0;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	xtcp_wmem_queue(sk, skb);
-	if (!xs->send_head)
-		xs->send_head = skb;
 	return skb;
 }
 
@@ -102,13 +102,9 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
  */
 static void remove_empty_tail(struct sock *sk, struct sk_buff *skb)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
 	if (skb->len || XTCP_SKB_CB(skb)->flags ||
 	    skb != skb_peek_tail(&sk->sk_write_queue))
 		return;
-	if (xs->send_head == skb)
-		xs->send_head = NULL;
 	__skb_unlink(skb, &sk->sk_write_queue);
 	xtcp_wmem_free_skb(sk, skb);
 }
@@ -196,12 +192,12 @@ do_error:
  */
 u32 xtcp_free_acked(struct sock *sk, u32 ack)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	bool freed = false, karn = false;
 	u64 sent_us = 0, now_us = xtcp_clock_us();
 	struct sk_buff *skb;
 
-	while ((skb = skb_peek(&sk->sk_write_queue))) {
+	/* Sent skbs first; after an RTO's rewind, unsent ones may be too. */
+	while ((skb = xtcp_rtx_first(sk)) || (skb = xtcp_send_head(sk))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (xtcp_seq_after(ack, cb->seq)) {
@@ -212,10 +208,7 @@ u32 xtcp_free_acked(struct sock *sk, u32 ack)
 					now_us);
 		}
 		if (xtcp_seq_before_eq(cb->end_seq, ack)) {
-			if (xs->send_head == skb)
-				xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-						NULL : skb_queue_next(&sk->sk_write_queue, skb);
-			__skb_unlink(skb, &sk->sk_write_queue);
+			xtcp_rtx_unlink(sk, skb);
 			xtcp_wmem_free_skb(sk, skb);
 			freed = true;
 			continue;
@@ -237,11 +230,7 @@ u32 xtcp_free_acked(struct sock *sk, u32 ack)
 
 void xtcp_purge_write_queue(struct sock *sk)
 {
-	struct sk_buff *skb;
-
-	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
-		xtcp_wmem_free_skb(sk, skb);
-	xtcp_sk(sk)->send_head = NULL;
+	xtcp_rtx_purge(sk);
 }
 
 /* close() or shutdown(SHUT_WR): the FIN follows the queued data. */
@@ -264,10 +253,10 @@ void xtcp_queue_fin(struct sock *sk)
 		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
 		XTCP_SKB_CB(skb)->flags = XTCP_FLAG_FIN;
 		XTCP_SKB_CB(skb)->retransmitted = 0;
+		XTCP_SKB_CB(skb)->rack = 0;
+		XTCP_SKB_CB(skb)->in_rtx_queue = 0;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue_forced(sk, skb);
-		if (!xs->send_head)
-			xs->send_head = skb;
 	}
 	WRITE_ONCE(xs->write_seq, xs->write_seq + 1);
 	xtcp_push(sk, XTCP_PUSH_NOW);

@@ -61,7 +61,6 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->rcv_rtt_us = 0;
 	xs->rcv_rtt_start_us = 0;
 	xs->rcvq_start_us = 0;
-	xs->send_head = NULL;
 	xs->rtx_mode = XTCP_RTX_NONE;
 	xtcp_rtt_init(&xs->rtt, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US);
 	xtcp_cong_init(sk);
@@ -100,6 +99,7 @@ void xtcp_init_sock(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	skb_queue_head_init(&xs->ooo_queue);
+	xtcp_rtx_queue_init(sk);
 	spin_lock_init(&xs->queue_lock);
 	INIT_LIST_HEAD(&xs->syn_queue);
 	INIT_LIST_HEAD(&xs->accept_queue);

@@ -186,7 +186,7 @@ static void persist_work(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->rtx_mode = XTCP_RTX_NONE;
-	if (!xs->send_head || xs->snd_nxt != xs->snd_una)
+	if (!xtcp_send_head(sk) || xs->snd_nxt != xs->snd_una)
 		return;
 	if (orphan_over_limit(sk))
 		return;
@@ -376,7 +376,7 @@ static void keepalive_work(struct sock *sk)
 
 	if (timer_pending(&xs->keepalive_timer) || !keepalive_applies(sk))
 		return;
-	if (xs->snd_una != xs->snd_max || xs->send_head) {
+	if (xs->snd_una != xs->snd_max || xtcp_send_head(sk)) {
 		/* Data is waiting: the retransmit or persist timer watches. */
 		next = idle;
 	} else if (silent >= idle) {

@@ -92,13 +92,17 @@ extern unsigned int xtcp_isn_wrap_after;
  */
 #define XTCP_MAX_HEADER		(XTCP_MAX_HDR_LEN + MAX_HEADER + 60)
 
-/* Per-skb state on the write, receive and out-of-order queues. */
+/*
+ * Per-skb state on the write, retransmission, receive and out-of-order
+ * queues.
+ */
 struct xtcp_skb_cb {
 	u32 seq;		/* first sequence number */
 	u32 end_seq;		/* seq + payload + SYN + FIN */
 	u8 flags;		/* XTCP_FLAG_FIN on the skb that carries it */
 	u8 retransmitted;	/* Karn: no RTT sample from it */
 	u8 rack;		/* enum xtcp_rack_skb_bits (rack.c) */
+	u8 in_rtx_queue;	/* sent: on rtx_queue, not sk_write_queue */
 	u32 sacked_end;		/* XTCP_RACK_PART: highest SACKed byte + 1 */
 	u64 sent_us;		/* last transmission: RTT samples, RACK */
 	/*
@@ -108,7 +112,7 @@ struct xtcp_skb_cb {
 	u32 tw_isn;
 };
 
-/* What RACK (rack.c) knows of a write-queue skb. */
+/* What RACK (rack.c) knows of a sent skb. */
 enum xtcp_rack_skb_bits {
 	XTCP_RACK_SACKED = 1,	/* all of it SACKed: delivered */
 	XTCP_RACK_RELOST = 2,	/* a retransmission of it was lost too */
@@ -292,8 +296,13 @@ struct xtcp_sock {
 	u32 rcvq_seq;		/* copied_seq when this round began */
 	u64 rcvq_start_us;	/* 0: no round yet */
 
-	/* queues (socket lock) */
-	struct sk_buff *send_head;	/* first skb not yet (re)sent */
+	/*
+	 * queues (socket lock), rtxq.c: skbs not yet (re)sent are on
+	 * sk_write_queue, in sequence order; once sent they move to
+	 * rtx_queue, by sequence, until acknowledged (an RTO moves them all
+	 * back).
+	 */
+	struct rb_root rtx_queue;
 	struct sk_buff_head ooo_queue;	/* out-of-order segments, by seq */
 
 	/*
@@ -628,6 +637,31 @@ u32 xtcp_cookie_make(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 		     u8 mss_index, u8 code);
 bool xtcp_cookie_check(const struct iphdr *iph, const struct xtcp_seg_hdr *th,
 		       u8 *mss_index, u8 *code);
+
+/* rtxq.c: the retransmission queue */
+static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
+{
+	return skb_peek(&sk->sk_write_queue);
+}
+
+static inline struct sk_buff *xtcp_rtx_first(const struct sock *sk)
+{
+	return skb_rb_first(&xtcp_sk(sk)->rtx_queue);
+}
+
+static inline struct sk_buff *xtcp_rtx_next(const struct sk_buff *skb)
+{
+	return skb_rb_next(skb);
+}
+
+void xtcp_rtx_queue_init(struct sock *sk);
+void xtcp_rtx_queue_sent(struct sock *sk, struct sk_buff *skb);
+void xtcp_rtx_queue_insert(struct sock *sk, struct sk_buff *skb);
+struct sk_buff *xtcp_rtx_find(const struct sock *sk, u32 seq);
+void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
+void xtcp_rtx_rewind(struct sock *sk);
+bool xtcp_skb_is_last(const struct sock *sk, const struct sk_buff *skb);
+void xtcp_rtx_purge(struct sock *sk);
 
 /* send.c */
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
