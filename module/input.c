@@ -697,8 +697,6 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 
 	acked = ack - xs->snd_una;
 	newly_sacked = xtcp_sack_update(sk, th);
-	if (newly_sacked)
-		xtcp_rack_sacked(sk);
 	if (xtcp_seq_before(xs->snd_wl1, th->seq) ||
 	    (xs->snd_wl1 == th->seq && xtcp_seq_before_eq(xs->snd_wl2, ack))) {
 		if (is_dupack(xs, skb, th, wnd, newly_sacked))

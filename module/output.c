@@ -391,6 +391,8 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 		cb->retransmitted = 1;	/* Karn: no RTT sample from it */
 		/* RACK: this copy's delivery is news again. */
 		cb->rack &= ~XTCP_RACK_PART;
+		if (cb->in_rtx_queue && !(cb->rack & XTCP_RACK_SACKED))
+			xtcp_rtx_note_resent(sk, skb);
 	}
 	segs = skb_shinfo(clone)->gso_segs;
 	err = send_segment(sk, clone, cb->seq, flags, NULL);
@@ -406,16 +408,33 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	return err;
 }
 
-/* @part, split off @skb (before it when @before), goes on its queue. */
+/*
+ * @part, split off @skb (before it when @before), takes its place beside
+ * it: on the same queue, and next to it on resent_list, which orders
+ * pieces sent together by sequence as RACK's tie rule does. What the peer
+ * SACKed of each piece is on the scoreboard; a piece wholly covered is
+ * delivered (rack.c).
+ */
 static void queue_split_part(struct sock *sk, struct sk_buff *skb,
 			     struct sk_buff *part, bool before)
 {
-	if (XTCP_SKB_CB(skb)->in_rtx_queue)
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_skb_cb *pcb = XTCP_SKB_CB(part);
+
+	if (cb->in_rtx_queue)
 		xtcp_rtx_queue_insert(sk, part);
 	else if (before)
 		__skb_queue_before(&sk->sk_write_queue, skb, part);
 	else
 		__skb_queue_after(&sk->sk_write_queue, skb, part);
+	if (!list_empty(&cb->resent_node)) {
+		if (before)
+			list_add_tail(&pcb->resent_node, &cb->resent_node);
+		else
+			list_add(&pcb->resent_node, &cb->resent_node);
+	}
+	xtcp_rack_split(sk, skb);
+	xtcp_rack_split(sk, part);
 }
 
 /*
@@ -442,6 +461,7 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 	skb_reserve(part, XTCP_MAX_HEADER);
 	pcb = XTCP_SKB_CB(part);
 	*pcb = *cb;
+	INIT_LIST_HEAD(&pcb->resent_node);
 	xtcp_wmem_queue_forced(sk, part);
 	if (copy_head) {
 		skb_put_data(part, skb->data, len);

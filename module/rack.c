@@ -138,43 +138,51 @@ void xtcp_rack_ack_echo(struct sock *sk, const struct xtcp_seg_hdr *th)
 }
 
 /*
- * The scoreboard grew: tell RACK of every skb with newly SACKed data, up
- * to the highest SACKed byte in it. A GSO skb's segments share its send
- * time, and the tie rule orders them by sequence, so the SACKed tail of a
- * train marks the holes before it in the same train.
+ * @skb is wholly SACKed: delivered, and off resent_list (a loss of it can
+ * no longer be found).
  */
-void xtcp_rack_sacked(struct sock *sk)
+static void mark_sacked(struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	cb->rack |= XTCP_RACK_SACKED;
+	list_del_init(&cb->resent_node);
+}
+
+/* Does the scoreboard cover all of @cb? */
+static bool board_covers(const struct xtcp_sock *xs,
+			 const struct xtcp_skb_cb *cb)
+{
+	u32 edge;
+
+	return xtcp_sb_sacked(&xs->scoreboard, cb->seq, cb->seq, &edge) &&
+	       xtcp_seq_after_eq(edge, cb->end_seq);
+}
+
+/*
+ * [@start, @end) is newly on the scoreboard: tell RACK of every sent skb
+ * with data in it, up to the highest SACKed byte in that skb. A GSO
+ * skb's segments share its send time, and the tie rule orders them by
+ * sequence, so the SACKed tail of a train marks the holes before it in
+ * the same train. Only the new part is visited (rtxq.c's lookup): a peer
+ * that repeats its blocks costs nothing more per ACK.
+ */
+static void sacked_range(struct sock *sk, u32 start, u32 end, u64 now_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	const struct xtcp_scoreboard *sb = &xs->scoreboard;
-	u64 now_us = xtcp_clock_us();
 	struct sk_buff *skb;
-	u8 i = 0;
 
-	if (!xs->rack.on)
-		return;
-	skb_rbtree_walk(skb, &xs->rtx_queue) {
+	for (skb = xtcp_rtx_find(sk, start);
+	     skb && xtcp_seq_before(XTCP_SKB_CB(skb)->seq, end);
+	     skb = xtcp_rtx_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-		u32 high = cb->seq;
-		u8 j;
+		u32 high = xtcp_seq_min(end, cb->end_seq);
 
-		while (i < sb->count && xtcp_seq_before_eq(sb->r[i].end, cb->seq))
-			i++;
-		if (i == sb->count)
-			break;
 		if (cb->rack & XTCP_RACK_SACKED)
 			continue;
-		/* The ranges from i on all end above cb->seq. */
-		for (j = i; j < sb->count; j++) {
-			if (!xtcp_seq_before(sb->r[j].start, cb->end_seq))
-				break;
-			high = xtcp_seq_min(sb->r[j].end, cb->end_seq);
-		}
-		if (high == cb->seq)
-			continue;	/* nothing of it SACKed */
-		if (xtcp_seq_before_eq(sb->r[i].start, cb->seq) &&
-		    xtcp_seq_after_eq(sb->r[i].end, cb->end_seq))
-			cb->rack |= XTCP_RACK_SACKED;
+		/* A later range of this skb may be on the board already. */
+		if (board_covers(xs, cb))
+			mark_sacked(skb);
 		if ((cb->rack & XTCP_RACK_PART) &&
 		    xtcp_seq_before_eq(high, cb->sacked_end))
 			continue;	/* told before */
@@ -182,6 +190,48 @@ void xtcp_rack_sacked(struct sock *sk)
 		cb->sacked_end = high;
 		delivered(sk, cb, high, now_us);
 	}
+}
+
+/*
+ * The scoreboard grew from @old: every range of it not on @old, lowest
+ * first, goes to RACK.
+ */
+void xtcp_rack_sacked(struct sock *sk, const struct xtcp_scoreboard *old)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_scoreboard *sb = &xs->scoreboard;
+	u64 now_us = xtcp_clock_us();
+	u8 i, j = 0;
+
+	if (!xs->rack.on)
+		return;
+	for (i = 0; i < sb->count; i++) {
+		u32 start = sb->r[i].start, end = sb->r[i].end;
+
+		/* Old ranges lie inside new ones: subtract those in this. */
+		while (j < old->count && xtcp_seq_before_eq(old->r[j].end, start))
+			j++;
+		while (j < old->count && xtcp_seq_before(old->r[j].start, end)) {
+			if (xtcp_seq_after(old->r[j].start, start))
+				sacked_range(sk, start, old->r[j].start, now_us);
+			start = xtcp_seq_max(start, old->r[j].end);
+			j++;
+		}
+		if (xtcp_seq_after(end, start))
+			sacked_range(sk, start, end, now_us);
+	}
+}
+
+/*
+ * @skb was split off, or left, by a split: what its parent knew of SACKs
+ * it knows; if that is all of it, it is delivered.
+ */
+void xtcp_rack_split(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (!(cb->rack & XTCP_RACK_SACKED) && board_covers(xtcp_sk(sk), cb))
+		mark_sacked(skb);
 }
 
 /* An ACK carried a D-SACK: widen the window, once per round trip. */
@@ -230,60 +280,113 @@ static u32 reo_wnd_us(const struct sock *sk)
 	return (u32)min_t(u64, wnd, xs->rtt.srtt_us);
 }
 
+/* Loss detection's running state across the skbs it looks at. */
+struct loss_walk {
+	u64 now_us;
+	u32 reo_us;
+	bool recovering;
+	u64 wait_us;		/* longest wait for one not yet lost */
+};
+
+/*
+ * What of @cb was sent before the latest delivery: all, or (same train)
+ * the part below the delivered end; its end, or cb->seq for none.
+ */
+static u32 sent_before_edge(const struct xtcp_rack *r,
+			    const struct xtcp_skb_cb *cb)
+{
+	u32 edge = cb->end_seq;
+
+	if (cb->sent_us > r->xmit_us)
+		return cb->seq;
+	if (cb->sent_us == r->xmit_us)
+		edge = xtcp_seq_min(edge, r->end_seq);
+	return xtcp_seq_after(edge, cb->seq) ? edge : cb->seq;
+}
+
+/* RFC 8985 6.2 step 5 for one skb sent before the latest delivery. */
+static void check_lost(struct sock *sk, struct xtcp_skb_cb *cb, u32 edge,
+		       struct loss_walk *w)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_rack *r = &xs->rack;
+	/* Below lost_high: lost already; resent in this recovery? */
+	bool resent = w->recovering && xtcp_seq_before(cb->seq, xs->high_rxt);
+	s64 left;
+
+	if (xtcp_seq_before_eq(edge, r->lost_high) &&
+	    (!resent || (cb->rack & XTCP_RACK_RELOST)))
+		return;
+	left = (s64)(cb->sent_us + r->rtt_us + w->reo_us) - (s64)w->now_us;
+	if (left > 0) {
+		w->wait_us = max_t(u64, w->wait_us, left);
+		return;
+	}
+	if (resent && xtcp_seq_before_eq(edge, r->lost_high)) {
+		cb->rack |= XTCP_RACK_RELOST;
+		r->relost = true;
+	} else {
+		r->lost_high = xtcp_seq_max(r->lost_high, edge);
+	}
+}
+
 /*
  * RFC 8985 6.2 step 5: mark what is lost. Returns how long until the
  * next not-yet-lost segment could be (us), 0 for none.
+ *
+ * Only skbs sent before the latest delivery can be lost. Retransmissions
+ * are read from resent_list, in the order they left; first transmissions
+ * left in sequence order, and those below lost_high are lost already, so
+ * their walk starts there and jumps over each range the scoreboard holds
+ * (32 at most). Neither walk goes past the first skb sent after the
+ * delivery: the work per ACK follows what is in flight and unSACKed
+ * within a reordering window, and the retransmissions outstanding, not
+ * the length of the queue.
  */
 static u32 detect_loss(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_rack *r = &xs->rack;
-	u64 now_us = xtcp_clock_us();
-	u32 reo_us = reo_wnd_us(sk);
-	bool recovering = xtcp_in_sack_recovery(xs);
+	struct loss_walk w = {
+		.now_us = xtcp_clock_us(),
+		.reo_us = reo_wnd_us(sk),
+		.recovering = xtcp_in_sack_recovery(xs),
+	};
+	struct xtcp_skb_cb *cb;
 	struct sk_buff *skb;
-	u64 wait_us = 0;
 
 	r->advanced = false;
-	skb_rbtree_walk(skb, &xs->rtx_queue) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-		bool resent;
+	list_for_each_entry(cb, &xs->resent_list, resent_node) {
 		u32 edge;
-		s64 left;
 
-		if (cb->rack & XTCP_RACK_SACKED)
-			continue;
-		/*
-		 * What of it was sent before the latest delivery: all, or
-		 * (same train) the part below the delivered end, or none.
-		 */
-		edge = cb->end_seq;
-		if (cb->sent_us == r->xmit_us)
-			edge = xtcp_seq_min(edge, r->end_seq);
-		if (cb->sent_us > r->xmit_us || !xtcp_seq_after(edge, cb->seq)) {
-			/* First sends after this one were sent later still. */
-			if (!cb->retransmitted)
-				break;
-			continue;
-		}
-		/* Below lost_high: lost already; resent in this recovery? */
-		resent = recovering && xtcp_seq_before(cb->seq, xs->high_rxt);
-		if (xtcp_seq_before_eq(edge, r->lost_high) &&
-		    (!resent || (cb->rack & XTCP_RACK_RELOST)))
-			continue;
-		left = (s64)(cb->sent_us + r->rtt_us + reo_us) - (s64)now_us;
-		if (left > 0) {
-			wait_us = max_t(u64, wait_us, left);
-			continue;
-		}
-		if (resent && xtcp_seq_before_eq(edge, r->lost_high)) {
-			cb->rack |= XTCP_RACK_RELOST;
-			r->relost = true;
-		} else {
-			r->lost_high = xtcp_seq_max(r->lost_high, edge);
-		}
+		if (cb->sent_us > r->xmit_us)
+			break;
+		edge = sent_before_edge(r, cb);
+		if (edge != cb->seq && !(cb->rack & XTCP_RACK_SACKED))
+			check_lost(sk, cb, edge, &w);
 	}
-	return (u32)min_t(u64, wait_us, U32_MAX);
+	skb = xtcp_rtx_find(sk, r->lost_high);
+	while (skb) {
+		u32 edge;
+
+		cb = XTCP_SKB_CB(skb);
+		/* SACKed data: past the board's range at once, not skb by skb. */
+		if (xtcp_sb_sacked(&xs->scoreboard, cb->seq, cb->seq, &edge) &&
+		    xtcp_seq_after_eq(edge, cb->end_seq)) {
+			skb = xtcp_rtx_find(sk, edge);
+			continue;
+		}
+		skb = xtcp_rtx_next(skb);
+		/* Resent ones not SACKed are on resent_list: done above. */
+		if ((cb->rack & XTCP_RACK_SACKED) ||
+		    !list_empty(&cb->resent_node))
+			continue;
+		edge = sent_before_edge(r, cb);
+		if (edge == cb->seq)
+			break;	/* first sends after it were sent later still */
+		check_lost(sk, cb, edge, &w);
+	}
+	return (u32)min_t(u64, w.wait_us, U32_MAX);
 }
 
 /*
@@ -332,12 +435,12 @@ void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	for (;;) {
-		struct sk_buff *skb, *found = NULL;
+		struct xtcp_skb_cb *cb, *found = NULL;
 		u32 end;
 
-		skb_rbtree_walk(skb, &xs->rtx_queue) {
-			if (XTCP_SKB_CB(skb)->rack & XTCP_RACK_RELOST) {
-				found = skb;
+		list_for_each_entry(cb, &xs->resent_list, resent_node) {
+			if (cb->rack & XTCP_RACK_RELOST) {
+				found = cb;
 				break;
 			}
 		}
@@ -349,9 +452,9 @@ void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes)
 		 * All of it goes again: a split leaves the mark on the rest,
 		 * which the next turn finds.
 		 */
-		XTCP_SKB_CB(found)->rack &= ~XTCP_RACK_RELOST;
-		if (xtcp_retransmit_range(sk, XTCP_SKB_CB(found)->seq, &end)) {
-			XTCP_SKB_CB(found)->rack |= XTCP_RACK_RELOST;
+		found->rack &= ~XTCP_RACK_RELOST;
+		if (xtcp_retransmit_range(sk, found->seq, &end)) {
+			found->rack |= XTCP_RACK_RELOST;
 			return;
 		}
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
@@ -367,8 +470,10 @@ void xtcp_rack_on_rto(struct sock *sk)
 	struct xtcp_rack *r = &xs->rack;
 	struct sk_buff *skb;
 
-	skb_rbtree_walk(skb, &xs->rtx_queue)
+	skb_rbtree_walk(skb, &xs->rtx_queue) {
 		XTCP_SKB_CB(skb)->rack = 0;
+		list_del_init(&XTCP_SKB_CB(skb)->resent_node);
+	}
 	skb_queue_walk(&sk->sk_write_queue, skb)
 		XTCP_SKB_CB(skb)->rack = 0;
 	r->lost_high = xs->snd_una;

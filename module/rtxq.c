@@ -9,6 +9,11 @@
  * must not make each ACK walk all of it. Finding the skb that holds a sequence number
  * (a SACK block, a hole to resend) is then O(log n).
  *
+ * RACK looks at skbs in the order they were sent. First transmissions
+ * leave in sequence order, so the rbtree gives that order for them;
+ * retransmissions are also linked on resent_list, oldest transmission
+ * first, so loss detection reads them without a walk from the head.
+ *
  * An RTO's go-back-N moves every sent skb back to the front of
  * sk_write_queue (O(n) once per timeout, as native's tcp_enter_loss marks
  * every skb), and the push sends them again in order.
@@ -17,7 +22,12 @@
 
 void xtcp_rtx_queue_init(struct sock *sk)
 {
-	xtcp_sk(sk)->rtx_queue = RB_ROOT;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	BUILD_BUG_ON(sizeof(struct xtcp_skb_cb) >
+		     sizeof_field(struct sk_buff, cb));
+	xs->rtx_queue = RB_ROOT;
+	INIT_LIST_HEAD(&xs->resent_list);
 }
 
 /* Put @skb, off every queue, on the rbtree at its sequence number. */
@@ -39,11 +49,17 @@ void xtcp_rtx_queue_insert(struct sock *sk, struct sk_buff *skb)
 	XTCP_SKB_CB(skb)->in_rtx_queue = 1;
 }
 
-/* @skb, the head of sk_write_queue, has left: it joins the sent ones. */
+/*
+ * @skb, the head of sk_write_queue, has left: it joins the sent ones, and
+ * resent_list too if that was a retransmission (go-back-N after an RTO).
+ */
 void xtcp_rtx_queue_sent(struct sock *sk, struct sk_buff *skb)
 {
 	__skb_unlink(skb, &sk->sk_write_queue);
 	xtcp_rtx_queue_insert(sk, skb);
+	if (XTCP_SKB_CB(skb)->retransmitted &&
+	    !(XTCP_SKB_CB(skb)->rack & XTCP_RACK_SACKED))
+		xtcp_rtx_note_resent(sk, skb);
 }
 
 /*
@@ -73,6 +89,7 @@ void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
+	list_del_init(&cb->resent_node);
 	if (cb->in_rtx_queue) {
 		rb_erase(&skb->rbnode, &xtcp_sk(sk)->rtx_queue);
 		cb->in_rtx_queue = 0;
@@ -93,9 +110,17 @@ void xtcp_rtx_rewind(struct sock *sk)
 		next = xtcp_rtx_next(skb);
 		rb_erase(&skb->rbnode, &xs->rtx_queue);
 		XTCP_SKB_CB(skb)->in_rtx_queue = 0;
+		list_del_init(&XTCP_SKB_CB(skb)->resent_node);
 		__skb_queue_tail(&sent, skb);
 	}
 	skb_queue_splice(&sent, &sk->sk_write_queue);
+}
+
+/* @skb (on rtx_queue) was just sent again: it is the newest resend. */
+void xtcp_rtx_note_resent(struct sock *sk, struct sk_buff *skb)
+{
+	list_move_tail(&XTCP_SKB_CB(skb)->resent_node,
+		       &xtcp_sk(sk)->resent_list);
 }
 
 /* Does @skb hold the last data queued (PSH, Nagle, cork)? */

@@ -142,11 +142,13 @@ static bool is_dsack(const struct xtcp_seg_hdr *th)
 /*
  * Take the SACK blocks of an acceptable ACK (@th->ack within snd_una ..
  * snd_max). Blocks outside what was sent, or backwards, are ignored.
- * Returns the bytes newly SACKed.
+ * RACK hears of what is new on the scoreboard. Returns the bytes newly
+ * SACKed.
  */
 u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_scoreboard before;
 	u32 newly = 0;
 	u8 i = 0;
 
@@ -170,8 +172,12 @@ u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th)
 			continue;
 		if (xtcp_seq_before(start, th->ack))
 			start = th->ack;
+		if (!newly && xs->rack.on)
+			before = xs->scoreboard;
 		newly += xtcp_sb_add(&xs->scoreboard, start, end);
 	}
+	if (newly && xs->rack.on)
+		xtcp_rack_sacked(sk, &before);
 	return newly;
 }
 

@@ -90,6 +90,7 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 	XTCP_SKB_CB(skb)->retransmitted = 0;
 	XTCP_SKB_CB(skb)->rack = 0;
 	XTCP_SKB_CB(skb)->in_rtx_queue = 0;
+	INIT_LIST_HEAD(&XTCP_SKB_CB(skb)->resent_node);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	xtcp_wmem_queue(sk, skb);
 	return skb;
@@ -255,6 +256,7 @@ void xtcp_queue_fin(struct sock *sk)
 		XTCP_SKB_CB(skb)->retransmitted = 0;
 		XTCP_SKB_CB(skb)->rack = 0;
 		XTCP_SKB_CB(skb)->in_rtx_queue = 0;
+		INIT_LIST_HEAD(&XTCP_SKB_CB(skb)->resent_node);
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue_forced(sk, skb);
 	}

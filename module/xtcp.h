@@ -110,6 +110,11 @@ struct xtcp_skb_cb {
 	 * connection takes (past the old one's sequence space), else 0.
 	 */
 	u32 tw_isn;
+	/*
+	 * On the socket's resent_list while a retransmission of it is
+	 * outstanding (rtxq.c), else empty.
+	 */
+	struct list_head resent_node;
 };
 
 /* What RACK (rack.c) knows of a sent skb. */
@@ -300,9 +305,12 @@ struct xtcp_sock {
 	 * queues (socket lock), rtxq.c: skbs not yet (re)sent are on
 	 * sk_write_queue, in sequence order; once sent they move to
 	 * rtx_queue, by sequence, until acknowledged (an RTO moves them all
-	 * back).
+	 * back). resent_list links those of rtx_queue whose last
+	 * transmission was a retransmission, oldest transmission first, for
+	 * RACK: per-ACK work then does not walk the whole queue.
 	 */
 	struct rb_root rtx_queue;
+	struct list_head resent_list;
 	struct sk_buff_head ooo_queue;	/* out-of-order segments, by seq */
 
 	/*
@@ -660,6 +668,7 @@ void xtcp_rtx_queue_insert(struct sock *sk, struct sk_buff *skb);
 struct sk_buff *xtcp_rtx_find(const struct sock *sk, u32 seq);
 void xtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
 void xtcp_rtx_rewind(struct sock *sk);
+void xtcp_rtx_note_resent(struct sock *sk, struct sk_buff *skb);
 bool xtcp_skb_is_last(const struct sock *sk, const struct sk_buff *skb);
 void xtcp_rtx_purge(struct sock *sk);
 
@@ -788,7 +797,8 @@ void xtcp_rack_init(struct xtcp_sock *xs);
 void xtcp_rack_start(struct sock *sk);
 void xtcp_rack_acked(struct sock *sk, struct xtcp_skb_cb *cb, u32 end_seq,
 		     u64 now_us);
-void xtcp_rack_sacked(struct sock *sk);
+void xtcp_rack_sacked(struct sock *sk, const struct xtcp_scoreboard *old);
+void xtcp_rack_split(struct sock *sk, struct sk_buff *skb);
 void xtcp_rack_ack_echo(struct sock *sk, const struct xtcp_seg_hdr *th);
 void xtcp_rack_dsack(struct sock *sk);
 u32 xtcp_rack_detect(struct sock *sk);
