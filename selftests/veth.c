@@ -1460,10 +1460,13 @@ static void burst_loss_transfer(struct __test_metadata *_metadata,
 	 * stock kernel spurious recoveries are rare and this guards against
 	 * wrong undos (once about one in eight); on a slow kernel there are
 	 * many (xtcp under the debug kernel: 11 undone, 7 D-SACKs in 41
-	 * recoveries), and it is not judged there.
+	 * recoveries), and it is not judged there. Native TCP, the oracle,
+	 * once undid 2 of 31 with 1 D-SACK (the other proved by its
+	 * timestamp): one such undo is allowed; the wrong undos this guards
+	 * against came at about one in eight recoveries, 3 or more a run.
 	 */
 	if (sack && !kernel_too_slow_for_shapes())
-		ASSERT_LE(undo1 - undo0, dsack1 - dsack0);
+		ASSERT_LE(undo1 - undo0, dsack1 - dsack0 + 1);
 }
 
 TEST_F_TIMEOUT(stack, veth_burst_loss_sack_recovery, 1800)
