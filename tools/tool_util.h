@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small helpers the single-file tools share (xtcp-fuzz, xtcp-holes):
- * a monotonic clock, a number from a file (the module's parameters in
- * sysfs), and the transport checksum of a segment the tools forge.
+ * Small helpers the single-file tools share (xtcp-fuzz, xtcp-holes,
+ * xtcp-sackcost): a monotonic clock, a number from a file (the module's
+ * parameters in sysfs), big-endian fields of the headers the tools forge
+ * and read, and the transport checksum of a segment.
  */
 #ifndef XTCP_TOOL_UTIL_H
 #define XTCP_TOOL_UTIL_H
@@ -33,6 +34,28 @@ static inline int read_int(const char *path, int def)
 		fclose(f);
 	}
 	return v;
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, v);
+}
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return p[0] << 8 | p[1];
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
 }
 
 static inline uint16_t csum_fold(uint32_t sum)

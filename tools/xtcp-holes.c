@@ -230,18 +230,6 @@ static void run_server(int lfd, int n, uint32_t bytes, int ready, int go,
 	exit(0);
 }
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, v >> 16);
-	put_be16(p + 2, v);
-}
-
 /* An IPv4 packet from @cport to the server: ACK, one byte at @seq. */
 static size_t forge(uint8_t *pkt, uint16_t cport, uint32_t seq, uint32_t ack,
 		    uint8_t byte)

@@ -200,28 +200,6 @@ static uint32_t ts_now(void)
 	return (uint32_t)(now_ms() - t0_ms) + 1;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return p[0] << 8 | p[1];
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 /* ---- setup --------------------------------------------------------------- */
 
 /* Write @val into the sysctl at @path, saying what it was. */
@@ -395,7 +373,7 @@ static bool parse(const uint8_t *p, ssize_t n, struct seg *s)
 	if (n < 40 || (p[0] >> 4) != 4 || p[9] != ipproto)
 		return false;
 	ihl = (p[0] & 15) * 4;
-	tot = get16(p + 2);
+	tot = get_be16(p + 2);
 	if (ihl < 20 || tot > (size_t)n || tot < ihl + 20)
 		return false;
 	th = p + ihl;
@@ -404,10 +382,10 @@ static bool parse(const uint8_t *p, ssize_t n, struct seg *s)
 		return false;
 	memset(s, 0, sizeof(*s));
 	memcpy(&s->saddr, p + 12, 4);
-	s->sport = get16(th);
-	s->dport = get16(th + 2);
-	s->seq = get32(th + 4);
-	s->ack = get32(th + 8);
+	s->sport = get_be16(th);
+	s->dport = get_be16(th + 2);
+	s->seq = get_be32(th + 4);
+	s->ack = get_be32(th + 8);
 	s->flags = th[13];
 	s->len = tot - ihl - doff;
 	s->wscale = -1;
@@ -426,7 +404,7 @@ static bool parse(const uint8_t *p, ssize_t n, struct seg *s)
 			s->sack_ok = true;
 		} else if (o[0] == 8 && o[1] == 10) {
 			s->ts = true;
-			s->tsval = get32(o + 2);
+			s->tsval = get_be32(o + 2);
 		}
 		o += o[1];
 	}
@@ -450,7 +428,7 @@ static size_t forge(uint8_t *pkt, struct conn *c, uint8_t flags, uint32_t ack,
 	if (flags & TH_SYN) {
 		o[0] = 2;			/* MSS */
 		o[1] = 4;
-		put16(o + 2, PEER_MSS);
+		put_be16(o + 2, PEER_MSS);
 		o += 4;
 		if (!c->ts) {
 			*o++ = 1;
@@ -467,8 +445,8 @@ static size_t forge(uint8_t *pkt, struct conn *c, uint8_t flags, uint32_t ack,
 		}
 		o[0] = 8;
 		o[1] = 10;
-		put32(o + 2, ts_now());
-		put32(o + 6, c->tsecr);
+		put_be32(o + 2, ts_now());
+		put_be32(o + 6, c->tsecr);
 		o += 10;
 	}
 	if (flags & TH_SYN) {
@@ -485,30 +463,30 @@ static size_t forge(uint8_t *pkt, struct conn *c, uint8_t flags, uint32_t ack,
 		o[1] = 2 + 8 * nsack;
 		o += 2;
 		for (i = 0; i < nsack; i++, o += 8) {
-			put32(o, sack[2 * i]);
-			put32(o + 4, sack[2 * i + 1]);
+			put_be32(o, sack[2 * i]);
+			put_be32(o + 4, sack[2 * i + 1]);
 		}
 	}
 	tcplen = o - th;
 	memset(pkt, 0, 20);
 	pkt[0] = 0x45;
-	put16(pkt + 2, 20 + tcplen);
-	put16(pkt + 4, c->ip_id++);
-	put16(pkt + 6, 0x4000);
+	put_be16(pkt + 2, 20 + tcplen);
+	put_be16(pkt + 4, c->ip_id++);
+	put_be16(pkt + 6, 0x4000);
 	pkt[8] = 64;
 	pkt[9] = ipproto;
 	memcpy(pkt + 12, &src, 4);
 	memcpy(pkt + 16, &c->saddr, 4);
-	put16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
-	put16(th, port);
-	put16(th + 2, c->sport);
-	put32(th + 4, c->iss + !(flags & TH_SYN));
-	put32(th + 8, ack);
+	put_be16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
+	put_be16(th, port);
+	put_be16(th + 2, c->sport);
+	put_be32(th + 4, c->iss + !(flags & TH_SYN));
+	put_be32(th + 8, ack);
 	th[12] = (tcplen / 4) << 4;
 	th[13] = flags;
-	put16(th + 14, 0xffff);		/* << 14: 1 GiB */
-	put16(th + 16, 0);
-	put16(th + 18, 0);
+	put_be16(th + 14, 0xffff);		/* << 14: 1 GiB */
+	put_be16(th + 16, 0);
+	put_be16(th + 18, 0);
 	sum = seg_csum(c->saddr, src, ipproto, th, tcplen);
 	memcpy(th + 16, &sum, 2);
 	return 20 + tcplen;
