@@ -410,10 +410,10 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 
 /*
  * @part, split off @skb (before it when @before), takes its place beside
- * it: on the same queue, and next to it on resent_list, which orders
- * pieces sent together by sequence as RACK's tie rule does. What the peer
- * SACKed of each piece is on the scoreboard; a piece wholly covered is
- * delivered (rack.c).
+ * it: on the same queue and, for sent data, next to it on resent_list,
+ * which orders pieces sent together by sequence as RACK's tie rule does.
+ * What the peer SACKed of a sent piece is on the scoreboard; a piece
+ * wholly covered is delivered (rack.c). Unsent data has neither.
  */
 static void queue_split_part(struct sock *sk, struct sk_buff *skb,
 			     struct sk_buff *part, bool before)
@@ -421,12 +421,14 @@ static void queue_split_part(struct sock *sk, struct sk_buff *skb,
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_skb_cb *pcb = XTCP_SKB_CB(part);
 
-	if (cb->in_rtx_queue)
-		xtcp_rtx_queue_insert(sk, part);
-	else if (before)
-		__skb_queue_before(&sk->sk_write_queue, skb, part);
-	else
-		__skb_queue_after(&sk->sk_write_queue, skb, part);
+	if (!cb->in_rtx_queue) {
+		if (before)
+			__skb_queue_before(&sk->sk_write_queue, skb, part);
+		else
+			__skb_queue_after(&sk->sk_write_queue, skb, part);
+		return;
+	}
+	xtcp_rtx_queue_insert(sk, part);
 	if (!list_empty(&cb->resent_node)) {
 		if (before)
 			list_add_tail(&pcb->resent_node, &cb->resent_node);

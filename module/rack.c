@@ -149,14 +149,15 @@ static void mark_sacked(struct sk_buff *skb)
 	list_del_init(&cb->resent_node);
 }
 
-/* Does the scoreboard cover all of @cb? */
+/*
+ * Does one scoreboard range cover all of @cb? *@edge is then where that
+ * range ends.
+ */
 static bool board_covers(const struct xtcp_sock *xs,
-			 const struct xtcp_skb_cb *cb)
+			 const struct xtcp_skb_cb *cb, u32 *edge)
 {
-	u32 edge;
-
-	return xtcp_sb_sacked(&xs->scoreboard, cb->seq, cb->seq, &edge) &&
-	       xtcp_seq_after_eq(edge, cb->end_seq);
+	return xtcp_sb_sacked(&xs->scoreboard, cb->seq, cb->seq, edge) &&
+	       xtcp_seq_after_eq(*edge, cb->end_seq);
 }
 
 /*
@@ -177,11 +178,12 @@ static void sacked_range(struct sock *sk, u32 start, u32 end, u64 now_us)
 	     skb = xtcp_rtx_next(skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 high = xtcp_seq_min(end, cb->end_seq);
+		u32 edge;
 
 		if (cb->rack & XTCP_RACK_SACKED)
 			continue;
 		/* A later range of this skb may be on the board already. */
-		if (board_covers(xs, cb))
+		if (board_covers(xs, cb, &edge))
 			mark_sacked(skb);
 		if ((cb->rack & XTCP_RACK_PART) &&
 		    xtcp_seq_before_eq(high, cb->sacked_end))
@@ -229,8 +231,10 @@ void xtcp_rack_sacked(struct sock *sk, const struct xtcp_scoreboard *old)
 void xtcp_rack_split(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 edge;
 
-	if (!(cb->rack & XTCP_RACK_SACKED) && board_covers(xtcp_sk(sk), cb))
+	if (!(cb->rack & XTCP_RACK_SACKED) &&
+	    board_covers(xtcp_sk(sk), cb, &edge))
 		mark_sacked(skb);
 }
 
@@ -371,8 +375,7 @@ static u32 detect_loss(struct sock *sk)
 
 		cb = XTCP_SKB_CB(skb);
 		/* SACKed data: past the board's range at once, not skb by skb. */
-		if (xtcp_sb_sacked(&xs->scoreboard, cb->seq, cb->seq, &edge) &&
-		    xtcp_seq_after_eq(edge, cb->end_seq)) {
+		if (board_covers(xs, cb, &edge)) {
 			skb = xtcp_rtx_find(sk, edge);
 			continue;
 		}
