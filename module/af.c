@@ -264,6 +264,16 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		 */
 		if (level == SOL_IP && ip_mc_option(optname))
 			return -EPROTO;
+		/*
+		 * A per-socket IPsec policy must be freed at close and cloned
+		 * into accepted children (native's sk_common_release and
+		 * sk_clone_lock); the clone is not exported to modules, and a
+		 * listener's policy its children lacked would be a silent
+		 * downgrade. Refused, as before sockets became AF_INET.
+		 */
+		if (level == SOL_IP &&
+		    (optname == IP_XFRM_POLICY || optname == IP_IPSEC_POLICY))
+			return -ENOPROTOOPT;
 		err = ip_setsockopt(sk, level, optname, optval, optlen);
 		if (!err && level == SOL_IP && optname == IP_OPTIONS)
 			resync_mss(sk);
@@ -448,6 +458,40 @@ struct proto xtcp_prot = {
 	.sysctl_rmem = sysctl_xtcp_rmem,
 };
 
+/*
+ * The socket lock's own lockdep classes (user and kernel sockets apart, as
+ * sock_lock_init keeps them): sk_alloc gives an AF_INET socket native
+ * TCP's and UDP's, but the owner lock of an xtcp socket nests in xtcp's
+ * order, not theirs.
+ */
+static struct lock_class_key xtcp_slock_keys[2];
+static struct lock_class_key xtcp_sk_lock_keys[2];
+
+/*
+ * An xtcp socket is an IPv4 socket inside the kernel (sk_family AF_INET)
+ * whatever family opened it: the host's per-family machinery then applies
+ * to it as to native TCP's, cgroup-BPF's ingress and egress programs and
+ * the LSMs' network checks among it.
+ */
+struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern)
+{
+	struct sock *sk = sk_alloc(net, PF_INET, gfp, &xtcp_prot, kern);
+
+	if (!sk)
+		return NULL;
+	if (kern)
+		sock_lock_init_class_and_name(sk, "k-slock-AF_XTCP",
+					      &xtcp_slock_keys[1],
+					      "k-sk_lock-AF_XTCP",
+					      &xtcp_sk_lock_keys[1]);
+	else
+		sock_lock_init_class_and_name(sk, "slock-AF_XTCP",
+					      &xtcp_slock_keys[0],
+					      "sk_lock-AF_XTCP",
+					      &xtcp_sk_lock_keys[0]);
+	return sk;
+}
+
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 		       int kern)
 {
@@ -459,7 +503,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	if (protocol && protocol != IPPROTO_TCP && protocol != xtcp_ipproto)
 		return -EPROTONOSUPPORT;
 
-	sk = sk_alloc(net, xtcp_family, GFP_KERNEL, &xtcp_prot, kern);
+	sk = xtcp_sk_alloc(net, GFP_KERNEL, kern);
 	if (!sk)
 		return -ENOBUFS;
 

@@ -1150,9 +1150,8 @@ static bool segment_valid(struct net *net, struct sk_buff *skb,
 /*
  * The host's policy for a segment of @sk, as native TCP applies it: the
  * socket's IPsec policy, then sk_filter_trim_cap: the LSM's sock_rcv_skb
- * hook and the socket filter (SO_ATTACH_FILTER), which may trim the
- * payload but never the header. (Its cgroup-BPF ingress step passes over
- * sockets whose family is not AF_INET or AF_INET6, ours among them.)
+ * hook, the cgroup's ingress programs and the socket filter
+ * (SO_ATTACH_FILTER), which may trim the payload but never the header.
  * Conntrack's reference is dropped before the segment is queued. False
  * means drop, counted.
  */

@@ -345,7 +345,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	struct sock *child;
 	struct rtable *rt;
 
-	child = sk_alloc(net, xtcp_family, GFP_ATOMIC, &xtcp_prot, 0);
+	child = xtcp_sk_alloc(net, GFP_ATOMIC, 0);
 	if (!child)
 		return NULL;
 	sock_init_data(NULL, child);

@@ -102,8 +102,8 @@ static void xtcp_wfree(struct sk_buff *skb)
 
 /*
  * Every segment leaves charged to its socket, as native's: netfilter's
- * owner and cgroup matches see who sent it (cgroup-BPF egress does not:
- * it takes only AF_INET and AF_INET6 sockets), and sk_wmem_alloc counts
+ * owner and cgroup matches and the cgroup's egress programs see who sent
+ * it, and sk_wmem_alloc counts
  * what sits below the socket for small_queue_full. (TIME_WAIT entries
  * answer without a socket: send_reply.)
  */

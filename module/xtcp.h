@@ -569,6 +569,7 @@ void xtcp_wmem_queue_forced(struct sock *sk, struct sk_buff *skb);
 void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb);
 
 extern struct proto xtcp_prot;
+struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
 int xtcp_af_init(void);
 void xtcp_af_exit(void);
 

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "stack.h"
@@ -618,6 +620,141 @@ TEST_F(stack, socket_filter_drop_all_stops_delivery)
 	EXPECT_EQ((int)sizeof(buf), wait_inq(srv, (int)sizeof(buf), 10000));
 	close(cli);
 	close(srv);
+}
+
+/*
+ * cgroup-BPF. The programs are a few instructions each, loaded with the
+ * bpf() syscall (no libbpf); they attach to a cgroup of the case's own
+ * (cgroup_enter), so that nothing else on the host is filtered.
+ */
+#define INSN(c, d, s, o, i) ((struct bpf_insn) {			\
+	.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define MOV_IMM(d, i)		INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define EXIT_INSN		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+
+struct cg_prog {
+	int fd;
+	int cgroup_fd;
+	enum bpf_attach_type type;
+};
+
+/*
+ * Load @insns as a @ptype program for @type and attach it to the case's
+ * cgroup. 0, or -1 with errno (ENOSYS: a kernel without bpf()).
+ */
+static int cg_attach(FIXTURE_DATA(stack) *self, struct cg_prog *p,
+		     enum bpf_prog_type ptype, enum bpf_attach_type type,
+		     const struct bpf_insn *insns, int n)
+{
+	static char log[4096];
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = ptype;
+	a.expected_attach_type = type;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = n;
+	a.license = (uintptr_t)"GPL";
+	a.log_buf = (uintptr_t)log;
+	a.log_size = sizeof(log);
+	a.log_level = 1;
+	p->fd = syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (p->fd < 0) {
+		if (errno != ENOSYS)
+			fprintf(stderr, "# verifier: %s\n", log);
+		return -1;
+	}
+	p->cgroup_fd = open(self->cgroup, O_RDONLY | O_DIRECTORY);
+	if (p->cgroup_fd < 0)
+		return -1;
+	p->type = type;
+	memset(&a, 0, sizeof(a));
+	a.target_fd = p->cgroup_fd;
+	a.attach_bpf_fd = p->fd;
+	a.attach_type = type;
+	return syscall(__NR_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) ? -1 : 0;
+}
+
+static int cg_detach(struct cg_prog *p)
+{
+	union bpf_attr a;
+	int err;
+
+	memset(&a, 0, sizeof(a));
+	a.target_fd = p->cgroup_fd;
+	a.attach_bpf_fd = p->fd;
+	a.attach_type = p->type;
+	err = syscall(__NR_bpf, BPF_PROG_DETACH, &a, sizeof(a));
+	close(p->fd);
+	close(p->cgroup_fd);
+	return err ? -1 : 0;
+}
+
+/* Into a cgroup of the case's own, or SKIP when the kernel has no bpf(). */
+#define CGROUP_BPF_READY(self) do {					\
+	if (syscall(__NR_bpf, -1, NULL, 0) < 0 && errno == ENOSYS)	\
+		SKIP(return, "this kernel has no bpf() (CONFIG_BPF_SYSCALL)"); \
+	ASSERT_EQ(0, cgroup_enter(self))				\
+		TH_LOG("cgroup2 at " CGROUP2_ROOT ": %s", strerror(errno)); \
+} while (0)
+
+/* A program that returns @verdict for everything (0: drop or refuse). */
+static int cg_verdict(FIXTURE_DATA(stack) *self, struct cg_prog *p,
+		      enum bpf_prog_type ptype, enum bpf_attach_type type,
+		      int verdict)
+{
+	const struct bpf_insn insns[] = {
+		MOV_IMM(BPF_REG_0, verdict),
+		EXIT_INSN,
+	};
+
+	return cg_attach(self, p, ptype, type, insns, 2);
+}
+
+static struct cg_prog blocking_prog;
+
+/* Egress (or ingress) programs dropping every packet of the case's cgroup. */
+static int block_cgroup_egress(FIXTURE_DATA(stack) *self, int proto,
+			       uint16_t port)
+{
+	(void)proto;
+	(void)port;
+	return cg_verdict(self, &blocking_prog, BPF_PROG_TYPE_CGROUP_SKB,
+			  BPF_CGROUP_INET_EGRESS, 0);
+}
+
+static int block_cgroup_ingress(FIXTURE_DATA(stack) *self, int proto,
+				uint16_t port)
+{
+	(void)proto;
+	(void)port;
+	return cg_verdict(self, &blocking_prog, BPF_PROG_TYPE_CGROUP_SKB,
+			  BPF_CGROUP_INET_INGRESS, 0);
+}
+
+static int unblock_cgroup(FIXTURE_DATA(stack) *self)
+{
+	(void)self;
+	return cg_detach(&blocking_prog);
+}
+
+/*
+ * The case's sockets, client and listener, in its cgroup: an egress
+ * program dropping everything keeps the SYN from leaving (systemd's
+ * IPAddressDeny= works so), an ingress one keeps it from being taken.
+ */
+TEST_F(stack, cgroup_egress_program_stops_connect)
+{
+	CGROUP_BPF_READY(self);
+	connect_blocked_then_not(_metadata, self, block_cgroup_egress,
+				 unblock_cgroup);
+}
+
+TEST_F(stack, cgroup_ingress_program_stops_connect)
+{
+	CGROUP_BPF_READY(self);
+	connect_blocked_then_not(_metadata, self, block_cgroup_ingress,
+				 unblock_cgroup);
 }
 
 TEST_HARNESS_MAIN

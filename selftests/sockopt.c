@@ -493,10 +493,11 @@ TEST_F(stack, accepted_socket_inherits_buffers)
 }
 
 /*
- * SO_DOMAIN and SO_PROTOCOL are left out on purpose: xtcp may report its
- * own family and IP protocol number there.
+ * SO_DOMAIN is AF_INET on both: an xtcp socket is an IPv4 socket inside
+ * the kernel, whatever family opened it. SO_PROTOCOL is left out on
+ * purpose: xtcp reports its own IP protocol number there.
  */
-TEST_F(stack, so_type_and_acceptconn)
+TEST_F(stack, so_type_domain_and_acceptconn)
 {
 	uint16_t port;
 	int fd, lfd, v;
@@ -505,6 +506,8 @@ TEST_F(stack, so_type_and_acceptconn)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &v));
 	ASSERT_EQ(SOCK_STREAM, v);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &v));
+	ASSERT_EQ(AF_INET, v);
 	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &v));
 	ASSERT_EQ(0, v);
 	close(fd);
@@ -518,6 +521,8 @@ TEST_F(stack, so_type_and_acceptconn)
 	ASSERT_EQ(0, stack_pair(self->family, &fd, &lfd));
 	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_TYPE, &v));
 	ASSERT_EQ(SOCK_STREAM, v);
+	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_DOMAIN, &v));
+	ASSERT_EQ(AF_INET, v);
 	ASSERT_EQ(0, getsockopt_int(lfd, SOL_SOCKET, SO_ACCEPTCONN, &v));
 	ASSERT_EQ(0, v);
 	close(fd);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The harness itself is not -Wextra clean (an unused handler argument). */
@@ -39,6 +40,8 @@ FIXTURE(stack) {
 	char netns[32];		/* topology tag for netns.sh, "" if none */
 	int host_setting_fd;	/* see set_host_setting, 0 if none */
 	char host_setting_old[32];
+	char cgroup[64];	/* a cgroup the case made (cgroup_enter), or "" */
+	char cgroup_was[320];	/* the one the case was in before */
 };
 
 FIXTURE_VARIANT(stack) {
@@ -188,8 +191,63 @@ static inline int set_host_setting(FIXTURE_DATA(stack) *self,
 	return set_setting_fd(fd, val);
 }
 
+#define CGROUP2_ROOT "/sys/fs/cgroup"
+
+/* The calling process into the cgroup directory @dir: 0, or -1. */
+static inline int cgroup_move_self(const char *dir)
+{
+	char procs[352];
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	errno = write_sysctl(procs, "0");
+	return errno ? -1 : 0;
+}
+
+/*
+ * Into a new cgroup (v2) of this case's, made for it: sockets made from
+ * now on belong to it. The teardown moves the case back and removes it.
+ * 0, or -1 (errno set; ENOENT: no cgroup2 mounted).
+ */
+static inline int cgroup_enter(FIXTURE_DATA(stack) *self)
+{
+	char line[288] = "", *nl;
+	FILE *f;
+
+	if (access(CGROUP2_ROOT "/cgroup.procs", W_OK))
+		return -1;
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return -1;
+	/* The v2 line: "0::/path". */
+	while (fgets(line, sizeof(line), f) && strncmp(line, "0::", 3))
+		line[0] = 0;
+	fclose(f);
+	nl = strchr(line, '\n');
+	if (nl)
+		*nl = 0;
+	snprintf(self->cgroup_was, sizeof(self->cgroup_was), "%s%s",
+		 CGROUP2_ROOT, line[0] ? line + 3 : "");
+	snprintf(self->cgroup, sizeof(self->cgroup), CGROUP2_ROOT "/xtcp%d",
+		 getpid());
+	if (mkdir(self->cgroup, 0755) && errno != EEXIST) {
+		self->cgroup[0] = 0;
+		return -1;
+	}
+	return cgroup_move_self(self->cgroup);
+}
+
+/* Back to the cgroup the case was in: 0 or -1. */
+static inline int cgroup_leave(FIXTURE_DATA(stack) *self)
+{
+	return cgroup_move_self(self->cgroup_was);
+}
+
 FIXTURE_TEARDOWN(stack)
 {
+	if (self->cgroup[0]) {
+		cgroup_leave(self);
+		rmdir(self->cgroup);
+	}
 	if (self->host_setting_fd > 0) {
 		set_setting_fd(self->host_setting_fd, self->host_setting_old);
 		close(self->host_setting_fd);
