@@ -4,6 +4,7 @@
  * entry points that are plain glue (bind, getname, poll, ioctl, socket
  * options). Connection life cycle is in sock.c, data in send.c and recv.c.
  */
+#include <linux/bpf-cgroup.h>
 #include <linux/capability.h>
 #include <linux/module.h>
 #include <linux/net.h>
@@ -21,17 +22,24 @@
 /* Process context, socket unlocked: inet_sock fields are read once each. */
 static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
-	struct sockaddr_in *addr = (struct sockaddr_in *)uaddr;
+	struct sockaddr_in sin, *addr = &sin;
 	struct sock *sk = sock->sk;
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
+	u32 bpf_flags = 0;
 	__be32 saddr;
 	u16 port;
 	int err;
 
 	if (addr_len < (int)sizeof(struct sockaddr_in))
 		return -EINVAL;
-	if (addr->sin_family != AF_INET && addr->sin_family != xtcp_family) {
+	xtcp_copy_sockaddr(&sin, uaddr);
+	/* The cgroup's bind4 programs first, as inet_bind runs them. */
+	err = BPF_CGROUP_RUN_PROG_INET_BIND_LOCK(sk, (struct sockaddr *)&sin,
+						 CGROUP_INET4_BIND, &bpf_flags);
+	if (err)
+		return err;
+	if (addr->sin_family != AF_INET) {
 		/* Native compatibility: AF_UNSPEC only with INADDR_ANY. */
 		if (addr->sin_family != AF_UNSPEC ||
 		    addr->sin_addr.s_addr != htonl(INADDR_ANY))
@@ -43,7 +51,8 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	    inet_addr_type(net, saddr) != RTN_LOCAL)
 		return -EADDRNOTAVAIL;
 	port = ntohs(addr->sin_port);
-	if (port && inet_port_requires_bind_service(net, port) &&
+	if (port && !(bpf_flags & BIND_NO_CAP_NET_BIND_SERVICE) &&
+	    inet_port_requires_bind_service(net, port) &&
 	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
 
@@ -56,6 +65,14 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 		goto out;
 	inet->inet_rcv_saddr = saddr;
 	inet->inet_saddr = saddr;
+	/* post_bind4 programs see the address and port taken, and may undo. */
+	err = BPF_CGROUP_RUN_PROG_INET4_POST_BIND(sk);
+	if (err) {
+		inet->inet_rcv_saddr = 0;
+		inet->inet_saddr = 0;
+		xtcp_unbind_port(sk);
+		goto out;
+	}
 	if (saddr)
 		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
 	if (port)
@@ -85,9 +102,11 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		}
 		sin->sin_port = inet->inet_dport;
 		sin->sin_addr.s_addr = inet->inet_daddr;
+		BPF_CGROUP_RUN_SA_PROG(sk, uaddr, CGROUP_INET4_GETPEERNAME);
 	} else {
 		sin->sin_port = inet->inet_sport;
 		sin->sin_addr.s_addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+		BPF_CGROUP_RUN_SA_PROG(sk, uaddr, CGROUP_INET4_GETSOCKNAME);
 	}
 	release_sock(sk);
 	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
@@ -408,6 +427,8 @@ static int xtcp_release(struct socket *sock)
 
 	if (!sk)
 		return 0;
+	if (!sk->sk_kern_sock)
+		BPF_CGROUP_RUN_PROG_INET_SOCK_RELEASE(sk);
 	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
 		timeout = sk->sk_lingertime;
 	xtcp_close(sk, timeout);
@@ -437,6 +458,15 @@ static const struct proto_ops xtcp_stream_ops = {
 	.sendpage = sock_no_sendpage,
 };
 
+/*
+ * The kernel's __inet_bind binds an xtcp socket too when a cgroup
+ * program calls bpf_bind() from its connect4 hook; the address is set.
+ */
+static int xtcp_get_port(struct sock *sk, unsigned short snum)
+{
+	return xtcp_bind_port(sk, inet_sk(sk)->inet_rcv_saddr, snum);
+}
+
 struct proto xtcp_prot = {
 	.name = "XTCP",
 	.owner = THIS_MODULE,
@@ -444,6 +474,8 @@ struct proto xtcp_prot = {
 	.backlog_rcv = xtcp_backlog_rcv,
 	.release_cb = xtcp_release_cb,
 	.keepalive = xtcp_set_keepalive,
+	.get_port = xtcp_get_port,
+	.put_port = xtcp_unbind_port,
 	/* TIME_WAIT entries: their slab, and what frees them (timewait.c). */
 	.twsk_prot = &xtcp_timewait_sock_ops,
 	/* Memory accounting and its limits: mem.c. */
@@ -492,11 +524,26 @@ struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern)
 	return sk;
 }
 
+/*
+ * The caller's address (its length checked) as bind and connect use it:
+ * sin_family AF_XTCP, which our sockets take too, reads as AF_INET, so
+ * the cgroup's programs see what they would see of a native socket, and
+ * may rewrite it. A copy: a kernel_bind or kernel_connect caller's
+ * buffer stays as it was.
+ */
+void xtcp_copy_sockaddr(struct sockaddr_in *sin, const struct sockaddr *uaddr)
+{
+	memcpy(sin, uaddr, sizeof(*sin));
+	if (sin->sin_family == xtcp_family)
+		sin->sin_family = AF_INET;
+}
+
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 		       int kern)
 {
 	struct inet_sock *inet;
 	struct sock *sk;
+	int err;
 
 	if (sock->type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
@@ -526,6 +573,17 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(sk);
+
+	/* The cgroup's sock_create programs may refuse it, as inet_create. */
+	if (!kern) {
+		err = BPF_CGROUP_RUN_PROG_INET_SOCK(sk);
+		if (err) {
+			/* The core frees @sock without our release: do it here. */
+			xtcp_close(sk, 0);
+			sock->sk = NULL;
+			return err;
+		}
+	}
 	return 0;
 }
 

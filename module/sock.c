@@ -4,6 +4,7 @@
  * close, reset, TIME_WAIT and the final teardown. The RFC 9293 state
  * transitions driven by arriving segments are in input.c.
  */
+#include <linux/bpf-cgroup.h>
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
@@ -338,9 +339,9 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xtcp_sync_mss(sk, mtu);
 }
 
-static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+/* @usin: the caller's address, its length checked (xtcp_copy_sockaddr). */
+static int do_connect(struct sock *sk, const struct sockaddr_in *usin)
 {
-	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	struct inet_sock *inet = inet_sk(sk);
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
 	bool auto_bound;
@@ -349,9 +350,7 @@ static int do_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	u32 isn;
 	int err;
 
-	if (addr_len < (int)sizeof(struct sockaddr_in))
-		return -EINVAL;
-	if (usin->sin_family != AF_INET && usin->sin_family != xtcp_family)
+	if (usin->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
 	daddr = usin->sin_addr.s_addr;
 
@@ -415,6 +414,15 @@ failure:
 	return err;
 }
 
+/*
+ * The cgroup's connect4 programs may refuse the connection or rewrite its
+ * destination, before anything else, as tcp_v4_pre_connect runs them.
+ */
+static int pre_connect(struct sock *sk, struct sockaddr_in *sin)
+{
+	return BPF_CGROUP_RUN_PROG_INET4_CONNECT(sk, (struct sockaddr *)sin);
+}
+
 /* Called with the socket locked; returns the time left. */
 static long wait_for_connect(struct sock *sk, long timeo)
 {
@@ -468,6 +476,7 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 {
 	struct sock *sk = sock->sk;
 	long timeo;
+	struct sockaddr_in sin;
 	int err;
 
 	if (addr_len < (int)sizeof(uaddr->sa_family))
@@ -496,7 +505,14 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 		err = -EISCONN;
 		if (sk->sk_state != TCP_CLOSE)
 			goto out;
-		err = do_connect(sk, uaddr, addr_len);
+		err = -EINVAL;
+		if (addr_len < (int)sizeof(sin))
+			goto out;
+		xtcp_copy_sockaddr(&sin, uaddr);
+		err = pre_connect(sk, &sin);
+		if (err)
+			goto out;
+		err = do_connect(sk, &sin);
 		if (err < 0)
 			goto out;
 		sock->state = SS_CONNECTING;

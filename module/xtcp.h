@@ -570,6 +570,7 @@ void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb);
 
 extern struct proto xtcp_prot;
 struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
+void xtcp_copy_sockaddr(struct sockaddr_in *sin, const struct sockaddr *uaddr);
 int xtcp_af_init(void);
 void xtcp_af_exit(void);
 

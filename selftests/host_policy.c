@@ -630,6 +630,10 @@ TEST_F(stack, socket_filter_drop_all_stops_delivery)
 #define INSN(c, d, s, o, i) ((struct bpf_insn) {			\
 	.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define MOV_IMM(d, i)		INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define LDX_W(d, s, o)		INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
+#define STX_W(d, s, o)		INSN(BPF_STX | BPF_MEM | BPF_W, d, s, o, 0)
+#define ST_MEM(size, d, o, i)	INSN(BPF_ST | BPF_MEM | (size), d, 0, o, i)
+#define JMP32_IMM(op, d, i, o)	INSN(BPF_JMP32 | (op) | BPF_K, d, 0, o, i)
 #define EXIT_INSN		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 struct cg_prog {
@@ -698,6 +702,22 @@ static int cg_detach(struct cg_prog *p)
 		TH_LOG("cgroup2 at " CGROUP2_ROOT ": %s", strerror(errno)); \
 } while (0)
 
+/* A sock_addr program: refuse (0) when the 32-bit field at @off is @val. */
+static int cg_refuse_field(FIXTURE_DATA(stack) *self, struct cg_prog *p,
+			   enum bpf_attach_type type, int off, uint32_t val)
+{
+	const struct bpf_insn insns[] = {
+		LDX_W(BPF_REG_2, BPF_REG_1, off),
+		MOV_IMM(BPF_REG_0, 1),
+		JMP32_IMM(BPF_JNE, BPF_REG_2, (int32_t)val, 1),
+		MOV_IMM(BPF_REG_0, 0),
+		EXIT_INSN,
+	};
+
+	return cg_attach(self, p, BPF_PROG_TYPE_CGROUP_SOCK_ADDR, type, insns,
+			 sizeof(insns) / sizeof(insns[0]));
+}
+
 /* A program that returns @verdict for everything (0: drop or refuse). */
 static int cg_verdict(FIXTURE_DATA(stack) *self, struct cg_prog *p,
 		      enum bpf_prog_type ptype, enum bpf_attach_type type,
@@ -709,6 +729,218 @@ static int cg_verdict(FIXTURE_DATA(stack) *self, struct cg_prog *p,
 	};
 
 	return cg_attach(self, p, ptype, type, insns, 2);
+}
+
+/*
+ * A connect4 program that refuses the server's address fails connect()
+ * with EPERM at once, sending nothing; another destination still works,
+ * and so does the server's once the program is gone.
+ */
+TEST_F(stack, cgroup_connect4_program_refuses_address)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	struct cg_prog prog;
+	uint16_t port, lo_port;
+	int lfd, lo_lfd, fd;
+
+	CGROUP_BPF_READY(self);
+	hosts_up(_metadata, self);
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, cg_refuse_field(self, &prog, BPF_CGROUP_INET4_CONNECT,
+				     offsetof(struct bpf_sock_addr, user_ip4),
+				     inet_addr(SERVER_IP)));
+	fd = connect_from_client(self, SERVER_IP, port);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EPERM, errno);
+
+	/* Loopback in TAG-1 is another destination: allowed. */
+	lo_lfd = stack_listen(self->family, "127.0.0.1", &lo_port);
+	ASSERT_LE(0, lo_lfd);
+	sin.sin_port = htons(lo_port);
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("connect to 127.0.0.1: %s", strerror(errno));
+	close(fd);
+	close(lo_lfd);
+
+	ASSERT_EQ(0, cg_detach(&prog));
+	fd = connect_from_client(self, SERVER_IP, port);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, connect_wait(fd, UNBLOCKED_MS));
+	close(fd);
+	close(lfd);
+}
+
+/*
+ * bind4 programs run before the bind (one refusing a port fails it with
+ * EPERM) and post_bind4 programs after it: one refusing everything fails
+ * the bind with EPERM and gives the port back.
+ */
+TEST_F(stack, cgroup_bind4_and_post_bind4_programs_refuse)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	struct cg_prog prog;
+	int lfd, fd, fd2;
+	uint16_t port;
+
+	CGROUP_BPF_READY(self);
+	/* A free port: taken, then given back. */
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	close(lfd);
+	sin.sin_port = htons(port);
+
+	ASSERT_EQ(0, cg_refuse_field(self, &prog, BPF_CGROUP_INET4_BIND,
+				     offsetof(struct bpf_sock_addr, user_port),
+				     htons(port)));
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EPERM, errno);
+	close(fd);
+	ASSERT_EQ(0, cg_detach(&prog));
+
+	ASSERT_EQ(0, cg_verdict(self, &prog, BPF_PROG_TYPE_CGROUP_SOCK,
+				BPF_CGROUP_INET4_POST_BIND, 0));
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, cg_detach(&prog));
+
+	/* The refused socket, still open, did not keep the port. */
+	fd2 = stack_socket(self->family);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, bind(fd2, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("bind beside the refused socket: %s", strerror(errno));
+	close(fd2);
+	close(fd);
+}
+
+/* A sock_create program refusing everything fails socket() with EPERM. */
+TEST_F(stack, cgroup_sock_create_program_refuses_socket)
+{
+	struct cg_prog prog;
+	int fd;
+
+	CGROUP_BPF_READY(self);
+	ASSERT_EQ(0, cg_verdict(self, &prog, BPF_PROG_TYPE_CGROUP_SOCK,
+				BPF_CGROUP_INET_SOCK_CREATE, 0));
+	fd = stack_socket(self->family);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, cg_detach(&prog));
+	fd = stack_socket(self->family);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+/* A sock_addr program that writes @port into user_port and allows. */
+static int cg_set_port(FIXTURE_DATA(stack) *self, struct cg_prog *p,
+		       enum bpf_attach_type type, uint16_t port)
+{
+	const struct bpf_insn insns[] = {
+		MOV_IMM(BPF_REG_2, htons(port)),
+		STX_W(BPF_REG_1, BPF_REG_2,
+		      offsetof(struct bpf_sock_addr, user_port)),
+		MOV_IMM(BPF_REG_0, 1),
+		EXIT_INSN,
+	};
+
+	return cg_attach(self, p, BPF_PROG_TYPE_CGROUP_SOCK_ADDR, type, insns,
+			 4);
+}
+
+/*
+ * getsockname and getpeername programs may rewrite what the calls report
+ * (a proxy's transparent redirect is undone so): each here puts a port of
+ * its own that the socket does not have.
+ */
+TEST_F(stack, cgroup_getname_programs_rewrite_port)
+{
+	struct cg_prog sockname, peername;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	uint16_t lport, pport;
+	int cli, srv;
+
+	CGROUP_BPF_READY(self);
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ASSERT_EQ(0, getsockname(cli, (struct sockaddr *)&sin, &len));
+	lport = ntohs(sin.sin_port);
+	ASSERT_EQ(0, getpeername(cli, (struct sockaddr *)&sin, &len));
+	pport = ntohs(sin.sin_port);
+	ASSERT_NE(4242, lport);
+	ASSERT_NE(4343, pport);
+	ASSERT_EQ(0, cg_set_port(self, &sockname,
+				 BPF_CGROUP_INET4_GETSOCKNAME, 4242));
+	ASSERT_EQ(0, cg_set_port(self, &peername,
+				 BPF_CGROUP_INET4_GETPEERNAME, 4343));
+	ASSERT_EQ(0, getsockname(cli, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(4242, ntohs(sin.sin_port));
+	ASSERT_EQ(0, getpeername(cli, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(4343, ntohs(sin.sin_port));
+	ASSERT_EQ(0, cg_detach(&sockname));
+	ASSERT_EQ(0, cg_detach(&peername));
+	ASSERT_EQ(0, getsockname(cli, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(lport, ntohs(sin.sin_port));
+	ASSERT_EQ(0, getpeername(cli, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(pport, ntohs(sin.sin_port));
+	close(cli);
+	close(srv);
+}
+
+/*
+ * A connect4 program may bind the socket itself (bpf_bind, as a service
+ * pinning its source port does): the connection then leaves from that
+ * port. The kernel's __inet_bind does the bind, through the protocol's
+ * get_port.
+ */
+TEST_F(stack, cgroup_connect4_program_binds_source_port)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	socklen_t len = sizeof(sin);
+	struct cg_prog prog;
+	uint16_t port, pin;
+	int lfd, fd;
+
+	CGROUP_BPF_READY(self);
+	/* A free port to pin: taken, then given back. */
+	lfd = stack_listen(self->family, "127.0.0.1", &pin);
+	ASSERT_LE(0, lfd);
+	close(lfd);
+	{
+		const struct bpf_insn insns[] = {
+			ST_MEM(BPF_DW, BPF_REG_10, -16, 0),
+			ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
+			ST_MEM(BPF_H, BPF_REG_10, -16, AF_INET),
+			ST_MEM(BPF_H, BPF_REG_10, -14, htons(pin)),
+			INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2,
+			     BPF_REG_10, 0, 0),
+			INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0,
+			     -16),
+			MOV_IMM(BPF_REG_3, 16),
+			INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_bind),
+			MOV_IMM(BPF_REG_0, 1),
+			EXIT_INSN,
+		};
+
+		ASSERT_EQ(0, cg_attach(self, &prog,
+				       BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+				       BPF_CGROUP_INET4_CONNECT, insns,
+				       sizeof(insns) / sizeof(insns[0])));
+	}
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	fd = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(pin, ntohs(sin.sin_port));
+	ASSERT_EQ(0, cg_detach(&prog));
+	close(fd);
+	close(lfd);
 }
 
 static struct cg_prog blocking_prog;
