@@ -8,7 +8,9 @@
  * Queue membership and the child's queue_state are guarded by the listener's
  * queue_lock; see xtcp.h for the reference and lock rules.
  */
+#include <linux/cgroup.h>
 #include <linux/net.h>
+#include <linux/security.h>
 #include <linux/tcp.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
@@ -334,6 +336,26 @@ static void inherit_settings(struct sock *child, const struct sock *sk)
 	xtcp_cong_init(child);
 }
 
+/*
+ * The listener's cgroup for @child, as a native child cloned from its
+ * listener has: sk_alloc in softirq gave it the root cgroup, so the
+ * cgroup-BPF programs of the listener's service (ingress, egress) would
+ * pass over its connections. The references move as cgroup_sk_clone's.
+ */
+static void inherit_cgroup(struct sock *child, struct sock *sk)
+{
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	struct cgroup *was = sock_cgroup_ptr(&child->sk_cgrp_data);
+	struct cgroup *cgrp = sock_cgroup_ptr(&sk->sk_cgrp_data);
+
+	cgroup_get(cgrp);
+	cgroup_bpf_get(cgrp);
+	child->sk_cgrp_data = sk->sk_cgrp_data;
+	cgroup_bpf_put(was);
+	cgroup_put(was);
+#endif
+}
+
 /* A child in SYN_RECV for the SYN @th, with our ISN @iss. */
 static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 			      const struct xtcp_seg_hdr *th, u32 iss)
@@ -349,12 +371,15 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	if (!child)
 		return NULL;
 	sock_init_data(NULL, child);
+	/* The LSM's label, as a native child cloned from its listener has. */
+	security_sk_clone(sk, child);
 	/* No struct socket to take it from until accept() grafts one. */
 	child->sk_type = SOCK_STREAM;
 	child->sk_protocol = xtcp_ipproto;
 	child->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(child);
 	inherit_settings(child, sk);
+	inherit_cgroup(child, sk);
 
 	cinet = inet_sk(child);
 	cinet->inet_num = inet_sk(sk)->inet_num;

@@ -989,4 +989,54 @@ TEST_F(stack, cgroup_ingress_program_stops_connect)
 				 unblock_cgroup);
 }
 
+/*
+ * An accepted connection belongs to its listener's cgroup, whichever
+ * context made it: the listener is made in the case's cgroup, the client
+ * outside it, and an egress program there dropping packets above 200
+ * bytes stops the server's data but not the client's, until detached.
+ */
+TEST_F(stack, cgroup_accepted_connection_in_listener_cgroup)
+{
+	const struct bpf_insn drop_big[] = {
+		LDX_W(BPF_REG_2, BPF_REG_1, offsetof(struct __sk_buff, len)),
+		MOV_IMM(BPF_REG_0, 1),
+		JMP32_IMM(BPF_JLE, BPF_REG_2, 200, 1),
+		MOV_IMM(BPF_REG_0, 0),
+		EXIT_INSN,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	struct cg_prog prog;
+	char buf[1000];
+	int lfd, fd, srv;
+	uint16_t port;
+
+	CGROUP_BPF_READY(self);
+	hosts_up(_metadata, self);
+	lfd = server_listen(self, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, cgroup_leave(self));
+	fd = connect_from_client(self, SERVER_IP, port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, connect_wait(fd, UNBLOCKED_MS));
+	pfd.fd = lfd;
+	ASSERT_EQ(1, poll(&pfd, 1, UNBLOCKED_MS));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, cg_attach(self, &prog, BPF_PROG_TYPE_CGROUP_SKB,
+			       BPF_CGROUP_INET_EGRESS, drop_big, 5));
+
+	memset(buf, 'c', sizeof(buf));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ((int)sizeof(buf), wait_inq(srv, (int)sizeof(buf), UNBLOCKED_MS))
+		TH_LOG("the client, outside the cgroup, was filtered");
+	ASSERT_EQ((ssize_t)sizeof(buf), send(srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, wait_inq(fd, (int)sizeof(buf), BLOCKED_MS))
+		TH_LOG("the accepted connection's data left the cgroup's filter");
+	ASSERT_EQ(0, cg_detach(&prog));
+	EXPECT_EQ((int)sizeof(buf), wait_inq(fd, (int)sizeof(buf), UNBLOCKED_MS));
+	close(srv);
+	close(fd);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
