@@ -16,7 +16,8 @@
  *               waits (its send buffer shrunk to half its queue), a
  *               receiver drops the segment, pruning its out-of-order queue
  *               first.
- * Unlike native, the window offered is not cut under pressure.
+ * Under pressure, a receiver whose reader is behind offers at most 4 MSS
+ * (output.c, rcv_free_space), as native's.
  * net.xtcp.rmem and wmem (bytes: minimum, default, autotuning maximum) are
  * host-wide, unlike native's per-namespace tcp_rmem / tcp_wmem, because the
  * kernel reads a protocol's minimum from struct proto, not from a

@@ -18,18 +18,58 @@
 #include "xtcp.h"
 #include "lib/csum.h"
 
+/*
+ * Is the window held? Under memory pressure (the protocol's or the memory
+ * cgroup's), once the reader has fallen behind by half the buffer, until
+ * the pressure ends: native's rcv_ssthresh cut in __tcp_select_window.
+ */
+static bool rcv_window_held(struct sock *sk, u32 free, u32 space)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!sk_under_memory_pressure(sk))
+		xs->rcv_wnd_held = 0;
+	else if (free < space / 2)
+		xs->rcv_wnd_held = 1;
+	return xs->rcv_wnd_held;
+}
+
+/*
+ * The window we would offer now (bytes, a multiple of the scale), and in
+ * @remaining what the peer was last promised beyond rcv_nxt. A held window
+ * offers at most 4 MSS, rounded up to the scale's unit as native's, so
+ * that a small MSS or a large scale never makes it 0; the silly-window
+ * rule has already judged the real free space. Senders then stop filling
+ * buffers the host is short of; what was promised is never taken back.
+ */
+u32 xtcp_window_to_offer(struct sock *sk, u32 *remaining)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 space = xtcp_rcv_space(sk);
+	u32 promised = xs->rcv_wup + xs->rcv_wnd;
+	u32 used = xs->rcv_nxt - xs->copied_seq;
+	u32 free = space > used ? space - used : 0;
+	bool held = rcv_window_held(sk, free, space);
+	u32 wnd;
+
+	*remaining = xtcp_seq_after(promised, xs->rcv_nxt) ?
+		     promised - xs->rcv_nxt : 0;
+	wnd = xtcp_rcv_window_choose(free, *remaining, xs->rcv_mss, space,
+				     xs->rcv_wscale);
+	if (held && wnd > *remaining) {
+		u32 cap = ALIGN(4U * xs->adv_mss, 1U << xs->rcv_wscale);
+
+		wnd = max(*remaining, min(wnd, cap));
+	}
+	return wnd;
+}
+
 /* Record and return the window field for the next segment. */
 u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 space = xtcp_rcv_space(sk);
-	u32 used = xs->rcv_nxt - xs->copied_seq;
-	u32 free = space > used ? space - used : 0;
-	u32 promised = xs->rcv_wup + xs->rcv_wnd;
-	u32 remaining = xtcp_seq_after(promised, xs->rcv_nxt) ?
-			promised - xs->rcv_nxt : 0;
-	u32 wnd = xtcp_rcv_window_choose(free, remaining, xs->rcv_mss, space,
-					 xs->rcv_wscale);
+	u32 remaining;
+	u32 wnd = xtcp_window_to_offer(sk, &remaining);
 	/* Round up: truncating by the scale would shrink a promised window. */
 	u16 field = xtcp_window_field(wnd + (1u << xs->rcv_wscale) - 1,
 				      xs->rcv_wscale);

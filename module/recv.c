@@ -16,20 +16,12 @@
  */
 void xtcp_rcv_window_update(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 space, used, free, promised, remaining, wnd;
+	u32 remaining, wnd;
 
 	if (!((1 << sk->sk_state) &
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
-	space = xtcp_rcv_space(sk);
-	used = xs->rcv_nxt - xs->copied_seq;
-	free = space > used ? space - used : 0;
-	promised = xs->rcv_wup + xs->rcv_wnd;
-	remaining = xtcp_seq_after(promised, xs->rcv_nxt) ?
-		    promised - xs->rcv_nxt : 0;
-	wnd = xtcp_rcv_window_choose(free, remaining, xs->rcv_mss, space,
-				     xs->rcv_wscale);
+	wnd = xtcp_window_to_offer(sk, &remaining);
 	if (wnd > remaining && wnd >= 2 * remaining)
 		xtcp_send_ack(sk);
 }

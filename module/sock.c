@@ -49,6 +49,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->rcv_wnd = 0;
 	xs->rcv_wup = 0;
 	xs->copied_seq = 0;
+	xs->rcv_wnd_held = 0;
 	xs->peer_mss = 0;
 	xs->fin_sent = 0;
 	xs->ack_now = 0;

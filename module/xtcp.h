@@ -207,6 +207,7 @@ struct xtcp_sock {
 	   ts_ok:1;		/* timestamps offered (SYN sent), then agreed */
 	u8 quickacks;		/* segments still ACKed at once */
 	u8 deferred_state;	/* state-timer work pending while owned */
+	u8 rcv_wnd_held:1;	/* window held at 4 MSS: memory pressure */
 
 	/* congestion control (socket lock), cong*.c */
 	const struct xtcp_cong_ops *cong_ops;
@@ -716,6 +717,7 @@ void xtcp_retransmit_head(struct sock *sk);
 void xtcp_retransmit_one(struct sock *sk);
 int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end);
 int xtcp_send_new_segment(struct sock *sk);
+u32 xtcp_window_to_offer(struct sock *sk, u32 *remaining);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_size_goal(const struct sock *sk);
 

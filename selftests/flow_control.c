@@ -473,4 +473,108 @@ TEST_F_TIMEOUT(stack, protocol_memory_limit_bounds_queues_and_recovers, 600)
 	free(buf);
 }
 
+/*
+ * Under memory pressure a receiver whose reader fell behind offers at most
+ * 4 MSS until the pressure ends (native's rcv_ssthresh cut in
+ * __tcp_select_window): once the reader has drained a full buffer, the
+ * window the sender sees stays that small, where without pressure it
+ * opens to most of the buffer. Pressure for the whole protocol comes from
+ * a threshold of one page (net.ipv4.tcp_mem / net.xtcp.mem "1 1 N": none
+ * is refused) and a ballast connection holding PRESSURE_BALLAST unread:
+ * the protocol's total moves in steps of each CPU's 1 MiB reserve, so a
+ * smaller charge would leave it at 0. The receiver's MSS is set to
+ * PRESSURE_MSS so that 4 MSS is far below its buffer.
+ */
+#define PRESSURE_MSS	1000
+#define PRESSURE_RCVBUF	65536
+#define PRESSURE_SNDBUF	8192
+#define PRESSURE_BALLAST	(4 << 20)
+
+/*
+ * The window the sender sees once a full receive buffer was drained, and
+ * in @unit the receiver's window unit (1 << its scale).
+ */
+static int window_after_drain(int family, int *unit)
+{
+	struct tcp_info ti, rti;
+	uint16_t port;
+	int lfd, tx, rx, stalled = 0;
+	char buf[4096];
+	ssize_t n;
+
+	lfd = stack_listen_opts(family, "127.0.0.1", &port, PRESSURE_RCVBUF, 0);
+	if (lfd < 0 || setsockopt_int(lfd, IPPROTO_TCP, TCP_MAXSEG,
+				      PRESSURE_MSS))
+		return -1;
+	tx = stack_connect_opts(family, "127.0.0.1", port, 0, PRESSURE_SNDBUF);
+	rx = accept(lfd, NULL, NULL);
+	close(lfd);
+	if (tx < 0 || rx < 0)
+		return -1;
+	/* Fill: until nothing more goes for half a second. */
+	memset(buf, 'p', sizeof(buf));
+	while (stalled < 50) {
+		n = send(tx, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			stalled = 0;
+			continue;
+		}
+		msleep(10);
+		stalled++;
+	}
+	while (recv(rx, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	/* The window update, then what the sender still had arrives. */
+	msleep(500);
+	if (get_tcp_info(tx, &ti) || get_tcp_info(rx, &rti))
+		return -1;
+	*unit = 1 << rti.tcpi_rcv_wscale;
+	close(tx);
+	close(rx);
+	return (int)ti.tcpi_snd_wnd;
+}
+
+TEST_F(stack, memory_pressure_holds_window_at_4_mss)
+{
+	const char *knob = self->family == AF_INET ?
+			   "/proc/sys/net/ipv4/tcp_mem" :
+			   "/proc/sys/net/xtcp/mem";
+	int free_wnd, held_wnd, unit, lfd, ballast_tx, ballast_rx;
+	int64_t pressures;
+	uint16_t port;
+
+	free_wnd = window_after_drain(self->family, &unit);
+	ASSERT_LE(0, free_wnd);
+	pressures = stack_counter(self->family, "TCPMemoryPressures",
+				  "XtcpMemoryPressures");
+	ASSERT_EQ(0, set_host_setting(self, knob, "1 1 10000000"));
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_SOCKET, SO_RCVBUFFORCE,
+				    2 * PRESSURE_BALLAST));
+	ballast_tx = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, ballast_tx);
+	ballast_rx = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, ballast_rx);
+	close(lfd);
+	ASSERT_EQ(PRESSURE_BALLAST,
+		  send_pattern(ballast_tx, PRESSURE_BALLAST, 3));
+	EXPECT_EQ(PRESSURE_BALLAST,
+		  wait_inq(ballast_rx, PRESSURE_BALLAST, 20000));
+	held_wnd = window_after_drain(self->family, &unit);
+	ASSERT_LE(0, held_wnd);
+	pressures = stack_counter(self->family, "TCPMemoryPressures",
+				  "XtcpMemoryPressures") - pressures;
+	TH_LOG("window after the drain: %d bytes, %d under pressure (%lld episodes, unit %d)",
+	       free_wnd, held_wnd, (long long)pressures, unit);
+	EXPECT_LE(1, pressures);
+	/* Most of the buffer, less what was still in the send buffer. */
+	EXPECT_LE(8 * PRESSURE_MSS, free_wnd);
+	/* 4 MSS, rounded up to the window scale's unit. */
+	EXPECT_GE(4 * PRESSURE_MSS + unit, held_wnd);
+	EXPECT_LE(1, held_wnd);
+	close(ballast_rx);
+	close(ballast_tx);
+}
+
 TEST_HARNESS_MAIN
