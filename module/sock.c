@@ -210,10 +210,6 @@ u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 	return hash + (u32)(ktime_get_real_ns() >> 6);
 }
 
-/*
- * Send MSS: what the path carries (MTU less IPv4 and TCP headers), what the
- * peer accepts, and what the user asked for with TCP_MAXSEG.
- */
 /* Bytes of IP options (IP_OPTIONS) in every IPv4 header the socket sends. */
 static u32 ip_options_len(const struct sock *sk)
 {
@@ -228,6 +224,14 @@ static u32 ip_options_len(const struct sock *sk)
 	return len;
 }
 
+/*
+ * Send MSS: what the path carries (MTU less IPv4 and TCP headers), what the
+ * peer accepts, and what the user asked for with TCP_MAXSEG; then less the
+ * IP options, floored at XTCP_MIN_SND_MSS, then less the timestamp option
+ * every segment carries once agreed: in native's order (__tcp_mtu_to_mss),
+ * so that no segment, options included, exceeds the peer's MSS (RFC 9293
+ * 3.7.1, RFC 6691).
+ */
 void xtcp_sync_mss(struct sock *sk, u32 mtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -238,14 +242,11 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 		mss = xs->peer_mss;
 	if (xs->user_mss && xs->user_mss < mss)
 		mss = xs->user_mss;
-	/* After the peer's clamp, as native's icsk_ext_hdr_len. */
 	ip_opts = ip_options_len(sk);
-	mss = mss > XTCP_MIN_MSS + ip_opts ? mss - ip_opts : XTCP_MIN_MSS;
-	/* Every segment carries the timestamp option once it is agreed. */
-	if (xs->ts_ok && mss > XTCP_MIN_MSS + XTCP_TS_OPT_LEN)
+	mss = mss > XTCP_MIN_SND_MSS + ip_opts ? mss - ip_opts :
+						 XTCP_MIN_SND_MSS;
+	if (xs->ts_ok)
 		mss -= XTCP_TS_OPT_LEN;
-	if (mss < XTCP_MIN_MSS)
-		mss = XTCP_MIN_MSS;
 	xs->mss_cache = mss;
 }
 
@@ -476,8 +477,8 @@ int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len,
 		 int flags)
 {
 	struct sock *sk = sock->sk;
-	long timeo;
 	struct sockaddr_in sin;
+	long timeo;
 	int err;
 
 	if (addr_len < (int)sizeof(uaddr->sa_family))

@@ -45,6 +45,12 @@ extern unsigned int xtcp_isn_wrap_after;
 
 #define XTCP_MSS_DEFAULT	536	/* RFC 9293 3.7.1, no MSS option */
 #define XTCP_MIN_MSS		88	/* as Linux's TCP_MIN_MSS */
+/*
+ * The lowest send MSS before the timestamp option, whatever the peer
+ * announces: native's tcp_min_snd_mss default, room for the options and
+ * 8 bytes of data.
+ */
+#define XTCP_MIN_SND_MSS	48
 #define XTCP_MAX_USER_MSS	32767	/* as Linux's MAX_TCP_WINDOW */
 #define XTCP_INIT_CWND		10	/* RFC 6928 */
 #define XTCP_DELACK_MS		40

@@ -407,6 +407,45 @@ TEST_F(stack, tcp_maxseg_get_set)
 	close(lfd);
 }
 
+/*
+ * A peer's MSS bounds whole segments, options included (RFC 9293 3.7.1,
+ * RFC 6691): against a listener announcing 88, the smallest TCP_MAXSEG,
+ * a client with timestamps sends 76 bytes of data a segment, as native
+ * does; and 64 KiB goes through intact in those small segments.
+ */
+TEST_F(stack, peer_mss_counts_the_timestamp_option)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct tcp_info ti;
+	int lfd, cli, srv, v;
+	int64_t bad;
+
+	lfd = stack_socket(self->family);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt_int(lfd, SOL_TCP, TCP_MAXSEG, 88));
+	sin = sin_make("127.0.0.1", 0);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lfd, 4));
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
+	cli = stack_connect(self->family, "127.0.0.1", ntohs(sin.sin_port));
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, get_tcp_info(cli, &ti));
+	ASSERT_TRUE(ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	EXPECT_EQ(76U, ti.tcpi_snd_mss);
+	ASSERT_EQ(0, getsockopt_int(cli, SOL_TCP, TCP_MAXSEG, &v));
+	EXPECT_EQ(76, v);
+	ASSERT_EQ(65536, send_pattern(cli, 65536, 7));
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	EXPECT_EQ(65536, recv_pattern(srv, 65536, 7, &bad));
+	EXPECT_EQ(-1, bad);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
 TEST_F(stack, sndbuf_rcvbuf_defaults_from_tcp_sysctls)
 {
 	int fd, v, wmem, rmem;
