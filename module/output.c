@@ -791,19 +791,34 @@ void xtcp_retransmit_one(struct sock *sk)
 }
 
 /*
+ * May a retransmission split @skb? Each split costs an skb, and a peer's
+ * SACK pattern decides how many there are: not once the queue holds twice
+ * the send buffer and two full-size skbs, except the first and the last
+ * skb, as native's tcp_fragment: the head must stay resendable, or
+ * nothing would be acknowledged again to free memory.
+ */
+static bool retransmit_may_split(const struct sock *sk,
+				 const struct sk_buff *skb)
+{
+	u64 limit = (u64)READ_ONCE(sk->sk_sndbuf) +
+		    2 * SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE);
+
+	return (u64)READ_ONCE(sk->sk_wmem_queued) / 2 <= limit ||
+	       skb == xtcp_rtx_first(sk) || !xtcp_rtx_next(skb);
+}
+
+/*
  * SACK recovery: send the segment holding @seq again, at most one MSS from
  * a segment boundary of its skb; *@end is where what left ends. Splits
  * fall only on the boundaries the data was first sent with, whatever the
  * peer's SACK blocks say, so a peer cannot make the queue hold more skbs
- * than segments; and none once the queue holds twice the send buffer (the
- * whole skb goes instead).
+ * than segments. When the split is refused, nothing goes (-ENOMEM): the
+ * whole skb would be more than the window lets out.
  */
 int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xs->mss_cache;
-	bool may_split = READ_ONCE(sk->sk_wmem_queued) <
-			 2 * READ_ONCE(sk->sk_sndbuf);
 	struct sk_buff *skb = xtcp_rtx_find(sk, seq);
 	struct xtcp_skb_cb *cb;
 	struct sk_buff *part;
@@ -822,14 +837,18 @@ int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end)
 	if (off && off == skb->len)
 		off--;
 	off -= off % mss;
-	if (may_split && off && off < skb->len) {
+	if ((off || skb->len > mss) && !retransmit_may_split(sk, skb)) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_WQUEUE_TOO_BIG);
+		return -ENOMEM;
+	}
+	if (off) {
 		/* The piece starts after the first part split_skb gives. */
 		part = split_skb(sk, skb, off);
 		if (!part)
 			return -ENOBUFS;
 		skb = xtcp_rtx_next(part);
 	}
-	if (may_split && skb->len > mss) {
+	if (skb->len > mss) {
 		part = split_skb(sk, skb, mss);
 		if (!part)
 			return -ENOBUFS;

@@ -432,22 +432,30 @@ void xtcp_rack_timeout(struct sock *sk)
 /*
  * Send the retransmissions RACK found lost again, oldest first, while
  * pipe stays within @cwnd_bytes; the marks of those that must wait stay.
+ * One whose split the queue's memory refuses (-ENOMEM) keeps its mark and
+ * the next is tried: the head of the queue, never refused, must not wait
+ * behind it for the RTO.
  */
 void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct list_head *list = &xs->resent_list;
+	struct xtcp_skb_cb *cb;
+	bool refused = false;
 
+	cb = list_first_entry(list, struct xtcp_skb_cb, resent_node);
 	for (;;) {
-		struct xtcp_skb_cb *cb, *found = NULL;
+		struct xtcp_skb_cb *found = NULL;
 		u32 end;
+		int err;
 
-		list_for_each_entry(cb, &xs->resent_list, resent_node) {
+		list_for_each_entry_from(cb, list, resent_node) {
 			if (cb->rack & XTCP_RACK_RELOST) {
 				found = cb;
 				break;
 			}
 		}
-		xs->rack.relost = !!found;
+		xs->rack.relost = found || refused;
 		if (!found ||
 		    (u64)xtcp_sack_pipe(xs) + xs->mss_cache > cwnd_bytes)
 			return;
@@ -456,13 +464,20 @@ void xtcp_rack_resend_relost(struct sock *sk, u64 cwnd_bytes)
 		 * which the next turn finds.
 		 */
 		found->rack &= ~XTCP_RACK_RELOST;
-		if (xtcp_retransmit_range(sk, found->seq, &end)) {
+		err = xtcp_retransmit_range(sk, found->seq, &end);
+		if (err) {
 			found->rack |= XTCP_RACK_RELOST;
-			return;
+			if (err != -ENOMEM)
+				return;
+			refused = true;
+			cb = list_next_entry(found, resent_node);
+			continue;
 		}
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_FAST_RETRANS);
 		if (cwnd_bytes == U64_MAX)
 			cwnd_bytes = (u64)xs->cwnd * xs->mss_cache;
+		/* It moved to the list's tail: start over from the oldest. */
+		cb = list_first_entry(list, struct xtcp_skb_cb, resent_node);
 	}
 }
 

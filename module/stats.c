@@ -71,6 +71,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_SYNCOOKIES_FAILED] = "SyncookiesFailed",
 	[XTCP_MIB_MEMORY_PRESSURES] = "MemoryPressures",
 	[XTCP_MIB_DROP_MEM_LIMIT] = "DropMemLimit",
+	[XTCP_MIB_WQUEUE_TOO_BIG] = "WqueueTooBig",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)
