@@ -498,6 +498,13 @@ struct proto xtcp_prot = {
  */
 static struct lock_class_key xtcp_slock_keys[2];
 static struct lock_class_key xtcp_sk_lock_keys[2];
+static const char *const xtcp_slock_names[2] = {
+	"slock-AF_XTCP", "k-slock-AF_XTCP"
+};
+
+static const char *const xtcp_sk_lock_names[2] = {
+	"sk_lock-AF_XTCP", "k-sk_lock-AF_XTCP"
+};
 
 /*
  * An xtcp socket is an IPv4 socket inside the kernel (sk_family AF_INET)
@@ -508,19 +515,13 @@ static struct lock_class_key xtcp_sk_lock_keys[2];
 struct sock *xtcp_sk_alloc(struct net *net, gfp_t gfp, int kern)
 {
 	struct sock *sk = sk_alloc(net, PF_INET, gfp, &xtcp_prot, kern);
+	int k = !!kern;
 
-	if (!sk)
-		return NULL;
-	if (kern)
-		sock_lock_init_class_and_name(sk, "k-slock-AF_XTCP",
-					      &xtcp_slock_keys[1],
-					      "k-sk_lock-AF_XTCP",
-					      &xtcp_sk_lock_keys[1]);
-	else
-		sock_lock_init_class_and_name(sk, "slock-AF_XTCP",
-					      &xtcp_slock_keys[0],
-					      "sk_lock-AF_XTCP",
-					      &xtcp_sk_lock_keys[0]);
+	if (sk)
+		sock_lock_init_class_and_name(sk, xtcp_slock_names[k],
+					      &xtcp_slock_keys[k],
+					      xtcp_sk_lock_names[k],
+					      &xtcp_sk_lock_keys[k]);
 	return sk;
 }
 
