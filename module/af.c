@@ -478,6 +478,8 @@ struct proto xtcp_prot = {
 	.put_port = xtcp_unbind_port,
 	/* TIME_WAIT entries: their slab, and what frees them (timewait.c). */
 	.twsk_prot = &xtcp_timewait_sock_ops,
+	/* Half-open connections: their slab (request.c). */
+	.rsk_prot = &xtcp_request_sock_ops,
 	/* Memory accounting and its limits: mem.c. */
 	.enter_memory_pressure = xtcp_enter_memory_pressure,
 	.leave_memory_pressure = xtcp_leave_memory_pressure,

@@ -5,8 +5,9 @@
  * conflicts and ephemeral port choice). One spinlock per namespace guards
  * all three (see xtcp.h); each table entry holds a socket reference.
  * TIME_WAIT entries (timewait.c) sit in the established and bind tables
- * beside sockets: code that walks those tables reads only the sock_common
- * of what it finds until it has checked the state.
+ * beside sockets, half-open request socks (request.c) in the established
+ * table: code that walks those tables reads only the sock_common of what it
+ * finds until it has checked the state.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -465,6 +466,107 @@ void xtcp_unhash_established(struct sock *sk)
 }
 
 /*
+ * Half-open @req into the established table, with the table's and the
+ * timer's references; the timer is armed here, under the lock, as a
+ * TIME_WAIT entry's. Request socks are not in the bind table: their
+ * listener holds the port. -EEXIST when the 4-tuple is taken (a twin
+ * from a retransmitted SYN got there first).
+ */
+int xtcp_hash_req(struct request_sock *req, unsigned long timeout)
+{
+	struct sock *rsk = req_to_sk(req);
+	struct xtcp_net *xn = xtcp_net(sock_net(rsk));
+	__be16 lport = htons(rsk->sk_num);
+	struct hlist_head *head;
+	struct sock *other;
+	int err = 0;
+
+	head = ehash_head(xn, rsk->sk_rcv_saddr, lport, rsk->sk_daddr,
+			  rsk->sk_dport);
+	spin_lock_bh(&xn->lock);
+	sk_for_each(other, head) {
+		if (tuple_matches(other, rsk->sk_daddr, rsk->sk_dport,
+				  rsk->sk_rcv_saddr, lport,
+				  rsk->sk_bound_dev_if)) {
+			err = -EEXIST;
+			goto out;
+		}
+	}
+	refcount_add(2, &req->rsk_refcnt);
+	__sk_add_node(rsk, head);
+	WRITE_ONCE(xtcp_rsk(req)->hashed, true);
+	mod_timer(&req->rsk_timer, jiffies + timeout);
+out:
+	spin_unlock_bh(&xn->lock);
+	return err;
+}
+
+/*
+ * @req leaves the established table. True for the one caller that took it
+ * out: the table's reference is now that caller's to drop.
+ */
+bool xtcp_unhash_req(struct request_sock *req)
+{
+	struct sock *rsk = req_to_sk(req);
+	struct xtcp_net *xn = xtcp_net(sock_net(rsk));
+	bool was_hashed;
+
+	spin_lock_bh(&xn->lock);
+	was_hashed = xtcp_rsk(req)->hashed;
+	if (was_hashed) {
+		__sk_del_node_init(rsk);
+		WRITE_ONCE(xtcp_rsk(req)->hashed, false);
+	}
+	spin_unlock_bh(&xn->lock);
+	return was_hashed;
+}
+
+/*
+ * @req's SYN-ACK timer again, from its handler: only while @req is in the
+ * table, under the lock that takes it out, so that once out (and the
+ * timer stopped or run) it never fires again. False: not re-armed.
+ */
+bool xtcp_rearm_req(struct request_sock *req, unsigned long timeout)
+{
+	struct xtcp_net *xn = xtcp_net(sock_net(req_to_sk(req)));
+	bool hashed;
+
+	spin_lock_bh(&xn->lock);
+	hashed = xtcp_rsk(req)->hashed;
+	if (hashed)
+		mod_timer(&req->rsk_timer, jiffies + timeout);
+	spin_unlock_bh(&xn->lock);
+	return hashed;
+}
+
+/*
+ * @child takes @req's place in the established table, in one step, so that
+ * no segment of the 4-tuple finds neither, and shares its listener's port
+ * in the bind table. False when @req is gone already (dropped, or another
+ * CPU's child took it): the caller's child must not be used. On success
+ * the table's reference on @req is the caller's to drop.
+ */
+bool xtcp_hash_req_child(struct request_sock *req, struct sock *child)
+{
+	struct sock *rsk = req_to_sk(req);
+	struct xtcp_net *xn = xtcp_net(sock_net(rsk));
+	bool taken;
+
+	spin_lock_bh(&xn->lock);
+	taken = xtcp_rsk(req)->hashed;
+	if (taken) {
+		hlist_add_before(&child->sk_node, &rsk->sk_node);
+		sock_hold(child);
+		xtcp_sk(child)->hashed = true;
+		inherit_bound(xn, child);
+		__sk_del_node_init(rsk);
+		WRITE_ONCE(xtcp_rsk(req)->hashed, false);
+	}
+	spin_unlock_bh(&xn->lock);
+	return taken;
+}
+
+/*
  * TIME_WAIT entry @tw takes @sk's places in the tables, in one step, so
  * that no segment of the 4-tuple finds neither (sk's lock held). @tw
  * holds the port as long as it lasts, as native's does. Its timer is
@@ -564,8 +666,8 @@ static struct sock *lookup_listener(struct xtcp_net *xn, __be32 laddr,
 /*
  * Find the socket for a segment from @saddr:@sport to @daddr:@dport that
  * arrived on device @dif: an exact connection first (maybe a TIME_WAIT
- * entry: sk_state says, sock_gen_put() drops it), else a listener. Runs in
- * softirq. Returns a held socket or NULL.
+ * entry or a request sock: sk_state says, sock_gen_put() drops it), else a
+ * listener. Runs in softirq. Returns a held socket or NULL.
  */
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, int dif)

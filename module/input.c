@@ -584,7 +584,7 @@ static bool reply_rate_limited(struct sock *sk, u32 len,
  * random between half and one and a half of it so that an off-path
  * attacker cannot count our replies; INT_MAX (native's default) is none.
  */
-static bool challenge_ack_allowed(struct xtcp_net *xn)
+bool xtcp_challenge_ack_allowed(struct xtcp_net *xn)
 {
 	u32 limit = READ_ONCE(xn->challenge_ack_limit);
 	u32 now = jiffies / HZ;
@@ -614,7 +614,7 @@ static void send_challenge_ack(struct sock *sk, const struct xtcp_seg_hdr *th)
 	struct net *net = sock_net(sk);
 
 	if (reply_rate_limited(sk, 0, th, XTCP_MIB_ACK_SKIPPED_CHALLENGE) ||
-	    !challenge_ack_allowed(xtcp_net(net)))
+	    !xtcp_challenge_ack_allowed(xtcp_net(net)))
 		return;
 	xtcp_stat_inc(net, XTCP_MIB_CHALLENGE_ACKS);
 	xtcp_send_ack(sk);
@@ -862,12 +862,6 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			return;
 		}
 		xtcp_stat_inc(net, XTCP_MIB_IN_RSTS);
-		if (sk->sk_state == TCP_SYN_RECV && xs->parent) {
-			xtcp_child_unlink(sk);
-			sock_set_flag(sk, SOCK_DEAD);
-			xtcp_done(sk);
-			return;
-		}
 		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
 			xtcp_stat_inc(net, XTCP_MIB_ESTAB_RESETS);
 		xtcp_reset(sk);
@@ -894,15 +888,8 @@ ack_field:
 		}
 		update_ts_recent(xs, th);
 		err = xtcp_child_established(sk);
-		/*
-		 * The accept queue is full: drop the ACK (our SYN-ACK comes
-		 * again), or reset with abort_on_overflow, as native's
-		 * tcp_check_req.
-		 */
-		if (err == -EAGAIN &&
-		    !READ_ONCE(xtcp_net(net)->abort_on_overflow))
-			return;
-		if ((err == -EAGAIN || err == -ENOENT) && xs->parent) {
+		/* Its listener closed meanwhile: reset, as native's. */
+		if (err && xs->parent) {
 			xtcp_send_reset_reply(net, skb, th);
 			xtcp_child_unlink(sk);
 			sock_set_flag(sk, SOCK_DEAD);
@@ -976,8 +963,8 @@ ack_field:
 }
 
 /*
- * The ACK that made a child from a SYN cookie (listen.c), taken as any
- * child in SYN_RECV takes it (child's and listener's locks held).
+ * The ACK that made a child from a request sock or a SYN cookie (listen.c),
+ * taken as any socket in SYN_RECV takes it (child's lock held).
  */
 void xtcp_child_rcv(struct sock *child, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, bool *consumed)
@@ -1208,6 +1195,33 @@ static void socket_rcv(struct sock *sk, struct sk_buff *skb)
 	bh_unlock_sock(sk);
 }
 
+enum xtcp_req_verdict {
+	XTCP_REQ_DROP,		/* the skb is the caller's to free */
+	XTCP_REQ_CONSUMED,	/* a child kept it */
+	XTCP_REQ_AGAIN,		/* look the 4-tuple up again */
+};
+
+/*
+ * A segment for half-open @req (held; dropped here): its listener's
+ * policy applies, as native's tcp_v4_rcv applies it for a request sock.
+ */
+static enum xtcp_req_verdict request_rcv(struct request_sock *req,
+					 struct sk_buff *skb,
+					 const struct xtcp_seg_hdr *th)
+{
+	enum xtcp_req_verdict verdict = XTCP_REQ_DROP;
+	bool consumed = false;
+
+	if (socket_policy_admits(req->rsk_listener, skb, th)) {
+		if (xtcp_req_rcv(req, skb, th, &consumed))
+			verdict = XTCP_REQ_AGAIN;
+		else if (consumed)
+			verdict = XTCP_REQ_CONSUMED;
+	}
+	reqsk_put(req);
+	return verdict;
+}
+
 /*
  * The IPv4 layer's handler for our protocol number (ip_local_deliver:
  * softirq, RCU read side). The segment got here as a native TCP segment
@@ -1244,11 +1258,22 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	/* skb->cb is ours from here (IPv4's IPCB is done with). */
 	XTCP_SKB_CB(skb)->tw_isn = 0;
 	iph = ip_hdr(skb);
+lookup:
 	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
 			 htons(th.dport), inet_iif(skb));
 	if (!sk) {
 		no_socket_rcv(net, skb, &th);
 		goto drop;
+	}
+	if (sk->sk_state == TCP_NEW_SYN_RECV) {
+		switch (request_rcv(inet_reqsk(sk), skb, &th)) {
+		case XTCP_REQ_AGAIN:
+			goto lookup;
+		case XTCP_REQ_CONSUMED:
+			return 0;
+		default:
+			goto drop;
+		}
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		/*

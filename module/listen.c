@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Passive open: listen(), the SYN queue (children in SYN_RECV), the accept
- * queue (children ESTABLISHED, waiting for accept()) and accept() itself.
+ * Passive open: listen(), the accept queue (children ESTABLISHED, waiting
+ * for accept()), accept() itself, and the child a handshake's last ACK
+ * makes, from a request sock (request.c: the SYN queue) or a SYN cookie.
  *
- * Each child is a full xtcp socket in the established table from its first
- * SYN on, so the rest of its handshake runs through the normal input path.
- * Queue membership and the child's queue_state are guarded by the listener's
- * queue_lock; see xtcp.h for the reference and lock rules.
+ * A child is made, hashed and takes that ACK under its own socket lock
+ * before anyone else can use it, as one about to be established
+ * (XTCP_Q_SYN, on no list); the normal input path's SYN_RECV step moves
+ * it to the accept queue. Queue membership and the child's queue_state
+ * are guarded by the listener's queue_lock; see xtcp.h for the reference
+ * and lock rules.
  */
 #include <linux/cgroup.h>
 #include <linux/net.h>
@@ -47,6 +50,9 @@ int xtcp_listen(struct socket *sock, int backlog)
 				xtcp_unbind_port(sk);
 			goto out;
 		}
+		spin_lock_bh(&xtcp_sk(sk)->queue_lock);
+		xtcp_sk(sk)->queues_closed = false;
+		spin_unlock_bh(&xtcp_sk(sk)->queue_lock);
 		xtcp_set_state(sk, TCP_LISTEN);
 	}
 	err = 0;
@@ -129,22 +135,31 @@ int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
 }
 
 /*
- * The listener closes (its socket lock held by the user): children not yet
- * accepted go, established ones with a RST as native TCP sends.
+ * The listener closes (its socket lock held by the user): half-open
+ * connections and children not yet accepted go, established ones with a
+ * RST as native TCP sends. A child being made meanwhile finds the queues
+ * closed and goes too (xtcp_child_established).
  */
 void xtcp_listen_stop(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_request_sock *xr;
 	struct xtcp_sock *cxs, *tmp;
 	LIST_HEAD(victims);
+	LIST_HEAD(reqs);
 
 	spin_lock_bh(&xs->queue_lock);
-	list_splice_init(&xs->syn_queue, &victims);
-	list_splice_init(&xs->accept_queue, &victims);
-	list_for_each_entry(cxs, &victims, queue_node) {
-		cxs->queue_state = XTCP_Q_NONE;
-		cxs->syn_young = false;
+	xs->queues_closed = true;
+	/* Listed, a request sock is still hashed: it has a reference. */
+	list_for_each_entry(xr, &xs->syn_queue, syn_node) {
+		xr->listed = false;
+		xr->young = false;
+		refcount_inc(&xr->ireq.req.rsk_refcnt);
 	}
+	list_splice_init(&xs->syn_queue, &reqs);
+	list_splice_init(&xs->accept_queue, &victims);
+	list_for_each_entry(cxs, &victims, queue_node)
+		cxs->queue_state = XTCP_Q_NONE;
 	WRITE_ONCE(xs->syn_queue_len, 0);
 	WRITE_ONCE(xs->syn_queue_young, 0);
 	WRITE_ONCE(xs->accept_queue_len, 0);
@@ -152,6 +167,7 @@ void xtcp_listen_stop(struct sock *sk)
 	spin_unlock_bh(&xs->queue_lock);
 
 	xtcp_unhash_listener(sk);
+	xtcp_reqs_stop(sk, &reqs);
 
 	list_for_each_entry_safe(cxs, tmp, &victims, queue_node) {
 		struct sock *child = (struct sock *)cxs;
@@ -170,64 +186,42 @@ void xtcp_listen_stop(struct sock *sk)
 	}
 }
 
-/* A child leaves the young ones of the SYN queue (parent's queue_lock). */
-static void forget_young(struct xtcp_sock *pxs, struct xtcp_sock *cxs)
-{
-	if (cxs->syn_young) {
-		cxs->syn_young = false;
-		WRITE_ONCE(pxs->syn_queue_young, pxs->syn_queue_young - 1);
-	}
-}
-
 /*
- * A half-open child resends its SYN-ACK for the first time (child's socket
- * lock held): it is no longer young.
- */
-void xtcp_child_aged(struct sock *child)
-{
-	struct xtcp_sock *cxs = xtcp_sk(child);
-	struct xtcp_sock *pxs;
-
-	if (!cxs->parent)
-		return;
-	pxs = xtcp_sk(cxs->parent);
-	spin_lock_bh(&pxs->queue_lock);
-	if (cxs->queue_state == XTCP_Q_SYN)
-		forget_young(pxs, cxs);
-	spin_unlock_bh(&pxs->queue_lock);
-}
-
-/*
- * SYN-ACKs a half-open child sends before it gives up (child's socket lock
- * held). A SYN flood leaves the SYN queue full of children whose SYN-ACK
+ * SYN-ACKs a half-open connection of listener @sk sends before it gives
+ * up. A SYN flood leaves the SYN queue full of entries whose SYN-ACK
  * nobody answers; once the queue is over half full, the fewer young ones
  * (not yet resent) among them, the fewer tries the old ones get: one less
  * for each doubling the young ones would need to make half the queue, down
  * to two tries, so that flood entries leave after 1 + 2 + 4 s and make
  * room for new SYNs. Native TCP's SYN-ACK timer does the same.
  */
-u32 xtcp_synack_retries(const struct sock *child)
+u32 xtcp_synack_retries(const struct sock *sk)
 {
-	const struct sock *parent = xtcp_sk(child)->parent;
 	u32 limit = XTCP_SYNACK_RETRIES;
 	u32 qlen, young, scale;
 
-	if (!parent)
-		return limit;
-	qlen = READ_ONCE(xtcp_sk(parent)->syn_queue_len);
-	young = READ_ONCE(xtcp_sk(parent)->syn_queue_young);
-	if (2 * qlen <= max_t(u32, 8, READ_ONCE(parent->sk_max_ack_backlog)))
+	qlen = READ_ONCE(xtcp_sk(sk)->syn_queue_len);
+	young = READ_ONCE(xtcp_sk(sk)->syn_queue_young);
+	if (2 * qlen <= max_t(u32, 8, READ_ONCE(sk->sk_max_ack_backlog)))
 		return limit;
 	for (scale = 2; limit > 2 && young * scale <= qlen; scale *= 2)
 		limit--;
 	return limit;
 }
 
+/* Full past the backlog, as native's sk_acceptq_is_full. */
+bool xtcp_accept_queue_full(const struct sock *sk)
+{
+	return READ_ONCE(xtcp_sk(sk)->accept_queue_len) >
+	       READ_ONCE(sk->sk_max_ack_backlog);
+}
+
 /*
  * A child finished its handshake (child's socket lock held): move it to the
- * accept queue. -EAGAIN when the accept queue is full (the caller drops
- * the ACK or, with abort_on_overflow, resets); -ENOENT when the listener
- * is gone.
+ * accept queue, whose room its maker checked before making it (a race
+ * may overshoot the backlog by a few, as native's inet_csk_reqsk_queue_add
+ * does, where a refusal would lose a connection the peer thinks made).
+ * -ENOENT when the listener is gone or closed.
  */
 int xtcp_child_established(struct sock *child)
 {
@@ -240,24 +234,15 @@ int xtcp_child_established(struct sock *child)
 		return -ENOENT;
 	pxs = xtcp_sk(parent);
 	spin_lock_bh(&pxs->queue_lock);
-	if (cxs->queue_state != XTCP_Q_SYN) {
+	if (cxs->queue_state != XTCP_Q_SYN || pxs->queues_closed) {
 		err = -ENOENT;
-	} else if (READ_ONCE(pxs->accept_queue_len) >
-		   READ_ONCE(parent->sk_max_ack_backlog)) {
-		err = -EAGAIN;
 	} else {
-		list_move_tail(&cxs->queue_node, &pxs->accept_queue);
+		list_add_tail(&cxs->queue_node, &pxs->accept_queue);
 		cxs->queue_state = XTCP_Q_ACCEPT;
-		forget_young(pxs, cxs);
-		WRITE_ONCE(pxs->syn_queue_len, pxs->syn_queue_len - 1);
 		WRITE_ONCE(pxs->accept_queue_len, pxs->accept_queue_len + 1);
 		sk_acceptq_added(parent);
 	}
 	spin_unlock_bh(&pxs->queue_lock);
-	if (err == -EAGAIN) {
-		xtcp_stat_inc(sock_net(child), XTCP_MIB_LISTEN_OVERFLOWS);
-		xtcp_stat_inc(sock_net(child), XTCP_MIB_LISTEN_DROPS);
-	}
 	if (!err)
 		parent->sk_data_ready(parent);
 	return err;
@@ -279,11 +264,8 @@ void xtcp_child_unlink(struct sock *child)
 	if (cxs->queue_state != XTCP_Q_NONE) {
 		struct xtcp_sock *pxs = xtcp_sk(parent);
 
-		list_del_init(&cxs->queue_node);
-		if (cxs->queue_state == XTCP_Q_SYN) {
-			forget_young(pxs, cxs);
-			WRITE_ONCE(pxs->syn_queue_len, pxs->syn_queue_len - 1);
-		} else {
+		if (cxs->queue_state == XTCP_Q_ACCEPT) {
+			list_del_init(&cxs->queue_node);
 			WRITE_ONCE(pxs->accept_queue_len,
 				   pxs->accept_queue_len - 1);
 			sk_acceptq_removed(parent);
@@ -356,7 +338,11 @@ static void inherit_cgroup(struct sock *child, struct sock *sk)
 #endif
 }
 
-/* A child in SYN_RECV for the SYN @th, with our ISN @iss. */
+/*
+ * A child in SYN_RECV for the SYN @th (as a request sock or a cookie
+ * remembers it) on the handshake's last ACK @skb, with our ISN @iss, as if
+ * its SYN-ACK had left from it: the caller sets what that SYN-ACK offered.
+ */
 static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 			      const struct xtcp_seg_hdr *th, u32 iss)
 {
@@ -429,36 +415,60 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	cxs->max_window = cxs->snd_wnd;
 	cxs->snd_wl1 = th->seq;
 	cxs->snd_wl2 = cxs->iss;
+	cxs->snd_nxt = cxs->iss + 1;
+	cxs->snd_max = cxs->iss + 1;
 	xtcp_set_state(child, TCP_SYN_RECV);
 	return child;
 }
 
 /*
- * Into the listener's SYN queue and the established table (both sockets
- * locked): 0, and sk_alloc's reference belongs to the SYN queue; or
- * -EEXIST when a twin got there first (see discard_child).
+ * @child (locked, hashed) joins listener @sk as one about to be
+ * established; sk_alloc's reference belongs to the queue from now on.
  */
-static int queue_child(struct sock *sk, struct sock *child)
+static void adopt_child(struct sock *sk, struct sock *child)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_sock *cxs = xtcp_sk(child);
 
-	if (xtcp_hash_established(child))
-		return -EEXIST;
 	sock_hold(sk);
 	cxs->parent = sk;
-	spin_lock_bh(&xs->queue_lock);
-	list_add_tail(&cxs->queue_node, &xs->syn_queue);
+	spin_lock_bh(&xtcp_sk(sk)->queue_lock);
 	cxs->queue_state = XTCP_Q_SYN;
-	cxs->syn_young = true;
-	WRITE_ONCE(xs->syn_queue_len, xs->syn_queue_len + 1);
-	WRITE_ONCE(xs->syn_queue_young, xs->syn_queue_young + 1);
-	spin_unlock_bh(&xs->queue_lock);
+	spin_unlock_bh(&xtcp_sk(sk)->queue_lock);
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_PASSIVE_OPENS);
-	return 0;
 }
 
-/* A child queue_child refused, no longer locked: in no table, freed. */
+/*
+ * @child (locked, adopted) takes the handshake's last ACK before anyone
+ * else can see it unlocked, and is unlocked. Not established by it (the
+ * listener closed meanwhile, or the ACK was refused), it goes. As any
+ * queued segment, the ACK keeps no route or device past softirq.
+ */
+static void child_takes_ack(struct sock *child, struct sk_buff *skb,
+			    const struct xtcp_seg_hdr *th, bool *consumed)
+	__releases(&child->sk_lock.slock)
+{
+	struct xtcp_sock *cxs = xtcp_sk(child);
+
+	skb_dst_drop(skb);
+	skb->dev = NULL;
+	/* The SYN and this ACK, as native counts a child's first two. */
+	cxs->segs_in = 2;
+	if (skb->len > th->hdr_len) {
+		cxs->data_segs_in = 1;
+		cxs->data_rcvd_at = jiffies;
+	}
+	sock_hold(child);
+	xtcp_child_rcv(child, skb, th, consumed);
+	if (child->sk_state == TCP_SYN_RECV) {
+		xtcp_child_unlink(child);
+		sock_set_flag(child, SOCK_DEAD);
+		xtcp_done(child);
+	}
+	bh_unlock_sock(child);
+	sock_put(child);
+}
+
+/* A child never hashed or adopted, no longer locked: freed. */
 static void discard_child(struct sock *child)
 {
 	sock_set_flag(child, SOCK_DEAD);
@@ -524,8 +534,7 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 	int syncookies = READ_ONCE(xtcp_net(net)->syncookies);
 	const struct iphdr *iph = ip_hdr(skb);
 	bool want_cookie = false;
-	struct sock *child;
-	int err;
+	u32 iss;
 
 	/*
 	 * Full past the backlog, as native's inet_csk_reqsk_queue_is_full;
@@ -539,8 +548,7 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 			goto drop;
 	}
 	/* Native TCP drops the SYN while the accept queue is full. */
-	if (READ_ONCE(xs->accept_queue_len) >
-	    READ_ONCE(sk->sk_max_ack_backlog)) {
+	if (xtcp_accept_queue_full(sk)) {
 		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
 		goto drop;
 	}
@@ -549,20 +557,12 @@ void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 
-	child = new_child(sk, skb, th, XTCP_SKB_CB(skb)->tw_isn ?:
-			  xtcp_new_isn(iph->daddr, iph->saddr,
-				       htons(th->dport), htons(th->sport)));
-	if (!child)
-		goto drop;
-	bh_lock_sock_nested(child);
-	/* A twin from a retransmitted SYN may have won the race. */
-	err = queue_child(sk, child);
-	if (!err)
-		xtcp_send_syn(child);
-	bh_unlock_sock(child);
-	if (!err)
+	iss = XTCP_SKB_CB(skb)->tw_isn ?:
+	      xtcp_new_isn(iph->daddr, iph->saddr, htons(th->dport),
+			   htons(th->sport));
+	/* Fails without memory, or when a twin SYN's entry got there first. */
+	if (!xtcp_req_start(sk, skb, th, iss))
 		return;
-	discard_child(child);
 
 drop:
 	xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
@@ -583,10 +583,8 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 	struct xtcp_seg_hdr syn = *th;
 	struct xtcp_cookie_opts co;
-	struct xtcp_sock *cxs;
 	struct sock *child;
 	u8 mss_index, code;
-	int err;
 
 	if (!READ_ONCE(xtcp_net(net)->syncookies) || !xs->cookie_sent_at ||
 	    time_after(jiffies, xs->cookie_sent_at + XTCP_COOKIE_ACK_WINDOW) ||
@@ -598,8 +596,7 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		return -ENOENT;
 	}
 	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_RECV);
-	if (READ_ONCE(xs->accept_queue_len) >
-	    READ_ONCE(sk->sk_max_ack_backlog)) {
+	if (xtcp_accept_queue_full(sk)) {
 		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
 		goto drop;
 	}
@@ -618,37 +615,101 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 	child = new_child(sk, skb, &syn, th->ack - 1);
 	if (!child)
 		goto drop;
-	cxs = xtcp_sk(child);
-	/* As if our SYN-ACK had left from it (its TSval offset is ours). */
-	cxs->snd_nxt = cxs->iss + 1;
-	cxs->snd_max = cxs->iss + 1;
-	cxs->rcv_wnd = xtcp_syn_window(child);
-	cxs->rcv_wup = cxs->rcv_nxt;
+	/* What the cookie SYN-ACK offered (its TSval offset is ours). */
+	xtcp_sk(child)->rcv_wnd = xtcp_syn_window(child);
 	bh_lock_sock_nested(child);
-	err = queue_child(sk, child);
-	if (err) {
+	if (xtcp_hash_established(child)) {
 		bh_unlock_sock(child);
 		discard_child(child);
 		goto drop;
 	}
-	/*
-	 * It takes its ACK before anyone else can see it unlocked. Not
-	 * established by it (the accept queue filled meanwhile, or the ACK
-	 * was refused), it goes quietly, as native drops such an ACK: no
-	 * SYN-ACK timer would ever bring it back.
-	 */
-	sock_hold(child);
-	xtcp_child_rcv(child, skb, th, consumed);
-	if (child->sk_state == TCP_SYN_RECV) {
-		xtcp_child_unlink(child);
-		sock_set_flag(child, SOCK_DEAD);
-		xtcp_done(child);
-	}
-	bh_unlock_sock(child);
-	sock_put(child);
+	adopt_child(sk, child);
+	/* No SYN-ACK timer would bring it back if its ACK is refused. */
+	child_takes_ack(child, skb, th, consumed);
 	return 0;
 
 drop:
 	xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
 	return -EAGAIN;
+}
+
+/*
+ * The child of half-open @req, from the handshake's last ACK @skb: the SYN
+ * as @req remembers it, and what @req's SYN-ACK offered.
+ */
+static struct sock *child_from_req(struct request_sock *req,
+				   struct sk_buff *skb,
+				   const struct xtcp_seg_hdr *th)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	const struct xtcp_request_sock *xr = xtcp_rsk(req);
+	struct xtcp_seg_hdr syn = *th;
+	struct xtcp_sock *cxs;
+	struct sock *child;
+
+	syn.seq = xr->irs;
+	syn.flags = XTCP_FLAG_SYN;
+	syn.window = xr->snd_wnd;
+	memset(&syn.opts, 0, sizeof(syn.opts));
+	syn.opts.has_mss = true;
+	syn.opts.mss = xr->peer_mss;
+	syn.opts.has_wscale = ireq->wscale_ok;
+	syn.opts.wscale = ireq->snd_wscale;
+	syn.opts.sack_permitted = ireq->sack_ok;
+	syn.opts.has_timestamp = ireq->tstamp_ok;
+	syn.opts.tsval = READ_ONCE(req->ts_recent);
+	child = new_child(req->rsk_listener, skb, &syn, xr->iss);
+	if (!child)
+		return NULL;
+	cxs = xtcp_sk(child);
+	cxs->rcv_wnd = req->rsk_rcv_wnd;
+	if (ireq->wscale_ok)
+		cxs->rcv_wscale = ireq->rcv_wscale;
+	cxs->total_retrans = req->num_retrans;
+	/* The handshake's RTT; Karn: not when the SYN-ACK was resent. */
+	cxs->rtt_pending = !req->num_retrans;
+	cxs->rtt_seq = xr->iss + 1;
+	cxs->rtt_start_us = xr->synack_sent_us;
+	return child;
+}
+
+/*
+ * The ACK @th completes half-open @req's handshake (softirq, no lock held;
+ * the caller holds @req): its child takes @req's place and the ACK. With
+ * the accept queue full the ACK is dropped and @req stays, its SYN-ACK
+ * timer to try again, or with abort_on_overflow both are reset, as
+ * native's tcp_check_req. *@consumed if the child kept the skb. True when
+ * another CPU's child took @req's place first: the caller looks again.
+ */
+bool xtcp_req_complete(struct request_sock *req, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th, bool *consumed)
+{
+	struct sock *sk = req->rsk_listener;
+	struct net *net = sock_net(sk);
+	struct sock *child;
+
+	if (xtcp_accept_queue_full(sk)) {
+		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
+		xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
+		if (READ_ONCE(xtcp_net(net)->abort_on_overflow)) {
+			xtcp_send_reset_reply(net, skb, th);
+			xtcp_req_drop(req);
+		}
+		return false;
+	}
+	child = child_from_req(req, skb, th);
+	if (!child) {
+		xtcp_stat_inc(net, XTCP_MIB_LISTEN_DROPS);
+		return false;
+	}
+	bh_lock_sock(child);
+	if (!xtcp_hash_req_child(req, child)) {
+		bh_unlock_sock(child);
+		discard_child(child);
+		return true;
+	}
+	xtcp_req_forget(req);
+	adopt_child(sk, child);
+	child_takes_ack(child, skb, th, consumed);
+	return false;
 }

@@ -960,43 +960,57 @@ void xtcp_send_keepalive_probe(struct sock *sk)
 
 /*
  * What an answer without a socket keeps of the one it speaks for: a
- * TIME_WAIT entry's mark, TOS, priority and device, as native's
- * tcp_v4_timewait_ack; all 0 for a segment nobody owns.
+ * TIME_WAIT entry's or a request sock's listener's mark, TOS, priority,
+ * TTL and device, as native's tcp_v4_timewait_ack and SYN-ACKs; all 0 for
+ * a segment nobody owns.
  */
 struct reply_meta {
 	u32 mark;
 	u32 priority;
-	int oif;	/* 0: the device @in came on */
+	int oif;	/* 0: the device the segment answered came on */
 	u8 tos;
+	u8 ttl;		/* 0: the namespace's default */
 };
 
 static const struct reply_meta no_socket;
 
-/* The route back to the sender of @in, for an answer without a socket. */
-static struct rtable *reply_route(struct net *net, const struct sk_buff *in,
-				  const struct reply_meta *meta)
+/* The route from @saddr to @daddr for an answer without a socket. */
+static struct rtable *route_to(struct net *net, __be32 daddr, __be32 saddr,
+			       int oif, const struct reply_meta *meta)
 {
-	const struct iphdr *iph = ip_hdr(in);
 	struct flowi4 fl4 = {
-		.flowi4_oif = meta->oif ?: inet_iif(in),
+		.flowi4_oif = oif,
 		.flowi4_mark = meta->mark,
 		.flowi4_tos = RT_TOS(meta->tos),
-		.daddr = iph->saddr,
-		.saddr = iph->daddr,
+		.flowi4_proto = xtcp_ipproto,
+		.daddr = daddr,
+		.saddr = saddr,
 	};
 
 	return ip_route_output_key(net, &fl4);
 }
 
-/*
- * Send @f to the sender of @in on @rt, which it takes over: a segment no
- * socket sends, so built by hand from the incoming IPv4 header.
- */
-static void send_reply(struct net *net, const struct sk_buff *in,
-		       struct rtable *rt, const struct xtcp_hdr_fields *f,
-		       const struct reply_meta *meta)
+/* The route back to the sender of @in. */
+static struct rtable *reply_route(struct net *net, const struct sk_buff *in,
+				  const struct reply_meta *meta)
 {
 	const struct iphdr *iph = ip_hdr(in);
+
+	return route_to(net, iph->saddr, iph->daddr, meta->oif ?: inet_iif(in),
+			meta);
+}
+
+/*
+ * Send @f from @saddr to @daddr on @rt, which it takes over: a segment no
+ * socket sends, so built by hand. With an @owner (a request sock), the
+ * skb holds it, as native's SYN-ACKs do: the host's egress policy finds
+ * its listener (sk_to_full_sk) and applies the listener's cgroup's, and
+ * the listener's write space is neither charged nor woken.
+ */
+static void send_to(struct net *net, __be32 saddr, __be32 daddr,
+		    struct rtable *rt, const struct xtcp_hdr_fields *f,
+		    const struct reply_meta *meta, struct sock *owner)
+{
 	unsigned int hdr_len = XTCP_HDR_LEN + xtcp_opts_len(&f->opts);
 	struct sk_buff *skb;
 	struct iphdr *rip;
@@ -1012,8 +1026,7 @@ static void send_reply(struct net *net, const struct sk_buff *in,
 	xtcp_build_hdr(skb->data, f);
 	((struct xtcp_wire_hdr *)skb->data)->check =
 		xtcp_csum_fold(xtcp_csum_partial(skb->data, hdr_len,
-						 xtcp_csum_pseudo(iph->daddr,
-								  iph->saddr,
+						 xtcp_csum_pseudo(saddr, daddr,
 								  xtcp_ipproto,
 								  hdr_len)));
 
@@ -1025,18 +1038,28 @@ static void send_reply(struct net *net, const struct sk_buff *in,
 	rip->tos = meta->tos;
 	rip->tot_len = htons(skb->len);
 	rip->frag_off = htons(IP_DF);
-	rip->ttl = READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+	rip->ttl = meta->ttl ?: READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
 	rip->protocol = xtcp_ipproto;
-	rip->saddr = iph->daddr;
-	rip->daddr = iph->saddr;
+	rip->saddr = saddr;
+	rip->daddr = daddr;
 	skb_dst_set(skb, &rt->dst);
 	ip_select_ident(net, skb, NULL);
 	ip_send_check(rip);
 	skb->protocol = htons(ETH_P_IP);
 	skb->mark = meta->mark;
 	skb->priority = meta->priority;
+	if (owner)
+		skb_set_owner_w(skb, owner);
 	xtcp_stat_inc(net, XTCP_MIB_OUT_SEGS);
-	ip_local_out(net, NULL, skb);
+	ip_local_out(net, owner, skb);
+}
+
+/* Send @f back to the sender of @in on @rt, which it takes over. */
+static void send_reply(struct net *net, const struct sk_buff *in,
+		       struct rtable *rt, const struct xtcp_hdr_fields *f,
+		       const struct reply_meta *meta)
+{
+	send_to(net, ip_hdr(in)->daddr, ip_hdr(in)->saddr, rt, f, meta, NULL);
 }
 
 /* RFC 9293 3.10.7.1: the answer to a segment no socket wants. */
@@ -1150,4 +1173,93 @@ void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 	}
 	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_SENT);
 	send_reply(net, in, rt, &f, &no_socket);
+}
+
+/* What @req's answers keep of its listener, as native's SYN-ACKs do. */
+static void req_meta(const struct request_sock *req, struct reply_meta *meta)
+{
+	const struct sock *sk = req->rsk_listener;
+	int ttl = READ_ONCE(inet_sk(sk)->uc_ttl);
+
+	meta->mark = inet_rsk(req)->ir_mark;
+	meta->priority = READ_ONCE(sk->sk_priority);
+	meta->oif = inet_rsk(req)->ir_iif;
+	meta->tos = READ_ONCE(inet_sk(sk)->tos);
+	meta->ttl = ttl > 0 ? ttl : 0;
+}
+
+/*
+ * Send @f for @req, its timestamps and (a SYN-ACK) its MSS added: 0, or
+ * the error of a route that cannot reach the peer.
+ */
+static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	const struct xtcp_request_sock *xr = xtcp_rsk(req);
+	struct sock *sk = req->rsk_listener;
+	struct net *net = sock_net(sk);
+	struct reply_meta meta;
+	struct rtable *rt;
+
+	req_meta(req, &meta);
+	rt = route_to(net, ireq->ir_rmt_addr, ireq->ir_loc_addr, meta.oif,
+		      &meta);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (f->flags & XTCP_FLAG_SYN) {
+		f->opts.has_mss = true;
+		f->opts.mss = xtcp_adv_mss(dst_mtu(&rt->dst),
+					   READ_ONCE(xtcp_sk(sk)->user_mss));
+	}
+	if (ireq->tstamp_ok) {
+		f->opts.has_timestamp = true;
+		f->opts.tsval = xtcp_ts_clock_ms() + xr->ts_offset;
+		f->opts.tsecr = READ_ONCE(req->ts_recent);
+	}
+	send_to(net, ireq->ir_loc_addr, ireq->ir_rmt_addr, rt, f, &meta,
+		req_to_sk(req));
+	return 0;
+}
+
+/*
+ * @req's SYN-ACK, first time or again: the options the SYN agreed to and
+ * the window, scale and MSS its child will have (listen.c).
+ */
+int xtcp_send_req_synack(struct request_sock *req)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	const struct xtcp_request_sock *xr = xtcp_rsk(req);
+	struct xtcp_hdr_fields f = {
+		.sport = ireq->ir_num,
+		.dport = ntohs(ireq->ir_rmt_port),
+		.seq = xr->iss,
+		.ack = xr->irs + 1,
+		.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK,
+		.window = min_t(u32, req->rsk_rcv_wnd, U16_MAX),
+	};
+
+	if (ireq->wscale_ok) {
+		f.opts.has_wscale = true;
+		f.opts.wscale = ireq->rcv_wscale;
+	}
+	f.opts.sack_permitted = ireq->sack_ok;
+	return send_for_req(req, &f);
+}
+
+/* An ACK from @req: an out-of-window segment's or a challenge ACK. */
+void xtcp_send_req_ack(struct request_sock *req)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	const struct xtcp_request_sock *xr = xtcp_rsk(req);
+	struct xtcp_hdr_fields f = {
+		.sport = ireq->ir_num,
+		.dport = ntohs(ireq->ir_rmt_port),
+		.seq = xr->iss + 1,
+		.ack = xr->irs + 1,
+		.flags = XTCP_FLAG_ACK,
+		.window = min_t(u32, req->rsk_rcv_wnd >> ireq->rcv_wscale,
+				U16_MAX),
+	};
+
+	send_for_req(req, &f);
 }

@@ -3,7 +3,8 @@
  * /proc/net/xtcp: every socket of the namespace's tables, one line each,
  * in the columns of /proc/net/tcp, so that what reads that file (netstat
  * -t, awk) reads this one: listeners first, then connections of every
- * state, TIME_WAIT included (with the shorter line native gives those).
+ * state, SYN_RECV and TIME_WAIT included (with the shorter lines native
+ * gives those).
  *
  * Columns: slot, local and remote address:port (the address as the raw
  * 32-bit word, the port in host order), state, write queue:read queue
@@ -47,7 +48,10 @@ static int timer_kind(const struct sock *sk, unsigned long *expires)
 	return 0;
 }
 
-/* Only sock_common before the state says: @sk may be a TIME_WAIT entry. */
+/*
+ * Only sock_common before the state says: @sk may be a TIME_WAIT entry or
+ * a request sock.
+ */
 static void show_sock(struct seq_file *seq, struct sock *sk, int slot)
 {
 	int state = READ_ONCE(sk->sk_state);
@@ -58,7 +62,21 @@ static void show_sock(struct seq_file *seq, struct sock *sk, int slot)
 
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X ", slot,
 		   (__force u32)sk->sk_rcv_saddr, sk->sk_num,
-		   (__force u32)sk->sk_daddr, ntohs(sk->sk_dport), state);
+		   (__force u32)sk->sk_daddr, ntohs(sk->sk_dport),
+		   state == TCP_NEW_SYN_RECV ? TCP_SYN_RECV : state);
+	if (state == TCP_NEW_SYN_RECV) {
+		/* Native's line for a request sock: SYN_RECV, its timer. */
+		const struct request_sock *req = inet_reqsk(sk);
+
+		expires = READ_ONCE(req->rsk_timer.expires);
+		seq_printf(seq, "%08X:%08X %02X:%08lX %08X %5u %8d %d %d %pK",
+			   0, 0, 1, jiffies_delta_to_clock_t(expires - jiffies),
+			   req->num_timeout,
+			   from_kuid_munged(seq_user_ns(seq),
+					    sock_i_uid(req->rsk_listener)),
+			   0, 0, 0, req);
+		return;
+	}
 	if (state == TCP_TIME_WAIT) {
 		expires = READ_ONCE(xtcp_tw(sk)->tw.tw_timer.expires);
 		seq_printf(seq, "%08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",

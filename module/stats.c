@@ -23,6 +23,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_ACTIVE_OPENS] = "ActiveOpens",
 	[XTCP_MIB_PASSIVE_OPENS] = "PassiveOpens",
 	[XTCP_MIB_ATTEMPT_FAILS] = "AttemptFails",
+	[XTCP_MIB_EMBRYONIC_RSTS] = "EmbryonicRsts",
 	[XTCP_MIB_ESTAB_RESETS] = "EstabResets",
 	[XTCP_MIB_LISTEN_OVERFLOWS] = "ListenOverflows",
 	[XTCP_MIB_LISTEN_DROPS] = "ListenDrops",

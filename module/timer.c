@@ -124,8 +124,8 @@ static unsigned int retry_limit(const struct sock *sk)
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 		return XTCP_SYN_RETRIES;
-	case TCP_SYN_RECV:
-		return xtcp_synack_retries(sk);
+	case TCP_SYN_RECV:	/* a simultaneous open's */
+		return XTCP_SYNACK_RETRIES;
 	default:
 		return sock_flag(sk, SOCK_DEAD) ? orphan_retries(sk) :
 						  XTCP_DATA_RETRIES;
@@ -135,13 +135,6 @@ static unsigned int retry_limit(const struct sock *sk)
 /* Retries exhausted: the connection times out. */
 static void give_up(struct sock *sk)
 {
-	if (sk->sk_state == TCP_SYN_RECV && xtcp_sk(sk)->parent) {
-		/* A half-open child nobody will accept: just forget it. */
-		xtcp_child_unlink(sk);
-		sock_set_flag(sk, SOCK_DEAD);
-		xtcp_done(sk);
-		return;
-	}
 	if (sk->sk_state == TCP_SYN_SENT)
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_ATTEMPT_FAILS);
 	WRITE_ONCE(sk->sk_err, ETIMEDOUT);
@@ -263,11 +256,8 @@ static void rtx_work(struct sock *sk)
 	if (orphan_over_limit(sk))
 		return;
 	/* The head was sent an RTO ago: its wait began then. */
-	if (!xs->retries++) {
+	if (!xs->retries++)
 		xs->rtx_series_start = jiffies - xtcp_rto_jiffies(xs);
-		if (state == TCP_SYN_RECV)
-			xtcp_child_aged(sk);
-	}
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_RTO_TIMEOUTS);
 	xtcp_cong_on_rto(sk);
 	if (xs->backoff < 15)

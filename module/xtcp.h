@@ -12,11 +12,13 @@
  * - The per-namespace tables (struct xtcp_net) have their own spinlock, taken
  *   with _bh from process context and plain from softirq; a socket in a table
  *   holds a reference for it. Lookups return a held socket.
- * - A listener's queues (syn_queue, accept_queue, their lengths and each
- *   child's queue_state) are guarded by the listener's queue_lock, a plain
- *   spinlock (_bh in process context) that is never held while taking a
- *   socket lock. A child holds a reference on its listener (parent) that is
- *   dropped only with the child's own socket lock held.
+ * - A listener's queues (syn_queue of half-open request socks, accept_queue
+ *   of children, their lengths, each child's queue_state and each request's
+ *   listed/young) are guarded by the listener's queue_lock, a plain spinlock
+ *   (_bh in process context) that is never held while taking a socket lock
+ *   or the table lock. A child holds a reference on its listener (parent)
+ *   that is dropped only with the child's own socket lock held; a request
+ *   sock holds one (rsk_listener) until it is freed.
  */
 #ifndef _XTCP_H
 #define _XTCP_H
@@ -28,6 +30,7 @@
 #include <linux/timer.h>
 #include <net/inet_sock.h>
 #include <net/inet_timewait_sock.h>
+#include <net/request_sock.h>
 #include <net/sock.h>
 
 #include "lib/seq.h"
@@ -338,12 +341,13 @@ struct xtcp_sock {
 	unsigned long deferred;		/* enum xtcp_deferred_bit */
 
 	/* listener (queue_lock) */
-	spinlock_t queue_lock;		/* guards the five fields below */
-	struct list_head syn_queue;	/* children in SYN_RECV */
+	spinlock_t queue_lock;		/* guards the six fields below */
+	struct list_head syn_queue;	/* request socks (SYN_RECV) */
 	struct list_head accept_queue;	/* children ESTABLISHED, not accepted */
 	u32 syn_queue_len;
 	u32 syn_queue_young;		/* ... of them not yet sent twice */
 	u32 accept_queue_len;
+	bool queues_closed;		/* listen stopped: no child joins */
 	/* listener, SYN cookies (socket lock), listen.c */
 	unsigned long cookie_sent_at;	/* jiffies of the last one, 0: none */
 	bool synflood_warned;		/* the log has said so once */
@@ -352,7 +356,6 @@ struct xtcp_sock {
 	struct sock *parent;		/* child's socket lock */
 	struct list_head queue_node;	/* parent's queue_lock */
 	u8 queue_state;			/* parent's queue_lock */
-	bool syn_young;			/* parent's queue_lock: counted young */
 
 	/* tables (xtcp_net lock); sk_bind_node: the bind table's */
 	bool hashed;			/* in the established table */
@@ -392,6 +395,39 @@ struct xtcp_tw_sock {
 	u32 ts_recent_stamp;		/* seconds, 0: none */
 	unsigned long last_invalid_reply;	/* jiffies, 0: none */
 };
+
+/*
+ * A half-open connection of a listener (SYN_RECV, request.c): not a socket
+ * but what its handshake takes, as native's tcp_request_sock. The kernel's
+ * request_sock is its head, so that it shares the established table with
+ * sockets (sock_common, state TCP_NEW_SYN_RECV), takes references as they
+ * do, and sock_gen_put() frees it to its own slab (xtcp_prot.rsk_prot);
+ * it holds its listener (rsk_listener). References: the table's, the
+ * pending timer's, and finders' own. Its fields are set before it is
+ * hashed; then only the timer and segments of the 4-tuple write
+ * num_timeout, num_retrans, ts_recent and last_reply, without a lock, as
+ * native's: two CPUs racing may lose an update.
+ */
+struct xtcp_request_sock {
+	struct inet_request_sock ireq;	/* first: a sock_common */
+	struct list_head syn_node;	/* listener's queue_lock: syn_queue */
+	bool listed;			/* listener's queue_lock: on it */
+	bool young;			/* listener's queue_lock: not resent */
+	bool hashed;			/* xtcp_net lock: in the table */
+	u16 snd_wnd;			/* the SYN's window, never scaled */
+	u16 peer_mss;			/* the SYN's MSS option or 536 */
+	u32 iss;
+	u32 irs;
+	u32 ts_offset;
+	u64 synack_sent_us;		/* the first SYN-ACK, for the RTT */
+	unsigned long last_reply;	/* jiffies, 0: none */
+};
+
+static inline struct xtcp_request_sock *
+xtcp_rsk(const struct request_sock *req)
+{
+	return (struct xtcp_request_sock *)req;
+}
 
 /* What is left of the window we last offered, past rcv_nxt. */
 static inline u32 xtcp_rcv_wnd_remaining(const struct xtcp_sock *xs)
@@ -595,6 +631,10 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, int dif);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
 				  int dif);
+int xtcp_hash_req(struct request_sock *req, unsigned long timeout);
+bool xtcp_unhash_req(struct request_sock *req);
+bool xtcp_rearm_req(struct request_sock *req, unsigned long timeout);
+bool xtcp_hash_req_child(struct request_sock *req, struct sock *child);
 void xtcp_hash_time_wait(struct sock *sk, struct xtcp_tw_sock *tw,
 			 unsigned long timeout);
 void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw);
@@ -642,8 +682,20 @@ int xtcp_child_established(struct sock *child);
 void xtcp_child_unlink(struct sock *child);
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, bool *consumed);
-u32 xtcp_synack_retries(const struct sock *child);
-void xtcp_child_aged(struct sock *child);
+u32 xtcp_synack_retries(const struct sock *sk);
+bool xtcp_accept_queue_full(const struct sock *sk);
+bool xtcp_req_complete(struct request_sock *req, struct sk_buff *skb,
+		       const struct xtcp_seg_hdr *th, bool *consumed);
+
+/* request.c: half-open connections */
+extern struct request_sock_ops xtcp_request_sock_ops;
+int xtcp_req_start(struct sock *sk, struct sk_buff *skb,
+		   const struct xtcp_seg_hdr *th, u32 iss);
+bool xtcp_req_rcv(struct request_sock *req, struct sk_buff *skb,
+		  const struct xtcp_seg_hdr *th, bool *consumed);
+void xtcp_req_drop(struct request_sock *req);
+void xtcp_req_forget(struct request_sock *req);
+void xtcp_reqs_stop(struct sock *sk, struct list_head *reqs);
 
 /* proc.c: /proc/net/xtcp */
 int xtcp_proc_net_init(struct net *net);
@@ -717,6 +769,8 @@ void xtcp_send_time_wait_ack(struct sock *tw, struct sk_buff *in,
 void xtcp_send_cookie_synack(struct sock *sk, struct sk_buff *in,
 			     const struct xtcp_seg_hdr *th, u32 cookie,
 			     u8 code);
+int xtcp_send_req_synack(struct request_sock *req);
+void xtcp_send_req_ack(struct request_sock *req);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
@@ -741,6 +795,7 @@ void xtcp_child_rcv(struct sock *child, struct sk_buff *skb,
 bool xtcp_oow_rate_limited(struct net *net, unsigned long *last, u32 len,
 			   const struct xtcp_seg_hdr *th,
 			   enum xtcp_mib_field skipped);
+bool xtcp_challenge_ack_allowed(struct xtcp_net *xn);
 
 /* timer.c */
 void xtcp_init_timers(struct sock *sk);
