@@ -19,6 +19,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct conn {
 	uint32_t srv_rcv_nxt;	/* what the server expects next */
 	uint32_t srv_tsecr;	/* the client's TSval it echoes, 0: none */
 	uint8_t srv_flags;	/* flags of the server's last segment */
+	uint8_t srv_flags_seen;	/* ... of all those the last read took */
 };
 
 static uint32_t get_be32(const uint8_t *p)
@@ -85,18 +87,21 @@ static int read_server_state(int pfd, int proto, struct conn *c)
 	ssize_t n;
 
 	inet_pton(AF_INET, SERVER_IP, &srv);
+	c->srv_flags_seen = 0;
 	while ((n = recv(pfd, buf, sizeof(buf), MSG_DONTWAIT)) > 20) {
 		unsigned int ihl = (buf[0] & 15) * 4, doff, tot;
 		uint8_t *th = buf + ihl;
 
 		if (buf[9] != proto || memcmp(buf + 12, &srv, 4) ||
-		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport)
+		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport ||
+		    (th[2] << 8 | th[3]) != c->cport)
 			continue;
 		doff = (th[12] >> 4) * 4;
 		tot = buf[2] << 8 | buf[3];
 		c->srv_snd_nxt = get_be32(th + 4) + (tot - ihl - doff);
 		c->srv_rcv_nxt = get_be32(th + 8);
 		c->srv_flags = th[13];
+		c->srv_flags_seen |= th[13];
 		c->srv_tsecr = segment_tsecr(th, doff, n - ihl);
 		seen = true;
 	}
@@ -574,6 +579,155 @@ TEST_F(stack, tiny_out_of_order_segments_give_way_to_in_order_data)
 	EXPECT_EQ('r', buf[0]);
 	EXPECT_EQ('r', buf[sizeof(buf) - 1]);
 	conn_abort(&c);
+}
+
+/*
+ * Half-open connections: the client's side is forged, from CLIENT_IP and
+ * a port no socket there has, whose host would answer the server's
+ * SYN-ACKs with RSTs: those are dropped on the way out, but for the
+ * test's own. The server's listener, and a packet socket on veth1 that
+ * reads its segments; the caller is left in TAG-2.
+ */
+static void half_open_setup(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(stack) *self, struct conn *c)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+	};
+
+	hosts_up(_metadata, self);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 nft 'add table ip inj; "
+			     "add chain ip inj out { type filter hook output "
+			     "priority 0 ; }; add rule ip inj out meta mark != %d "
+			     "ip protocol %d @th,109,1 1 drop'", self->netns,
+			     FORGE_MARK, stack_ipproto(self->family)));
+	memset(c, 0, sizeof(*c));
+	ASSERT_EQ(0, enter_host(self, 2));
+	c->lfd = stack_listen(self->family, SERVER_IP, &c->sport);
+	ASSERT_LE(0, c->lfd);
+	ASSERT_EQ(0, enter_host(self, 1));
+	c->pfd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	ASSERT_LE(0, c->pfd);
+	ll.sll_ifindex = if_nametoindex("veth1");
+	ASSERT_EQ(0, bind(c->pfd, (struct sockaddr *)&ll, sizeof(ll)));
+	ASSERT_EQ(0, enter_host(self, 2));
+}
+
+/* The server's half-open entries of @c (this namespace's table). */
+static int half_open_entries(int family, const struct conn *c)
+{
+	FILE *f = fopen(family == AF_INET ? "/proc/net/tcp" : "/proc/net/xtcp",
+			"r");
+	unsigned int lport, rport, state;
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*X:%X %*X:%X %X", &lport, &rport,
+			   &state) == 3 &&
+		    lport == c->sport && rport == c->cport && state == 3)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A forged SYN from port @cport with ISN @isn: a half-open entry on the
+ * server, whose SYN-ACK's numbers are read into @c.
+ */
+static void half_open(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(stack) *self, struct conn *c,
+		      uint16_t cport, uint32_t isn)
+{
+	int proto = stack_ipproto(self->family);
+
+	c->cport = cport;
+	ASSERT_EQ(0, forge(self, c, isn, 0, SEG_SYN, NULL));
+	msleep(200);
+	ASSERT_EQ(0, read_server_state(c->pfd, proto, c));
+	ASSERT_EQ(SEG_SYN | SEG_ACK, c->srv_flags & (SEG_SYN | SEG_ACK));
+	ASSERT_EQ(isn + 1, c->srv_rcv_nxt);
+	ASSERT_EQ(1, half_open_entries(self->family, c));
+}
+
+/*
+ * What a half-open connection does with the segments of its 4-tuple, as
+ * native's tcp_check_req: the SYN again draws the SYN-ACK again; an ACK
+ * of anything but the SYN-ACK a RST, the entry kept; a RST in the window
+ * off rcv_nxt a challenge ACK (RFC 5961 3.2), the entry kept; a RST at
+ * rcv_nxt, and a new SYN in the window (with a RST), end it, counted as
+ * EmbryonicRsts. The ACK of the SYN-ACK, with data, makes the connection
+ * accept() returns, the data in it and the SYN and ACK counted in its
+ * segs_in.
+ */
+TEST_F(stack, half_open_answers_as_native)
+{
+	int proto = stack_ipproto(self->family);
+	uint32_t isn = 0x12345678;
+	int64_t resets, challenges;
+	struct tcp_info ti;
+	struct conn c;
+	char buf[8];
+	int srv;
+
+	half_open_setup(_metadata, self, &c);
+	resets = stack_counter(self->family, "EmbryonicRsts",
+			       "XtcpEmbryonicRsts");
+	ASSERT_LE(0, resets);
+
+	half_open(_metadata, self, &c, 45001, isn);
+	ASSERT_EQ(0, forge(self, &c, isn, 0, SEG_SYN, NULL));
+	msleep(200);
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
+	EXPECT_EQ(SEG_SYN | SEG_ACK, c.srv_flags & (SEG_SYN | SEG_ACK));
+	ASSERT_EQ(0, forge(self, &c, isn + 1, c.srv_snd_nxt + 1000, SEG_ACK,
+			   NULL));
+	msleep(200);
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
+	/* Of all it sent: a SYN-ACK resent meanwhile may come after. */
+	EXPECT_EQ(SEG_RST, c.srv_flags_seen & SEG_RST);
+	EXPECT_EQ(1, half_open_entries(self->family, &c));
+	/* Past the entry's reply limit (invalid_ratelimit, 500 ms). */
+	msleep(600);
+	challenges = challenge_acks(self->family);
+	ASSERT_EQ(0, forge(self, &c, isn + 101, 0, SEG_RST, NULL));
+	EXPECT_EQ(challenges + 1, wait_challenge(self->family, challenges));
+	EXPECT_EQ(1, half_open_entries(self->family, &c));
+	ASSERT_EQ(0, forge(self, &c, isn + 1, 0, SEG_RST, NULL));
+	msleep(200);
+	EXPECT_EQ(0, half_open_entries(self->family, &c));
+
+	half_open(_metadata, self, &c, 45002, isn);
+	ASSERT_EQ(0, forge(self, &c, isn + 101, 0, SEG_SYN, NULL));
+	msleep(200);
+	ASSERT_EQ(0, read_server_state(c.pfd, proto, &c));
+	EXPECT_EQ(SEG_RST, c.srv_flags_seen & SEG_RST);
+	EXPECT_EQ(0, half_open_entries(self->family, &c));
+	EXPECT_EQ(resets + 2, stack_counter(self->family, "EmbryonicRsts",
+					    "XtcpEmbryonicRsts"));
+
+	half_open(_metadata, self, &c, 45003, isn);
+	ASSERT_EQ(0, forge(self, &c, isn + 1, c.srv_snd_nxt + 1,
+			   SEG_ACK | SEG_PSH, "hello"));
+	ASSERT_EQ(0, set_nonblock(c.lfd, 0));
+	srv = accept(c.lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	EXPECT_EQ(0, half_open_entries(self->family, &c));
+	ASSERT_EQ(5, wait_inq(srv, 5, 2000));
+	ASSERT_EQ(5, recv(srv, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, get_tcp_info(srv, &ti));
+	EXPECT_EQ(2U, ti.tcpi_segs_in);
+	EXPECT_EQ(1U, ti.tcpi_data_segs_in);
+	/* A RST: a FIN would wait for the forged client's ACK for minutes. */
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_LINGER,
+				&(struct linger){ .l_onoff = 1 },
+				sizeof(struct linger)));
+	close(srv);
+	close(c.lfd);
+	close(c.pfd);
 }
 
 #define CONNS	4
