@@ -6,7 +6,7 @@
  *   what=warn  WARN() at load
  *   what=oops  NULL pointer write at load
  *   what=kasan read after kfree at load (debug kernel: a KASAN report)
- *   what=leak  lose a kmalloc'ed block at load (debug kernel: kmemleak)
+ *   what=leak  lose kmalloc'ed blocks at load (debug kernel: kmemleak)
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -34,9 +34,17 @@ static int __init xtcp_vmtest_init(void)
 		kfree(b);
 		pr_info("xtcp_vmtest: read after free: %d\n", READ_ONCE(b[8]));
 	} else if (!strcmp(what, "leak")) {
-		/* The only pointer to it, overwritten: unreferenced. */
-		WRITE_ONCE(xtcp_vmtest_sink, kmalloc(256, GFP_KERNEL));
-		WRITE_ONCE(xtcp_vmtest_sink, NULL);
+		int i;
+
+		/*
+		 * Each block's only pointer, overwritten: unreferenced. A
+		 * stale copy of one (a spilled register) can hide it from
+		 * kmemleak's scans; sixteen, not all of them.
+		 */
+		for (i = 0; i < 16; i++) {
+			WRITE_ONCE(xtcp_vmtest_sink, kmalloc(256, GFP_KERNEL));
+			WRITE_ONCE(xtcp_vmtest_sink, NULL);
+		}
 	}
 	return 0;
 }
