@@ -126,7 +126,14 @@ clean-module:
 	rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
 	find module \( -name '*.o' -o -name '.*.cmd' \) -delete
 
-tools: $(TOOLS)
+tools: $(TOOLS) tools/libxtcp-run.so tools/xtcp-run
+
+# xtcp-run: a launcher and the LD_PRELOAD library it loads.
+tools/libxtcp-run.so: tools/run/preload.c include/uapi/linux/xtcp.h
+	$(CC) $(TOOLS_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+tools/xtcp-run: tools/run/xtcp-run.sh
+	install -m 755 $< $@
 
 tools/%: tools/%.c tools/tool_util.h include/uapi/linux/xtcp.h
 	$(CC) $(TOOLS_CFLAGS) -o $@ $<
