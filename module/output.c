@@ -1189,7 +1189,8 @@ static void req_meta(const struct request_sock *req, struct reply_meta *meta)
 }
 
 /*
- * Send @f for @req, its timestamps and (a SYN-ACK) its MSS added: 0, or
+ * Send @f (its flags and, for a SYN-ACK, its options set) for @req: the
+ * numbers, window, timestamps and (a SYN-ACK) MSS come from @req. 0, or
  * the error of a route that cannot reach the peer.
  */
 static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
@@ -1197,6 +1198,7 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 	const struct inet_request_sock *ireq = inet_rsk(req);
 	const struct xtcp_request_sock *xr = xtcp_rsk(req);
 	struct sock *sk = req->rsk_listener;
+	bool syn = f->flags & XTCP_FLAG_SYN;
 	struct net *net = sock_net(sk);
 	struct reply_meta meta;
 	struct rtable *rt;
@@ -1206,7 +1208,14 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 		      &meta);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
-	if (f->flags & XTCP_FLAG_SYN) {
+	f->sport = ireq->ir_num;
+	f->dport = ntohs(ireq->ir_rmt_port);
+	f->seq = syn ? xr->iss : xr->iss + 1;
+	f->ack = xr->irs + 1;
+	/* RFC 7323 2.2: a SYN's window is never scaled. */
+	f->window = min_t(u32, req->rsk_rcv_wnd >>
+			  (syn ? 0 : ireq->rcv_wscale), U16_MAX);
+	if (syn) {
 		f->opts.has_mss = true;
 		f->opts.mss = xtcp_adv_mss(dst_mtu(&rt->dst),
 					   READ_ONCE(xtcp_sk(sk)->user_mss));
@@ -1228,14 +1237,8 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 int xtcp_send_req_synack(struct request_sock *req)
 {
 	const struct inet_request_sock *ireq = inet_rsk(req);
-	const struct xtcp_request_sock *xr = xtcp_rsk(req);
 	struct xtcp_hdr_fields f = {
-		.sport = ireq->ir_num,
-		.dport = ntohs(ireq->ir_rmt_port),
-		.seq = xr->iss,
-		.ack = xr->irs + 1,
 		.flags = XTCP_FLAG_SYN | XTCP_FLAG_ACK,
-		.window = min_t(u32, req->rsk_rcv_wnd, U16_MAX),
 	};
 
 	if (ireq->wscale_ok) {
@@ -1249,17 +1252,7 @@ int xtcp_send_req_synack(struct request_sock *req)
 /* An ACK from @req: an out-of-window segment's or a challenge ACK. */
 void xtcp_send_req_ack(struct request_sock *req)
 {
-	const struct inet_request_sock *ireq = inet_rsk(req);
-	const struct xtcp_request_sock *xr = xtcp_rsk(req);
-	struct xtcp_hdr_fields f = {
-		.sport = ireq->ir_num,
-		.dport = ntohs(ireq->ir_rmt_port),
-		.seq = xr->iss + 1,
-		.ack = xr->irs + 1,
-		.flags = XTCP_FLAG_ACK,
-		.window = min_t(u32, req->rsk_rcv_wnd >> ireq->rcv_wscale,
-				U16_MAX),
-	};
+	struct xtcp_hdr_fields f = { .flags = XTCP_FLAG_ACK };
 
 	send_for_req(req, &f);
 }
