@@ -523,22 +523,35 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
- * Nagle (RFC 896, RFC 1122 4.2.3.4): hold a small segment back while
- * earlier data is unacknowledged, unless it is not the last one queued or
- * carries the FIN. With GSO the unit is the packet: the last skb, still
- * filling, waits while it ends in a partial segment and is short of the
- * size goal. Sending its whole segments alone would cut a copy off it for
- * every MSS that small writes add.
+ * Does @skb end in a segment shorter than the MSS? With GSO the unit is
+ * the packet: one that ends in a partial segment and is short of the size
+ * goal @goal is still filling. One of @goal is whole even when the MSS is
+ * larger (an skb's payload is bounded below the loopback MSS).
+ */
+static bool skb_is_partial(const struct xtcp_sock *xs,
+			   const struct sk_buff *skb, u32 goal)
+{
+	return skb->len % xs->mss_cache && skb->len < goal;
+}
+
+/*
+ * Nagle (RFC 896, RFC 1122 4.2.3.4) with Minshall's rule, as Linux: hold a
+ * partial segment back while an earlier partial segment is unacknowledged
+ * (not merely any data: else a write of an odd number of whole segments
+ * and a tail waits for the peer's delayed ACK), unless it is not the last
+ * one queued or carries the FIN. Sending the whole segments of a filling
+ * skb alone would cut a copy off it for every MSS that small writes add.
  */
 static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb,
 			u32 goal)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 
-	return !xs->nodelay && skb->len % xs->mss_cache && skb->len < goal &&
+	return !xs->nodelay && skb_is_partial(xs, skb, goal) &&
 	       !(XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) &&
 	       xtcp_skb_is_last(sk, skb) &&
-	       xs->snd_nxt != xs->snd_una;
+	       xtcp_seq_after(xs->snd_sml, xs->snd_una) &&
+	       !xtcp_seq_after(xs->snd_sml, xs->snd_nxt);
 }
 
 /*
@@ -705,6 +718,8 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 			break;
 		if (xtcp_transmit_skb(sk, skb))
 			break;
+		if (skb_is_partial(xs, skb, goal))
+			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
 		advance_send_head(sk, skb);
 	}
 
@@ -752,6 +767,8 @@ int xtcp_send_new_segment(struct sock *sk)
 	skb = cut_to_one_segment(sk, skb);
 	if (xtcp_transmit_skb(sk, skb))
 		return -ENOBUFS;
+	if (skb_is_partial(xs, skb, xtcp_size_goal(sk)))
+		xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
 	advance_send_head(sk, skb);
 	return 0;
 }

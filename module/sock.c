@@ -42,6 +42,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->snd_una = 0;
 	xs->snd_nxt = 0;
 	xs->snd_max = 0;
+	xs->snd_sml = 0;
 	xs->write_seq = 0;
 	xs->snd_wnd = 0;
 	xs->max_window = 0;
@@ -326,6 +327,7 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xs->snd_una = iss;
 	xs->snd_nxt = iss;
 	xs->snd_max = iss;
+	xs->snd_sml = iss;
 	xs->write_seq = iss + 1;
 	xs->adv_mss = xtcp_adv_mss(mtu, xs->user_mss);
 	xs->rcv_wscale = xtcp_choose_rcv_wscale(sk);

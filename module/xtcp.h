@@ -188,6 +188,7 @@ struct xtcp_sock {
 	u32 snd_una;		/* oldest unacknowledged */
 	u32 snd_nxt;		/* next to send (moves back after an RTO) */
 	u32 snd_max;		/* highest ever sent + 1 */
+	u32 snd_sml;		/* end of the last partial segment sent */
 	u32 write_seq;		/* next byte sendmsg appends */
 	u32 snd_wnd;		/* peer's window, scaled, bytes */
 	u32 max_window;		/* largest window the peer offered */
