@@ -7,7 +7,10 @@
  * TIME_WAIT entries (timewait.c) sit in the established and bind tables
  * beside sockets, half-open request socks (request.c) in the established
  * table: code that walks those tables reads only the sock_common of what it
- * finds until it has checked the state.
+ * finds until it has checked the state. SO_REUSEPORT listeners also belong
+ * to a sock_reuseport group (its own lock); they join and leave it, and
+ * lookups pick from it, under the namespace's lock, so a member picked is
+ * still hashed.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -16,6 +19,7 @@
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <net/sock_reuseport.h>
 
 #include "xtcp.h"
 
@@ -101,13 +105,18 @@ struct xtcp_net *xtcp_net(const struct net *net)
 	return net_generic(net, xtcp_net_id);
 }
 
-static struct hlist_head *ehash_head(struct xtcp_net *xn, __be32 laddr,
-				     __be16 lport, __be32 raddr, __be16 rport)
+static u32 tuple_hash(__be32 laddr, __be16 lport, __be32 raddr, __be16 rport)
 {
 	u32 ports = ((u32)(__force u16)lport << 16) | (__force u16)rport;
 
-	return &xn->ehash[jhash_3words((__force u32)laddr, (__force u32)raddr,
-				       ports, xtcp_hash_seed) &
+	return jhash_3words((__force u32)laddr, (__force u32)raddr, ports,
+			    xtcp_hash_seed);
+}
+
+static struct hlist_head *ehash_head(struct xtcp_net *xn, __be32 laddr,
+				     __be16 lport, __be32 raddr, __be16 rport)
+{
+	return &xn->ehash[tuple_hash(laddr, lport, raddr, rport) &
 			  xn->ehash_mask];
 }
 
@@ -133,12 +142,13 @@ static bool devs_overlap(const struct sock *a, const struct sock *b)
 }
 
 /*
- * Native TCP's rule: two sockets may share a port on overlapping addresses
- * only if both set SO_REUSEADDR and the one already there is not listening.
- * listen() asks again, so two such sockets cannot both listen.
+ * Native TCP's rule for a port asked for by number: two sockets may share
+ * it on overlapping addresses if both set SO_REUSEADDR and the one already
+ * there is not listening (listen() asks again, so two such sockets cannot
+ * both listen), or if both set SO_REUSEPORT and one user owns them (any
+ * TIME_WAIT entry's owner is gone: it does not count).
  */
-static bool bind_conflict(const struct sock *sk, const struct sock *other,
-			  __be32 addr)
+static bool bind_conflict(struct sock *sk, struct sock *other, __be32 addr)
 {
 	if (other == sk)
 		return false;
@@ -147,6 +157,10 @@ static bool bind_conflict(const struct sock *sk, const struct sock *other,
 		return false;
 	if (sk->sk_reuse && other->sk_reuse && other->sk_state != TCP_LISTEN)
 		return false;
+	if (sk->sk_reuseport && other->sk_reuseport &&
+	    (other->sk_state == TCP_TIME_WAIT ||
+	     uid_eq(sock_i_uid(sk), sock_i_uid(other))))
+		return false;
 	return true;
 }
 
@@ -154,8 +168,8 @@ static bool bind_conflict(const struct sock *sk, const struct sock *other,
  * The bind table links sockets and TIME_WAIT entries alike by their
  * sock_common's sk_bind_node; the rest of them is read after the state.
  */
-static bool port_in_use(struct xtcp_net *xn, const struct sock *sk,
-			__be32 addr, u16 port)
+static bool port_in_use(struct xtcp_net *xn, struct sock *sk, __be32 addr,
+			u16 port)
 {
 	struct sock *other;
 
@@ -615,6 +629,29 @@ void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw)
 	spin_unlock_bh(&xn->lock);
 }
 
+/*
+ * A listener with SO_REUSEPORT joins the group of the one already
+ * listening on the same address, port and device for the same user, or
+ * starts one (the kernel's sock_reuseport, as native's listeners).
+ */
+static int join_reuseport_group(struct xtcp_net *xn, struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	kuid_t uid = sock_i_uid(sk);
+	struct sock *other;
+
+	sk_for_each(other, &xn->lhash[lhash_bucket(inet->inet_num)]) {
+		if (other != sk && other->sk_reuseport &&
+		    inet_sk(other)->inet_num == inet->inet_num &&
+		    other->sk_rcv_saddr == sk->sk_rcv_saddr &&
+		    other->sk_bound_dev_if == sk->sk_bound_dev_if &&
+		    uid_eq(uid, sock_i_uid(other)))
+			return reuseport_add_sock(sk, other,
+						  !sk->sk_rcv_saddr);
+	}
+	return reuseport_alloc(sk, !sk->sk_rcv_saddr);
+}
+
 int xtcp_hash_listener(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
@@ -622,9 +659,11 @@ int xtcp_hash_listener(struct sock *sk)
 	int err = 0;
 
 	spin_lock_bh(&xn->lock);
-	if (port_in_use(xn, sk, inet->inet_rcv_saddr, inet->inet_num)) {
+	if (port_in_use(xn, sk, inet->inet_rcv_saddr, inet->inet_num))
 		err = -EADDRINUSE;
-	} else {
+	else if (sk->sk_reuseport)
+		err = join_reuseport_group(xn, sk);
+	if (!err) {
 		sk_add_node(sk, &xn->lhash[lhash_bucket(inet->inet_num)]);
 		xtcp_sk(sk)->listening_hashed = true;
 	}
@@ -641,46 +680,87 @@ void xtcp_unhash_listener(struct sock *sk)
 	if (xs->listening_hashed) {
 		sk_del_node_init(sk);
 		xs->listening_hashed = false;
+		/*
+		 * Lookups pick group members under xn->lock: none picks it
+		 * now. A group made before listen() (a BPF program attached)
+		 * stays until sk_destruct, as native's.
+		 */
+		if (rcu_access_pointer(sk->sk_reuseport_cb))
+			reuseport_detach_sock(sk);
 	}
 	spin_unlock_bh(&xn->lock);
 }
 
-static struct sock *lookup_listener(struct xtcp_net *xn, __be32 laddr,
-				    u16 lport, int dif)
+/*
+ * How well listener @sk fits a segment to @laddr:@lport that came in on
+ * @dif, as native's compute_score ranks them: bound to the address before
+ * bound to any, then bound to the device before not. -1: not at all.
+ */
+static int listener_score(const struct sock *sk, __be32 laddr, u16 lport,
+			  int dif)
 {
-	struct sock *sk, *best = NULL;
-
-	sk_for_each(sk, &xn->lhash[lhash_bucket(lport)]) {
-		if (inet_sk(sk)->inet_num != lport)
-			continue;
-		if (sk->sk_bound_dev_if && sk->sk_bound_dev_if != dif)
-			continue;
-		if (sk->sk_rcv_saddr == laddr)
-			return sk;
-		if (!sk->sk_rcv_saddr && !best)
-			best = sk;
-	}
-	return best;
+	if (inet_sk(sk)->inet_num != lport)
+		return -1;
+	if (sk->sk_bound_dev_if && sk->sk_bound_dev_if != dif)
+		return -1;
+	if (sk->sk_rcv_saddr && sk->sk_rcv_saddr != laddr)
+		return -1;
+	return (sk->sk_rcv_saddr ? 2 : 0) + (sk->sk_bound_dev_if ? 1 : 0);
 }
 
 /*
- * Find the socket for a segment from @saddr:@sport to @daddr:@dport that
- * arrived on device @dif: an exact connection first (maybe a TIME_WAIT
- * entry or a request sock: sk_state says, sock_gen_put() drops it), else a
- * listener. Runs in softirq. Returns a held socket or NULL.
+ * The listener for @skb (skb->data at its header @th). In an SO_REUSEPORT
+ * group, the group's BPF program or the 4-tuple's hash picks the member,
+ * so every segment of a connection finds the same one.
  */
-struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport, int dif)
+static struct sock *lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
+				    const struct xtcp_seg_hdr *th)
 {
+	__be32 laddr = ip_hdr(skb)->daddr;
+	struct sock *sk, *best = NULL, *member;
+	int score, hiscore = -1;
+
+	sk_for_each(sk, &xn->lhash[lhash_bucket(th->dport)]) {
+		score = listener_score(sk, laddr, th->dport, inet_iif(skb));
+		if (score > hiscore) {
+			best = sk;
+			hiscore = score;
+		}
+	}
+	if (!best || !best->sk_reuseport ||
+	    !rcu_access_pointer(best->sk_reuseport_cb))
+		return best;
+	member = reuseport_select_sock(best,
+				       tuple_hash(laddr, htons(th->dport),
+						  ip_hdr(skb)->saddr,
+						  htons(th->sport)),
+				       skb, th->hdr_len);
+	if (IS_ERR(member))	/* the group's program refused it */
+		return NULL;
+	return member ?: best;
+}
+
+/*
+ * Find the socket for @skb (skb->data at its header @th), which arrived
+ * on inet_iif(): an exact connection first (maybe a TIME_WAIT entry or a
+ * request sock: sk_state says, sock_gen_put() drops it), else a listener.
+ * Runs in softirq. Returns a held socket or NULL.
+ */
+struct sock *xtcp_lookup(struct net *net, struct sk_buff *skb,
+			 const struct xtcp_seg_hdr *th)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	__be16 sport = htons(th->sport), dport = htons(th->dport);
 	struct xtcp_net *xn = xtcp_net(net);
 	struct sock *sk;
 
 	spin_lock(&xn->lock);
-	sk_for_each(sk, ehash_head(xn, daddr, dport, saddr, sport)) {
-		if (tuple_matches(sk, saddr, sport, daddr, dport, dif))
+	sk_for_each(sk, ehash_head(xn, iph->daddr, dport, iph->saddr, sport)) {
+		if (tuple_matches(sk, iph->saddr, sport, iph->daddr, dport,
+				  inet_iif(skb)))
 			goto found;
 	}
-	sk = lookup_listener(xn, daddr, ntohs(dport), dif);
+	sk = lookup_listener(xn, skb, th);
 	if (!sk)
 		goto out;
 found:
@@ -690,15 +770,15 @@ out:
 	return sk;
 }
 
-/* The listener for a SYN to @daddr:@dport on @dif (softirq), held, or NULL. */
-struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
-				  int dif)
+/* The listener for SYN @skb with header @th (softirq), held, or NULL. */
+struct sock *xtcp_lookup_listener(struct net *net, struct sk_buff *skb,
+				  const struct xtcp_seg_hdr *th)
 {
 	struct xtcp_net *xn = xtcp_net(net);
 	struct sock *sk;
 
 	spin_lock(&xn->lock);
-	sk = lookup_listener(xn, daddr, ntohs(dport), dif);
+	sk = lookup_listener(xn, skb, th);
 	if (sk)
 		sock_hold(sk);
 	spin_unlock(&xn->lock);

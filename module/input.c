@@ -1233,7 +1233,6 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
 	const struct rtable *rt = skb_rtable(skb);
-	const struct iphdr *iph;
 	struct xtcp_seg_hdr th;
 	struct sock *sk;
 
@@ -1257,10 +1256,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 
 	/* skb->cb is ours from here (IPv4's IPCB is done with). */
 	XTCP_SKB_CB(skb)->tw_isn = 0;
-	iph = ip_hdr(skb);
 lookup:
-	sk = xtcp_lookup(net, iph->saddr, htons(th.sport), iph->daddr,
-			 htons(th.dport), inet_iif(skb));
+	sk = xtcp_lookup(net, skb, &th);
 	if (!sk) {
 		no_socket_rcv(net, skb, &th);
 		goto drop;

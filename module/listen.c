@@ -289,6 +289,7 @@ static void inherit_settings(struct sock *child, const struct sock *sk)
 	child->sk_rcvbuf = sk->sk_rcvbuf;
 	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK;
 	child->sk_reuse = sk->sk_reuse;
+	child->sk_reuseport = sk->sk_reuseport;
 	child->sk_bound_dev_if = sk->sk_bound_dev_if;
 	child->sk_mark = sk->sk_mark;
 	child->sk_priority = sk->sk_priority;

@@ -79,6 +79,7 @@ static void copy_connection(struct xtcp_tw_sock *tw, const struct sock *sk,
 	itw->tw_sport = inet_sk(sk)->inet_sport;
 	itw->tw_family = sk->sk_family;
 	itw->tw_reuse = sk->sk_reuse;
+	itw->tw_reuseport = sk->sk_reuseport;
 	itw->tw_prot = sk->sk_prot_creator;
 	itw->tw_state = TCP_TIME_WAIT;
 	itw->tw_substate = TCP_TIME_WAIT;
@@ -182,8 +183,7 @@ static struct sock *hand_syn_to_listener(struct net *net, struct sock *sk,
 {
 	struct sock *listener;
 
-	listener = xtcp_lookup_listener(net, ip_hdr(skb)->daddr,
-					htons(th->dport), inet_iif(skb));
+	listener = xtcp_lookup_listener(net, skb, th);
 	if (!listener)
 		return NULL;
 	XTCP_SKB_CB(skb)->tw_isn = xtcp_isn_after_time_wait(sk);

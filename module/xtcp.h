@@ -628,10 +628,10 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn);
 void xtcp_unhash_established(struct sock *sk);
 int xtcp_hash_listener(struct sock *sk);
 void xtcp_unhash_listener(struct sock *sk);
-struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport, int dif);
-struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport,
-				  int dif);
+struct sock *xtcp_lookup(struct net *net, struct sk_buff *skb,
+			 const struct xtcp_seg_hdr *th);
+struct sock *xtcp_lookup_listener(struct net *net, struct sk_buff *skb,
+				  const struct xtcp_seg_hdr *th);
 int xtcp_hash_req(struct request_sock *req, unsigned long timeout);
 bool xtcp_unhash_req(struct request_sock *req);
 bool xtcp_rearm_req(struct request_sock *req, unsigned long timeout);

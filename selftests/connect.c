@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+
 #include "stack.h"
 
 /* A port of this family that is bound but not listening: nobody answers. */
@@ -223,6 +225,237 @@ TEST_F(stack, accept_order_is_connect_order)
 	for (i = 0; i < 4; i++)
 		close(c[i]);
 	close(lfd);
+}
+
+/*
+ * A listener on 127.0.0.1:*@port (0: any) with SO_REUSEPORT set to
+ * @reuseport; *@port is the port it got. -1 with errno on failure.
+ */
+static int reuseport_listener(int family, uint16_t *port, int reuseport)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", *port);
+	socklen_t len = sizeof(sin);
+	int fd = stack_socket(family), err;
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, reuseport) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(fd, 64) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Accept and close what waits on listener @lfd; how many, or -1. */
+static int accept_waiting(int lfd)
+{
+	int n = 0, fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+		close(fd);
+		n++;
+	}
+	return errno == EAGAIN ? n : -1;
+}
+
+/*
+ * Accept from listeners @l1 (-1: none) and @l2 until @want connections
+ * came (or 10 s passed: a handshake's last ACK may still be on its way);
+ * the counts in *@n1 and *@n2.
+ */
+static void accept_both(int l1, int l2, int want, int *n1, int *n2)
+{
+	int64_t end = mono_ms() + 10000;
+	int a, b;
+
+	*n1 = 0;
+	*n2 = 0;
+	do {
+		a = l1 < 0 ? 0 : accept_waiting(l1);
+		b = accept_waiting(l2);
+		if (a < 0 || b < 0)
+			return;
+		*n1 += a;
+		*n2 += b;
+		if (*n1 + *n2 >= want)
+			return;
+		msleep(10);
+	} while (mono_ms() < end);
+}
+
+/* @n connections to 127.0.0.1:@port, closed once the handshake is done. */
+static int connect_n(int family, uint16_t port, int n)
+{
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		fd = stack_connect(family, "127.0.0.1", port);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}
+
+#define REUSEPORT_CONNS	32
+
+/*
+ * SO_REUSEPORT: listeners of one user on one address and port form a
+ * group; each new connection goes to one of them by its 4-tuple's hash
+ * (32 connections all to one of two: 2^-31). Closing one leaves the
+ * others taking every connection.
+ */
+TEST_F(stack, so_reuseport_listeners_share_connections)
+{
+	uint16_t port = 0;
+	int l1, l2, n1, n2;
+
+	l1 = reuseport_listener(self->family, &port, 1);
+	ASSERT_LE(0, l1) TH_LOG("first listener: %s", strerror(errno));
+	l2 = reuseport_listener(self->family, &port, 1);
+	ASSERT_LE(0, l2) TH_LOG("second listener: %s", strerror(errno));
+	ASSERT_EQ(0, set_nonblock(l1, 1));
+	ASSERT_EQ(0, set_nonblock(l2, 1));
+
+	ASSERT_EQ(0, connect_n(self->family, port, REUSEPORT_CONNS));
+	accept_both(l1, l2, REUSEPORT_CONNS, &n1, &n2);
+	TH_LOG("%d connections: %d to the first listener, %d to the second",
+	       REUSEPORT_CONNS, n1, n2);
+	EXPECT_EQ(REUSEPORT_CONNS, n1 + n2);
+	EXPECT_LT(0, n1);
+	EXPECT_LT(0, n2);
+
+	close(l1);
+	ASSERT_EQ(0, connect_n(self->family, port, 8));
+	accept_both(-1, l2, 8, &n1, &n2);
+	EXPECT_EQ(8, n2);
+	close(l2);
+}
+
+/*
+ * A port shared by SO_REUSEPORT: every socket on it must set the option,
+ * and all must belong to one user (a second user's socket would steal
+ * connections), as native's bind rule.
+ */
+TEST_F(stack, so_reuseport_needs_every_socket_and_one_user)
+{
+	uint16_t port = 0, plain_port = 0, p;
+	int l1, plain, fd;
+	pid_t pid;
+
+	l1 = reuseport_listener(self->family, &port, 1);
+	ASSERT_LE(0, l1);
+	p = port;
+	EXPECT_EQ(-1, reuseport_listener(self->family, &p, 0));
+	EXPECT_EQ(EADDRINUSE, errno);
+
+	plain = reuseport_listener(self->family, &plain_port, 0);
+	ASSERT_LE(0, plain);
+	p = plain_port;
+	EXPECT_EQ(-1, reuseport_listener(self->family, &p, 1));
+	EXPECT_EQ(EADDRINUSE, errno);
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		p = port;
+		if (setresuid(65534, 65534, 65534))
+			_exit(2);
+		fd = reuseport_listener(self->family, &p, 1);
+		if (fd >= 0)
+			_exit(1);
+		_exit(errno == EADDRINUSE ? 0 : 3);
+	}
+	EXPECT_EQ(0, wait_child(pid))
+		TH_LOG("another user's SO_REUSEPORT socket: got the port (1), could not change user (2), other error (3)");
+	close(plain);
+	close(l1);
+}
+
+/*
+ * Accepted connections keep SO_REUSEPORT (as native's children, cloned
+ * from their listener), and so do their TIME_WAIT entries: a new member
+ * may join the group while the port has connections in either state (a
+ * server restarting one worker at a time).
+ */
+TEST_F(stack, so_reuseport_group_grows_beside_its_connections)
+{
+	uint16_t port = 0;
+	int l1, l2, l3, cli, srv, v = 0;
+
+	l1 = reuseport_listener(self->family, &port, 1);
+	ASSERT_LE(0, l1);
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(l1, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_REUSEPORT, &v));
+	EXPECT_EQ(1, v);
+	l2 = reuseport_listener(self->family, &port, 1);
+	EXPECT_LE(0, l2) TH_LOG("beside an accepted connection: %s",
+				strerror(errno));
+
+	/* The server closes first: its side of the port is in TIME_WAIT. */
+	close(srv);
+	ASSERT_EQ(0, recv(cli, &v, 1, 0));
+	close(cli);
+	close(l1);
+	if (l2 >= 0)
+		close(l2);
+	ASSERT_LT(0, sockets_in_state(self->family, 6));	/* TIME_WAIT */
+	l3 = reuseport_listener(self->family, &port, 1);
+	EXPECT_LE(0, l3) TH_LOG("beside a TIME_WAIT entry: %s",
+				strerror(errno));
+	if (l3 >= 0)
+		close(l3);
+}
+
+/* A classic BPF program that returns @index: the group member it picks. */
+static int attach_reuseport_pick(int fd, unsigned int index)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, index) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+			  sizeof(prog));
+}
+
+/*
+ * SO_ATTACH_REUSEPORT_CBPF: the group's program chooses the listener for
+ * each new connection (the index of the member, in joining order).
+ */
+TEST_F(stack, so_reuseport_bpf_program_picks_the_listener)
+{
+	uint16_t port = 0;
+	int l1, l2, n1, n2;
+
+	l1 = reuseport_listener(self->family, &port, 1);
+	ASSERT_LE(0, l1);
+	l2 = reuseport_listener(self->family, &port, 1);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, set_nonblock(l1, 1));
+	ASSERT_EQ(0, set_nonblock(l2, 1));
+
+	ASSERT_EQ(0, attach_reuseport_pick(l1, 1))
+		TH_LOG("SO_ATTACH_REUSEPORT_CBPF: %s", strerror(errno));
+	ASSERT_EQ(0, connect_n(self->family, port, 8));
+	accept_both(l1, l2, 8, &n1, &n2);
+	EXPECT_EQ(0, n1);
+	EXPECT_EQ(8, n2);
+
+	ASSERT_EQ(0, attach_reuseport_pick(l2, 0));
+	ASSERT_EQ(0, connect_n(self->family, port, 8));
+	accept_both(l1, l2, 8, &n1, &n2);
+	EXPECT_EQ(8, n1);
+	EXPECT_EQ(0, n2);
+	close(l1);
+	close(l2);
 }
 
 TEST_F(stack, connect_closed_port_refused)
