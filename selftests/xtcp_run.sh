@@ -6,8 +6,15 @@
 # file fetched by curl from python3's http.server, byte for byte; the
 # server's listener in that stack's table (/proc/net/xtcp or /proc/net/tcp)
 # and not in the other's; iperf3 sending 8 MiB to its server, all of it
-# received. Under xtcp-run an AF_INET6 stream socket stays native TCP, and
+# received; nginx (epoll, accept4, sendfile, a master and a worker
+# process) serving the 1 MiB file to curl intact and wrk's 3-second load
+# of a 4 KiB page answered without an error or a non-2xx status. Under
+# xtcp-run an AF_INET6 stream socket stays native TCP, and
 # XTCP_RUN_VERBOSE=1 says so. TAP output.
+#
+# nginx is the Debian package's binary, installed or unpacked by
+# scripts/setup into /var/cache/xtcp/nginx (installing it would start a
+# server on the host).
 #
 # iperf3 runs with Nagle on (its default) and with -N (TCP_NODELAY): its
 # server stops counting when the client's end-of-test message arrives on
@@ -34,7 +41,7 @@ stacks=
 for s in tcp xtcp; do
 	case " ${XTCP_VARIANTS:-tcp xtcp} " in *" $s "*) stacks="$stacks $s" ;; esac
 done
-cases=$(($(echo "$stacks" | wc -w) * 4))
+cases=$(($(echo "$stacks" | wc -w) * 6))
 case " $stacks " in *" xtcp "*) cases=$((cases + 1)) ;; esac
 
 echo "TAP version 13"
@@ -50,7 +57,49 @@ cleanup() {
 }
 trap cleanup EXIT
 head -c 1048576 /dev/urandom >"$work/blob"
+head -c 4096 /dev/urandom >"$work/page"
 want=$(sha256sum <"$work/blob")
+nginx=$(command -v nginx || echo /var/cache/xtcp/nginx/usr/sbin/nginx)
+
+# An nginx configuration serving $work on 127.0.0.1:PORT, everything it
+# writes under $work/nginx-PORT (the guest's root is read-only).
+nginx_conf() {	# nginx_conf PORT
+	local dir=$work/nginx-$1
+
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<-EOF
+	user root;
+	daemon off;
+	worker_processes 1;
+	pid $dir/nginx.pid;
+	error_log stderr warn;
+	events { worker_connections 256; }
+	http {
+		access_log off;
+		sendfile on;
+		client_body_temp_path $dir/body;
+		proxy_temp_path $dir/proxy;
+		fastcgi_temp_path $dir/fastcgi;
+		uwsgi_temp_path $dir/uwsgi;
+		scgi_temp_path $dir/scgi;
+		server {
+			listen 127.0.0.1:$1;
+			root $work;
+		}
+	}
+	EOF
+	echo "$dir/nginx.conf"
+}
+
+# wrk's report: requests done, and no socket error or bad status line.
+# shellcheck disable=SC2317 # called through check
+wrk_clean() {	# wrk_clean REPORT
+	local served
+
+	served=$(awk '/requests in/ { print $1 }' <<<"$1")
+	[ "${served:-0}" -gt 0 ] &&
+		! grep -q "Non-2xx or 3xx responses\|Socket errors" <<<"$1"
+}
 
 # The LISTEN line of 127.0.0.1:PORT in /proc/net/FILE (state 0A).
 listening() {	# listening FILE PORT
@@ -94,6 +143,28 @@ for stack in $stacks; do
 		not_ok "$stack: http.server does not listen in /proc/net/$table"
 		not_ok "$stack: no listener to look for"
 	fi
+
+	port=$((port + 1))
+	conf=$(nginx_conf $port)
+	"${launch[@]}" "$nginx" -e stderr -p "$work" -c "$conf" \
+		>"$work/nginx-$stack.log" 2>&1 &
+	pids+=($!)
+	if wait_listening "$table" $port; then
+		got=$("${launch[@]}" curl -sS --max-time 60 \
+		      "http://127.0.0.1:$port/blob" | sha256sum)
+		check "$stack: curl fetches 1 MiB from nginx intact" \
+			[ "$got" = "$want" ]
+		report=$("${launch[@]}" wrk -t1 -c8 -d3s \
+			 "http://127.0.0.1:$port/page" 2>&1)
+		echo "$report" | sed 's/^/# /'
+		check "$stack: wrk's load on nginx is answered without errors" \
+			wrk_clean "$report"
+	else
+		sed 's/^/# /' "$work/nginx-$stack.log"
+		not_ok "$stack: nginx does not listen in /proc/net/$table"
+		not_ok "$stack: no nginx for wrk"
+	fi
+	kill "${pids[-1]}" 2>/dev/null
 
 	for nodelay in "" -N; do
 		port=$((port + 1))
