@@ -65,6 +65,7 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 size = clamp_t(u32, want, XTCP_MIN_SKB_PAYLOAD, goal);
+	bool holds_nothing = !xtcp_send_head(sk) && !xtcp_rtx_first(sk);
 	struct sk_buff *skb;
 
 	if (!leaves_at_once(sk, want, goal))
@@ -78,10 +79,22 @@ static struct sk_buff *new_write_skb(struct sock *sk, size_t want, u32 goal)
 				sk->sk_allocation | __GFP_NOWARN);
 	if (!skb)
 		return NULL;
-	/* Past net.xtcp.mem[2] the sender waits, as native's does. */
 	if (!sk_wmem_schedule(sk, skb->truesize)) {
 		__kfree_skb(skb);
-		return NULL;
+		/*
+		 * Past net.xtcp.mem[2] the sender waits, as native's does,
+		 * but a connection that holds nothing would wait for an ACK
+		 * that never comes: it gets a small skb charged anyway (the
+		 * forward allocation runs negative; the next schedule pays
+		 * it back), as native forces about tcp_wmem[0].
+		 */
+		if (!holds_nothing)
+			return NULL;
+		skb = alloc_skb(XTCP_MIN_SKB_PAYLOAD + XTCP_MAX_HEADER,
+				sk->sk_allocation | __GFP_NOWARN);
+		if (!skb)
+			return NULL;
+		sk_wmem_schedule(sk, skb->truesize);
 	}
 	skb_reserve(skb, XTCP_MAX_HEADER);
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;

@@ -433,14 +433,26 @@ TEST_F_TIMEOUT(stack, protocol_memory_limit_bounds_queues_and_recovers, 600)
 
 	/*
 	 * Past the limit, a connection that holds nothing still gets its
-	 * data and its FIN: in-order data for an empty receive queue is
-	 * always taken (native's forced charge in tcp_data_queue).
+	 * data and its FIN: its sender's first skb is charged, and in-order
+	 * data for an empty receive queue is always taken (native's forced
+	 * charges in tcp_sendmsg and tcp_data_queue).
 	 */
 	extra.tx = stack_connect(self->family, "127.0.0.1", port);
 	ASSERT_LE(0, extra.tx);
 	extra.rx = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, extra.rx);
 	extra.sent = extra.got = 0;
+	/* A small write first: its skb alone is under a minimal sndbuf. */
+	extra.target = 100;
+	start = mono_ms();
+	while (extra.got < extra.target && mono_ms() - start < 5000) {
+		pump_send(&extra, buf);
+		ASSERT_LE(0, pump_recv(&extra, buf));
+		msleep(1);
+	}
+	EXPECT_EQ(extra.target, extra.got)
+		TH_LOG("a small write past the limit: %llu of 100 bytes",
+		       (unsigned long long)extra.got);
 	extra.target = 256 << 10;
 	start = mono_ms();
 	while (extra.got < extra.target && mono_ms() - start < 20000) {
