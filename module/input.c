@@ -34,7 +34,7 @@ static void sndbuf_expand(struct sock *sk)
 
 	if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || !xtcp_buffers_may_grow(sk))
 		return;
-	per_seg = SKB_TRUESIZE(min_t(u32, xs->mss_cache, XTCP_MAX_SKB_PAYLOAD) +
+	per_seg = SKB_TRUESIZE(min_t(u32, xs->mss_cache, XTCP_MAX_GSO_PAYLOAD) +
 			       XTCP_MAX_HEADER);
 	want = 2 * max_t(u32, xs->cwnd, XTCP_INIT_CWND) * per_seg;
 	want = min_t(u32, want, READ_ONCE(sysctl_xtcp_wmem[2]));

@@ -355,21 +355,21 @@ static bool small_queue_full(struct sock *sk, const struct sk_buff *skb)
  * Payload one write-queue skb takes, and one transmission at most: an MSS,
  * or as many whole MSS as one GSO packet and one skb allocation (up to 64
  * KiB) hold when the route takes GSO, fewer on a slow path. On loopback
- * one MSS is larger than a 32 KiB allocation, which is what its skbs take.
+ * one MSS is a little larger than a 64 KiB allocation holds: its skbs
+ * carry what that holds.
  */
 u32 xtcp_size_goal(const struct sock *sk)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 mss = xs->mss_cache;
-	u32 limit = XTCP_MAX_SKB_PAYLOAD;
+	u32 limit = XTCP_MAX_GSO_PAYLOAD;
 	u32 segs;
 
 	if (mss >= limit)
 		return limit;
 	if (!xs->gso_ok)
 		return mss;
-	limit = min_t(u32, XTCP_MAX_GSO_PAYLOAD,
-		      READ_ONCE(sk->sk_gso_max_size));
+	limit = min_t(u32, limit, READ_ONCE(sk->sk_gso_max_size));
 	segs = clamp_t(u32, limit / mss, 1, READ_ONCE(sk->sk_gso_max_segs));
 	segs = min(segs, autosize_segs(xs, mss));
 	return segs * mss;
@@ -561,12 +561,12 @@ static bool nagle_holds(const struct sock *sk, const struct sk_buff *skb,
  * all of it; else *@cut is at most the whole segments.
  */
 static bool corked(const struct sock *sk, const struct sk_buff *skb,
-		   u32 *cut)
+		   u32 goal, u32 *cut)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 whole = skb->len - skb->len % xs->mss_cache;
 
-	if (!xs->cork || whole == skb->len ||
+	if (!xs->cork || !skb_is_partial(xs, skb, goal) ||
 	    (XTCP_SKB_CB(skb)->flags & XTCP_FLAG_FIN) ||
 	    !xtcp_skb_is_last(sk, skb))
 		return false;
@@ -705,7 +705,7 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 
 		if (!send_cut(sk, skb, allowance, goal, mode, &cut))
 			break;
-		if (mode == XTCP_PUSH_NAGLE && corked(sk, skb, &cut))
+		if (mode == XTCP_PUSH_NAGLE && corked(sk, skb, goal, &cut))
 			break;
 		if (cut < skb->len) {
 			skb = split_skb(sk, skb, cut);

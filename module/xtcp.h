@@ -78,17 +78,19 @@ extern unsigned int xtcp_isn_wrap_after;
 #define XTCP_CONG_NAME_MAX	16		/* as TCP_CA_NAME_MAX */
 
 /*
- * Largest payload one skb carries: its linear buffer stays within a 32 KiB
- * allocation (order 3), so a loopback MSS of 64 KiB never asks for order 5.
+ * The payload of an skb whose linear buffer is a 32 KiB allocation (order
+ * 3): what new_write_skb falls back to when no 64 KiB block is free.
  */
 #define XTCP_MAX_SKB_PAYLOAD	(SKB_WITH_OVERHEAD(32768) - XTCP_MAX_HEADER)
 /* The GSO type our multi-segment packets carry: see offload.c. */
 #define XTCP_GSO_TYPE		SKB_GSO_SCTP
 
 /*
- * A GSO packet's skb may take a 64 KiB allocation (order 4), as a GSO
- * packet of native TCP carries 64 KiB; new_write_skb falls back to
- * XTCP_MAX_SKB_PAYLOAD when memory is fragmented.
+ * Largest payload one skb carries: a 64 KiB allocation (order 4), as a GSO
+ * packet of native TCP carries 64 KiB. A segment bigger than that (the
+ * loopback MSS, 65,483 bytes) is sent a little short, never from an order
+ * 5 block; new_write_skb falls back to XTCP_MAX_SKB_PAYLOAD when memory is
+ * fragmented.
  */
 #define XTCP_MAX_GSO_PAYLOAD	(SKB_WITH_OVERHEAD(65536) - XTCP_MAX_HEADER)
 
