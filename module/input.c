@@ -331,6 +331,7 @@ static void queue_in_order(struct sock *sk, struct sk_buff *skb)
 
 	xs->bytes_received += XTCP_SKB_CB(skb)->end_seq - xs->rcv_nxt;
 	xs->rcv_nxt = XTCP_SKB_CB(skb)->end_seq;
+	xs->data_queued_at = jiffies;
 	if (!coalesce_into_tail(sk, skb)) {
 		skb_set_owner_r(skb, sk);
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
@@ -409,6 +410,24 @@ queued:
 }
 
 /*
+ * In-order data short of the largest segment seen, or a full one with
+ * PSH, likely ends a write: once the reader empties the queue it is ACKed
+ * at once (recv.c), as native's ICSK_ACK_PUSHED; two of them before an
+ * ACK left are ACKed so even in ping-pong mode.
+ */
+static void note_pushed(struct xtcp_sock *xs, u32 payload, u8 flags)
+{
+	if (payload >= xs->rcv_mss) {
+		if (flags & XTCP_FLAG_PSH)
+			xs->ack_pushed = 1;
+		return;
+	}
+	if (xs->ack_pushed)
+		xs->ack_pushed2 = 1;
+	xs->ack_pushed = 1;
+}
+
+/*
  * Step seven, the segment text (socket lock held). Consumes @skb (returns
  * true) when it carries data or a FIN to keep.
  */
@@ -419,7 +438,7 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 edge = xs->rcv_wup + xs->rcv_wnd;
 	bool had_ooo = !skb_queue_empty(&xs->ooo_queue);
-	u32 payload;
+	u32 payload, seg_len;
 
 	__skb_pull(skb, th->hdr_len);
 	payload = skb->len;
@@ -442,8 +461,12 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		if (cb->end_seq == cb->seq)
 			return false;
 	}
-	if (payload > xs->rcv_mss)
-		xs->rcv_mss = min_t(u32, payload, xs->adv_mss);
+	/* A GRO or local GSO packet counts by the segments it holds. */
+	seg_len = skb_shinfo(skb)->gso_size ?: payload;
+	if (payload && !xtcp_seq_after(cb->seq, xs->rcv_nxt))
+		note_pushed(xs, seg_len, th->flags);
+	if (seg_len > xs->rcv_mss)
+		xs->rcv_mss = min_t(u32, seg_len, xs->adv_mss);
 
 	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
 		u32 start = cb->seq, end = cb->end_seq;
@@ -498,9 +521,9 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 	}
 
 	/* RFC 1122 4.2.3.2: ACK at least every second full segment. */
-	if (xs->ack_now || xs->quickacks ||
+	if (xs->ack_now || (xs->quickacks && !xs->pingpong) ||
 	    xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss) {
-		if (xs->quickacks)
+		if (xs->quickacks && !xs->pingpong)
 			xs->quickacks--;
 		xtcp_send_ack(sk);
 	} else {

@@ -282,6 +282,8 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 	own_skb(sk, skb);
 	if (flags & XTCP_FLAG_ACK) {
 		xs->ack_now = 0;
+		xs->ack_pushed = 0;
+		xs->ack_pushed2 = 0;
 		sk_stop_timer(sk, &xs->delack_timer);
 	}
 	segs = max_t(u16, skb_shinfo(skb)->gso_segs, 1);
@@ -291,6 +293,10 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 		xs->data_segs_out += segs;
 		xs->bytes_sent += skb->len - hdr_len;
 		xs->data_sent_at = jiffies;
+		/* A reply within the delayed-ACK time: interactive, as native. */
+		if (time_before(jiffies, xs->data_queued_at +
+				msecs_to_jiffies(XTCP_DELACK_MS)))
+			xs->pingpong = 1;
 	}
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);

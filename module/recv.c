@@ -27,6 +27,28 @@ void xtcp_rcv_window_update(struct sock *sk)
 }
 
 /*
+ * The reader took @copied bytes (socket lock held), as native's
+ * tcp_cleanup_rbuf: an ACK owed goes now if more than a segment is
+ * unacknowledged, or if the reader emptied the queue of a segment that
+ * likely ended a write (note_pushed; in ping-pong mode only after two,
+ * the reply carries it otherwise). A sender held by Nagle or its window
+ * then does not wait for the delayed-ACK timer. Else a window update.
+ */
+static void cleanup_rbuf(struct sock *sk, int copied)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool pushed = xs->ack_pushed2 || (xs->ack_pushed && !xs->pingpong);
+	bool emptied = copied > 0 && !atomic_read(&sk->sk_rmem_alloc);
+
+	if (xs->ack_now && (xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss ||
+			    (pushed && emptied))) {
+		xtcp_send_ack(sk);
+		return;
+	}
+	xtcp_rcv_window_update(sk);
+}
+
+/*
  * The receiver's own RTT sample (in-order data arrived, socket lock held):
  * a window's worth beyond rcv_nxt lies past any edge the peer has heard
  * of, so the time until rcv_nxt gets there is at least one round trip:
@@ -170,7 +192,7 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 				break;
 			}
 		}
-		xtcp_rcv_window_update(sk);
+		cleanup_rbuf(sk, copied);
 		last = skb_peek_tail(&sk->sk_receive_queue);
 		err = sk_wait_data(sk, &timeo, last);
 		if (err < 0) {
@@ -205,7 +227,7 @@ found_fin:
 
 	if (copied > 0 && !(flags & MSG_PEEK)) {
 		rcvbuf_autotune(sk);
-		xtcp_rcv_window_update(sk);
+		cleanup_rbuf(sk, copied);
 	}
 	release_sock(sk);
 	return copied;

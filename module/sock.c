@@ -54,6 +54,9 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->peer_mss = 0;
 	xs->fin_sent = 0;
 	xs->ack_now = 0;
+	xs->ack_pushed = 0;
+	xs->ack_pushed2 = 0;
+	xs->pingpong = 0;
 	xs->backoff = 0;
 	xs->retries = 0;
 	xs->probes = 0;
@@ -80,6 +83,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->min_rtt_us = 0;
 	xs->data_sent_at = jiffies;
 	xs->data_rcvd_at = jiffies;
+	xs->data_queued_at = jiffies;
 	xs->ack_rcvd_at = jiffies;
 	xs->mss_cache = XTCP_MSS_DEFAULT;
 	xs->rcv_mss = XTCP_MSS_DEFAULT;

@@ -275,7 +275,11 @@ static void rtx_work(struct sock *sk)
 
 static void delack_work(struct sock *sk)
 {
-	if (xtcp_sk(sk)->ack_now && sk->sk_state != TCP_LISTEN) {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ack_now && sk->sk_state != TCP_LISTEN) {
+		/* No reply carried it: not interactive after all (native). */
+		xs->pingpong = 0;
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DELAYED_ACKS);
 		xtcp_send_ack(sk);
 	}

@@ -219,7 +219,10 @@ struct xtcp_sock {
 	   ts_ok:1;		/* timestamps offered (SYN sent), then agreed */
 	u8 quickacks;		/* segments still ACKed at once */
 	u8 deferred_state;	/* state-timer work pending while owned */
-	u8 rcv_wnd_held:1;	/* window held at 4 MSS: memory pressure */
+	u8 rcv_wnd_held:1,	/* window held at 4 MSS: memory pressure */
+	   ack_pushed:1,	/* a segment that likely ended a write ... */
+	   ack_pushed2:1,	/* ... and another, since the last ACK */
+	   pingpong:1;		/* replies carry our ACKs (interactive) */
 
 	/* congestion control (socket lock), cong*.c */
 	const struct xtcp_cong_ops *cong_ops;
@@ -283,6 +286,7 @@ struct xtcp_sock {
 	u32 rcv_ooopack;	/* segments queued out of order */
 	u32 min_rtt_us;		/* lowest RTT sample, 0: none */
 	unsigned long data_sent_at;	/* jiffies: last data sent */
+	unsigned long data_queued_at;	/* jiffies: in-order data last taken */
 	unsigned long data_rcvd_at;	/* jiffies: last data received */
 	unsigned long ack_rcvd_at;	/* jiffies: last ACK received */
 

@@ -325,6 +325,56 @@ TEST_F(stack, write_tail_does_not_wait_for_a_delayed_ack)
 	close(srv);
 }
 
+/* Microseconds until everything sent on @fd is acknowledged, or -1. */
+static int64_t us_until_acked(int fd)
+{
+	int64_t t0 = mono_us();
+
+	while (sock_outq(fd) > 0) {
+		if (mono_us() - t0 > 5000000)
+			return -1;
+		usleep(100);
+	}
+	return mono_us() - t0;
+}
+
+#define PUSHED_ROUNDS	40
+#define PUSHED_JUDGED	20	/* the last ones: quick ACKs are spent */
+
+/*
+ * Delayed ACK, as native's tcp_cleanup_rbuf: a short segment (likely the
+ * end of a write) that the reader has taken, emptying the queue, is ACKed
+ * then, not when the delayed-ACK timer fires. A sender waiting for that
+ * ACK (Nagle's next segment, a full window) would otherwise wait 40 ms.
+ * Rounds of a 100-byte send that the peer reads: after the connection's
+ * quick ACKs are spent, at most one of the last 20 takes 40 ms.
+ */
+TEST_F(stack, read_short_segment_is_acked_at_once)
+{
+	int cli, srv, r, slow = 0;
+	int64_t took, slowest = 0;
+	char buf[100] = { 0 };
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	for (r = 0; r < PUSHED_ROUNDS; r++) {
+		ASSERT_EQ(100, send(cli, buf, sizeof(buf), 0));
+		ASSERT_EQ(100, recv_all(srv, buf, sizeof(buf)));
+		took = us_until_acked(cli);
+		ASSERT_LE(0, took);
+		if (r < PUSHED_ROUNDS - PUSHED_JUDGED)
+			continue;
+		if (took >= DELACK_US)
+			slow++;
+		if (took > slowest)
+			slowest = took;
+	}
+	TH_LOG("last %d rounds: %d took a delayed ACK's time (slowest %lld us)",
+	       PUSHED_JUDGED, slow, (long long)slowest);
+	EXPECT_LE(slow, 1);
+	close(cli);
+	close(srv);
+}
+
 /*
  * A send() that faults (EFAULT, nothing copied) leaves nothing behind: the
  * data of the sends around it arrives, in order, and so does the FIN. A
