@@ -709,19 +709,20 @@ static int listener_score(const struct sock *sk, __be32 laddr, u16 lport,
 }
 
 /*
- * The listener for @skb (skb->data at its header @th). In an SO_REUSEPORT
+ * The listener for @skb (skb->data at its header @th), which came in on
+ * @dif. In an SO_REUSEPORT
  * group, the group's BPF program or the 4-tuple's hash picks the member,
  * so every segment of a connection finds the same one.
  */
 static struct sock *lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
-				    const struct xtcp_seg_hdr *th)
+				    const struct xtcp_seg_hdr *th, int dif)
 {
 	__be32 laddr = ip_hdr(skb)->daddr;
 	struct sock *sk, *best = NULL, *member;
 	int score, hiscore = -1;
 
 	sk_for_each(sk, &xn->lhash[lhash_bucket(th->dport)]) {
-		score = listener_score(sk, laddr, th->dport, inet_iif(skb));
+		score = listener_score(sk, laddr, th->dport, dif);
 		if (score > hiscore) {
 			best = sk;
 			hiscore = score;
@@ -752,15 +753,15 @@ struct sock *xtcp_lookup(struct net *net, struct sk_buff *skb,
 	const struct iphdr *iph = ip_hdr(skb);
 	__be16 sport = htons(th->sport), dport = htons(th->dport);
 	struct xtcp_net *xn = xtcp_net(net);
+	int dif = inet_iif(skb);
 	struct sock *sk;
 
 	spin_lock(&xn->lock);
 	sk_for_each(sk, ehash_head(xn, iph->daddr, dport, iph->saddr, sport)) {
-		if (tuple_matches(sk, iph->saddr, sport, iph->daddr, dport,
-				  inet_iif(skb)))
+		if (tuple_matches(sk, iph->saddr, sport, iph->daddr, dport, dif))
 			goto found;
 	}
-	sk = lookup_listener(xn, skb, th);
+	sk = lookup_listener(xn, skb, th, dif);
 	if (!sk)
 		goto out;
 found:
@@ -778,7 +779,7 @@ struct sock *xtcp_lookup_listener(struct net *net, struct sk_buff *skb,
 	struct sock *sk;
 
 	spin_lock(&xn->lock);
-	sk = lookup_listener(xn, skb, th);
+	sk = lookup_listener(xn, skb, th, inet_iif(skb));
 	if (sk)
 		sock_hold(sk);
 	spin_unlock(&xn->lock);
