@@ -540,6 +540,14 @@ static bool skb_is_partial(const struct xtcp_sock *xs,
 	return skb->len % xs->mss_cache && skb->len < goal;
 }
 
+/* @skb just left: if it ends short, Minshall's rule waits for its ACK. */
+static void note_sent_partial(struct xtcp_sock *xs, const struct sk_buff *skb,
+			      u32 goal)
+{
+	if (skb_is_partial(xs, skb, goal))
+		xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
+}
+
 /*
  * Nagle (RFC 896, RFC 1122 4.2.3.4) with Minshall's rule, as Linux: hold a
  * partial segment back while an earlier partial segment is unacknowledged
@@ -724,8 +732,7 @@ void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 			break;
 		if (xtcp_transmit_skb(sk, skb))
 			break;
-		if (skb_is_partial(xs, skb, goal))
-			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
+		note_sent_partial(xs, skb, goal);
 		advance_send_head(sk, skb);
 	}
 
@@ -773,8 +780,7 @@ int xtcp_send_new_segment(struct sock *sk)
 	skb = cut_to_one_segment(sk, skb);
 	if (xtcp_transmit_skb(sk, skb))
 		return -ENOBUFS;
-	if (skb_is_partial(xs, skb, xtcp_size_goal(sk)))
-		xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
+	note_sent_partial(xs, skb, xtcp_size_goal(sk));
 	advance_send_head(sk, skb);
 	return 0;
 }
