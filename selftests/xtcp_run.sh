@@ -118,7 +118,9 @@ wait_listening() {	# wait_listening FILE PORT
 	return 1
 }
 
-port=45300
+# Below ip_local_port_range (32768-60999): wrk's many client connections
+# take ephemeral ports, and one of them once held an iperf3 port.
+port=20300
 for stack in $stacks; do
 	launch=()
 	table=tcp other=xtcp
