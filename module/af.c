@@ -573,7 +573,10 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	inet->mc_list = NULL;
 	inet->rcv_tos = 0;
 
-	sk->sk_protocol = xtcp_ipproto;
+	/* Our number asked for is ours; else the namespace's mode says. */
+	sk->sk_protocol = protocol == xtcp_ipproto ||
+			  !READ_ONCE(xtcp_net(net)->wire) ?
+			  xtcp_ipproto : IPPROTO_TCP;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(sk);
 

@@ -692,14 +692,15 @@ void xtcp_unhash_listener(struct sock *sk)
 }
 
 /*
- * How well listener @sk fits a segment to @laddr:@lport that came in on
- * @dif, as native's compute_score ranks them: bound to the address before
- * bound to any, then bound to the device before not. -1: not at all.
+ * How well listener @sk fits a segment of IP protocol @proto to
+ * @laddr:@lport that came in on @dif, as native's compute_score ranks
+ * them: bound to the address before bound to any, then bound to the device
+ * before not. -1: not at all.
  */
 static int listener_score(const struct sock *sk, __be32 laddr, u16 lport,
-			  int dif)
+			  int dif, u8 proto)
 {
-	if (inet_sk(sk)->inet_num != lport)
+	if (inet_sk(sk)->inet_num != lport || sk->sk_protocol != proto)
 		return -1;
 	if (sk->sk_bound_dev_if && sk->sk_bound_dev_if != dif)
 		return -1;
@@ -722,7 +723,8 @@ static struct sock *lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
 	int score, hiscore = -1;
 
 	sk_for_each(sk, &xn->lhash[lhash_bucket(th->dport)]) {
-		score = listener_score(sk, laddr, th->dport, dif);
+		score = listener_score(sk, laddr, th->dport, dif,
+				       ip_hdr(skb)->protocol);
 		if (score > hiscore) {
 			best = sk;
 			hiscore = score;
@@ -742,6 +744,24 @@ static struct sock *lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
 }
 
 /*
+ * The IP protocol an entry of the established table speaks: its own, its
+ * listener's for a request sock, what its socket spoke for a TIME_WAIT
+ * entry. A private-protocol segment never finds a wire-mode entry, nor
+ * the other way round.
+ */
+static u8 entry_protocol(const struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_TIME_WAIT:
+		return xtcp_tw(sk)->protocol;
+	case TCP_NEW_SYN_RECV:
+		return inet_reqsk((struct sock *)sk)->rsk_listener->sk_protocol;
+	default:
+		return sk->sk_protocol;
+	}
+}
+
+/*
  * Find the socket for @skb (skb->data at its header @th), which arrived
  * on inet_iif(): an exact connection first (maybe a TIME_WAIT entry or a
  * request sock: sk_state says, sock_gen_put() drops it), else a listener.
@@ -758,7 +778,9 @@ struct sock *xtcp_lookup(struct net *net, struct sk_buff *skb,
 
 	spin_lock(&xn->lock);
 	sk_for_each(sk, ehash_head(xn, iph->daddr, dport, iph->saddr, sport)) {
-		if (tuple_matches(sk, iph->saddr, sport, iph->daddr, dport, dif))
+		if (tuple_matches(sk, iph->saddr, sport, iph->daddr, dport,
+				  dif) &&
+		    entry_protocol(sk) == iph->protocol)
 			goto found;
 	}
 	sk = lookup_listener(xn, skb, th, dif);

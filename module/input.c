@@ -1064,13 +1064,15 @@ static void count_parse_error(struct net *net, enum xtcp_parse_result res)
 }
 
 /*
- * The kernel's checksum helpers with our protocol number in the pseudo
- * header: a device's CHECKSUM_COMPLETE sum or a local sender's
- * CHECKSUM_PARTIAL is taken as it is, anything else summed here.
+ * The kernel's checksum helpers with the segment's protocol number (ours
+ * or, in wire mode, TCP's) in the pseudo header: a device's
+ * CHECKSUM_COMPLETE sum or a local sender's CHECKSUM_PARTIAL is taken as it
+ * is, anything else summed here.
  */
 static bool checksum_ok(struct sk_buff *skb)
 {
-	return !skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) &&
+	return !skb_checksum_init(skb, ip_hdr(skb)->protocol,
+				  inet_compute_pseudo) &&
 	       !skb_checksum_complete(skb);
 }
 
@@ -1246,24 +1248,24 @@ static enum xtcp_req_verdict request_rcv(struct request_sock *req,
 }
 
 /*
- * The IPv4 layer's handler for our protocol number (ip_local_deliver:
- * softirq, RCU read side). The segment got here as a native TCP segment
- * does: IPv4's header checks, routing (martian sources and destinations,
+ * A segment the IPv4 layer delivered (ip_local_deliver: softirq, RCU read
+ * side), for @sk (held) if the wire-mode demux already found its owner,
+ * else looked up here. The segment got here as a native TCP segment does:
+ * IPv4's header checks, routing (martian sources and destinations,
  * rp_filter), netfilter PREROUTING and INPUT with conntrack, reassembly of
  * fragments. skb->data is at our header. Returns 0: the skb is ours.
  */
-static int xtcp_v4_rcv(struct sk_buff *skb)
+static int segment_rcv(struct sk_buff *skb, struct sock *sk)
 {
 	struct net *net = dev_net(skb->dev);
 	const struct rtable *rt = skb_rtable(skb);
 	struct xtcp_seg_hdr th;
-	struct sock *sk;
 
 	/* Frames for another host's link address, as native drops them. */
 	if (skb->pkt_type != PACKET_HOST)
-		goto drop;
+		goto drop_held;
 	if (!segment_valid(net, skb, &th))
-		goto drop;
+		goto drop_held;
 	/* A GSO packet from a local sender counts as its segments. */
 	xtcp_stat_add(net, XTCP_MIB_IN_SEGS,
 		      max_t(u16, skb_shinfo(skb)->gso_segs, 1));
@@ -1274,17 +1276,20 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	 */
 	if (!rt || rt->rt_type != RTN_LOCAL) {
 		xtcp_stat_inc(net, XTCP_MIB_IN_NOT_UNICAST);
-		goto drop;
+		goto drop_held;
 	}
 
 	/* skb->cb is ours from here (IPv4's IPCB is done with). */
 	XTCP_SKB_CB(skb)->tw_isn = 0;
+	if (sk)
+		goto found;
 lookup:
 	sk = xtcp_lookup(net, skb, &th);
 	if (!sk) {
 		no_socket_rcv(net, skb, &th);
 		goto drop;
 	}
+found:
 	if (sk->sk_state == TCP_NEW_SYN_RECV) {
 		switch (request_rcv(inet_reqsk(sk), skb, &th)) {
 		case XTCP_REQ_AGAIN:
@@ -1317,9 +1322,24 @@ lookup:
 	sock_put(sk);
 	return 0;
 
+drop_held:
+	if (sk)
+		sock_gen_put(sk);
 drop:
 	kfree_skb(skb);
 	return 0;
+}
+
+/* Our protocol number's handler. */
+static int xtcp_v4_rcv(struct sk_buff *skb)
+{
+	return segment_rcv(skb, NULL);
+}
+
+/* A TCP segment the wire-mode demux found @sk (held) owns (demux.c). */
+int xtcp_rcv_owned(struct sk_buff *skb, struct sock *sk)
+{
+	return segment_rcv(skb, sk);
 }
 
 static const struct net_protocol xtcp_protocol = {

@@ -362,7 +362,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	security_sk_clone(sk, child);
 	/* No struct socket to take it from until accept() grafts one. */
 	child->sk_type = SOCK_STREAM;
-	child->sk_protocol = xtcp_ipproto;
+	child->sk_protocol = sk->sk_protocol;
 	child->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(child);
 	inherit_settings(child, sk);

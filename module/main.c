@@ -2,7 +2,8 @@
 /*
  * xtcp: an alternative TCP, loaded as a module. It registers its own socket
  * family and speaks RFC 9293 TCP over IPv4 under its own IP protocol number,
- * so it runs beside the native stack on the same host.
+ * or in wire mode (demux.c) as plain TCP, so it runs beside the native
+ * stack on the same host.
  */
 #include <linux/module.h>
 #include <linux/net.h>
@@ -17,6 +18,11 @@ MODULE_PARM_DESC(family, "socket address family number (below AF_MAX, unused by 
 int xtcp_ipproto = XTCP_DEFAULT_IPPROTO;
 module_param_named(ipproto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IP protocol number on the wire (RFC 3692: 253 or 254)");
+
+static char *wire = "xtcp";
+module_param(wire, charp, 0444);
+MODULE_PARM_DESC(wire, "what new namespaces' sockets speak: xtcp (our IP protocol number) or tcp (TCP beside native TCP); net.xtcp.wire per namespace");
+bool xtcp_wire_default;
 
 unsigned int xtcp_isn_wrap_after;
 module_param_named(isn_wrap_after, xtcp_isn_wrap_after, uint, 0644);
@@ -40,6 +46,12 @@ static int __init xtcp_init(void)
 		pr_err("xtcp: ipproto %d out of range\n", xtcp_ipproto);
 		return -EINVAL;
 	}
+	if (!strcmp(wire, "tcp")) {
+		xtcp_wire_default = true;
+	} else if (strcmp(wire, "xtcp")) {
+		pr_err("xtcp: wire=%s: xtcp or tcp\n", wire);
+		return -EINVAL;
+	}
 
 	err = xtcp_mem_init();
 	if (err)
@@ -59,9 +71,17 @@ static int __init xtcp_init(void)
 	err = xtcp_input_init();
 	if (err)
 		goto out_offload;
-	pr_info("xtcp: family %d, IP protocol %d\n", xtcp_family, xtcp_ipproto);
+	if (xtcp_wire_default) {
+		err = xtcp_demux_enable();
+		if (err)
+			goto out_input;
+	}
+	pr_info("xtcp: family %d, IP protocol %d, wire=%s\n", xtcp_family,
+		xtcp_ipproto, wire);
 	return 0;
 
+out_input:
+	xtcp_input_exit();
 out_offload:
 	xtcp_offload_exit();
 out_af:
@@ -78,6 +98,7 @@ out:
 
 static void __exit xtcp_exit(void)
 {
+	xtcp_demux_exit();
 	xtcp_input_exit();
 	xtcp_offload_exit();
 	xtcp_af_exit();

@@ -139,6 +139,16 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	/*
+	 * In wire mode the packets are TCP's: native's offload cuts them and
+	 * devices with TSO take them whole, as native TCP's.
+	 */
+	if (sk->sk_protocol == IPPROTO_TCP) {
+		sk->sk_gso_type = SKB_GSO_TCPV4;
+		sk_setup_caps(sk, dst);
+		xs->gso_ok = sk_can_gso(sk);
+		return;
+	}
 	sk->sk_gso_type = XTCP_GSO_TYPE;
 	sk_setup_caps(sk, dst);
 	xs->gso_ok = xtcp_gso_registered && sk_can_gso(sk);

@@ -99,7 +99,7 @@ static void set_checksum(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_wire_hdr *th = (struct xtcp_wire_hdr *)skb->data;
 	struct inet_sock *inet = inet_sk(sk);
 	u32 pseudo = xtcp_csum_pseudo(inet->inet_saddr, inet->inet_daddr,
-				      xtcp_ipproto, skb->len);
+				      sk->sk_protocol, skb->len);
 
 	if (checksum_offloaded(sk, skb)) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
@@ -390,7 +390,7 @@ static void set_gso(struct sock *sk, struct sk_buff *skb)
 	if (skb->len > mss) {
 		shinfo->gso_size = mss;
 		shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
-		shinfo->gso_type = XTCP_GSO_TYPE;
+		shinfo->gso_type = sk->sk_gso_type;
 	} else {
 		shinfo->gso_size = 0;
 		shinfo->gso_segs = 1;
@@ -1003,15 +1003,18 @@ struct reply_meta {
 
 static const struct reply_meta no_socket;
 
-/* The route from @saddr to @daddr for an answer without a socket. */
+/*
+ * The route from @saddr to @daddr for an answer of IP protocol @proto
+ * without a socket.
+ */
 static struct rtable *route_to(struct net *net, __be32 daddr, __be32 saddr,
-			       int oif, const struct reply_meta *meta)
+			       int oif, const struct reply_meta *meta, u8 proto)
 {
 	struct flowi4 fl4 = {
 		.flowi4_oif = oif,
 		.flowi4_mark = meta->mark,
 		.flowi4_tos = RT_TOS(meta->tos),
-		.flowi4_proto = xtcp_ipproto,
+		.flowi4_proto = proto,
 		.daddr = daddr,
 		.saddr = saddr,
 	};
@@ -1026,7 +1029,7 @@ static struct rtable *reply_route(struct net *net, const struct sk_buff *in,
 	const struct iphdr *iph = ip_hdr(in);
 
 	return route_to(net, iph->saddr, iph->daddr, meta->oif ?: inet_iif(in),
-			meta);
+			meta, iph->protocol);
 }
 
 /*
@@ -1038,7 +1041,7 @@ static struct rtable *reply_route(struct net *net, const struct sk_buff *in,
  */
 static void send_to(struct net *net, __be32 saddr, __be32 daddr,
 		    struct rtable *rt, const struct xtcp_hdr_fields *f,
-		    const struct reply_meta *meta, struct sock *owner)
+		    const struct reply_meta *meta, struct sock *owner, u8 proto)
 {
 	unsigned int hdr_len = XTCP_HDR_LEN + xtcp_opts_len(&f->opts);
 	struct sk_buff *skb;
@@ -1056,7 +1059,7 @@ static void send_to(struct net *net, __be32 saddr, __be32 daddr,
 	((struct xtcp_wire_hdr *)skb->data)->check =
 		xtcp_csum_fold(xtcp_csum_partial(skb->data, hdr_len,
 						 xtcp_csum_pseudo(saddr, daddr,
-								  xtcp_ipproto,
+								  proto,
 								  hdr_len)));
 
 	skb_push(skb, sizeof(*rip));
@@ -1068,7 +1071,7 @@ static void send_to(struct net *net, __be32 saddr, __be32 daddr,
 	rip->tot_len = htons(skb->len);
 	rip->frag_off = htons(IP_DF);
 	rip->ttl = meta->ttl ?: READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
-	rip->protocol = xtcp_ipproto;
+	rip->protocol = proto;
 	rip->saddr = saddr;
 	rip->daddr = daddr;
 	skb_dst_set(skb, &rt->dst);
@@ -1088,7 +1091,8 @@ static void send_reply(struct net *net, const struct sk_buff *in,
 		       struct rtable *rt, const struct xtcp_hdr_fields *f,
 		       const struct reply_meta *meta)
 {
-	send_to(net, ip_hdr(in)->daddr, ip_hdr(in)->saddr, rt, f, meta, NULL);
+	send_to(net, ip_hdr(in)->daddr, ip_hdr(in)->saddr, rt, f, meta, NULL,
+		ip_hdr(in)->protocol);
 }
 
 /* RFC 9293 3.10.7.1: the answer to a segment no socket wants. */
@@ -1234,7 +1238,7 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 
 	req_meta(req, &meta);
 	rt = route_to(net, ireq->ir_rmt_addr, ireq->ir_loc_addr, meta.oif,
-		      &meta);
+		      &meta, sk->sk_protocol);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	f->sport = ireq->ir_num;
@@ -1255,7 +1259,7 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 		f->opts.tsecr = READ_ONCE(req->ts_recent);
 	}
 	send_to(net, ireq->ir_loc_addr, ireq->ir_rmt_addr, rt, f, &meta,
-		req_to_sk(req));
+		req_to_sk(req), sk->sk_protocol);
 	return 0;
 }
 

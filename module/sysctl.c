@@ -50,6 +50,13 @@
  *   orphan_retries                as net.ipv4.tcp_orphan_retries: how
  *                                 often an orphan resends its head before
  *                                 it gives up; 0 means 8 (timer.c)
+ *   wire                          1: sockets created from now on speak
+ *                                 TCP (IP protocol 6) beside native TCP,
+ *                                 and the namespace's TCP segments that
+ *                                 belong to xtcp go to xtcp (demux.c); 0:
+ *                                 our own protocol number, and every TCP
+ *                                 segment to native TCP, those of wire
+ *                                 connections still open too
  *   mem, rmem, wmem               as net.ipv4.tcp_mem, tcp_rmem and
  *                                 tcp_wmem, but for the whole host and
  *                                 only in the initial namespace (mem.c)
@@ -60,7 +67,8 @@
  * limit_output_bytes 1 MiB, tw_reuse 2 (native's), and max_orphans and
  * max_tw_buckets half the initial namespace's established table's
  * chains, 32768, as native's are half its table (12 MiB of entries at
- * most, where 262144 let a namespace keep 96 MiB).
+ * most, where 262144 let a namespace keep 96 MiB); wire as the module's
+ * wire= parameter says.
  * The values are read without a lock: each is one word, written whole.
  */
 #include <linux/sizes.h>
@@ -106,6 +114,32 @@ static int cong_available_handler(struct ctl_table *table, int write,
 	return proc_dostring(&tmp, write, buffer, lenp, ppos);
 }
 
+/* Turning wire mode on puts the demux in front of native TCP first. */
+static int wire_handler(struct ctl_table *table, int write, void *buffer,
+			size_t *lenp, loff_t *ppos)
+{
+	int *wire = table->data;
+	int val = READ_ONCE(*wire);
+	struct ctl_table tmp = {
+		.data = &val,
+		.maxlen = sizeof(val),
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_ONE,
+	};
+	int err;
+
+	err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	if (val) {
+		err = xtcp_demux_enable();
+		if (err)
+			return err;
+	}
+	WRITE_ONCE(*wire, val);
+	return 0;
+}
+
 /* As net.ipv4.tcp_sack and tcp_abort_on_overflow, u8s: non-zero is on. */
 static int u8_max = 255;
 /* As net.ipv4.tcp_timestamps: 0, 1 or 2. */
@@ -134,6 +168,7 @@ enum {
 	SYSCTL_TW_REUSE,
 	SYSCTL_MAX_ORPHANS,
 	SYSCTL_ORPHAN_RETRIES,
+	SYSCTL_WIRE,
 	/* Host-wide, in the initial namespace only: mem.c. */
 	SYSCTL_MEM,
 	SYSCTL_RMEM,
@@ -257,6 +292,12 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &u8_max,
 	},
+	[SYSCTL_WIRE] = {
+		.procname = "wire",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = wire_handler,
+	},
 	[SYSCTL_MEM] = {
 		.procname = "mem",
 		.data = sysctl_xtcp_mem,
@@ -311,6 +352,7 @@ int xtcp_sysctl_net_init(struct net *net)
 			     (xn->ehash_mask + 1) / 2 :
 			     READ_ONCE(xtcp_net(&init_net)->max_tw_buckets);
 	xn->orphan_retries = 0;
+	xn->wire = xtcp_wire_default;
 	atomic_set(&xn->orphan_count, 0);
 	atomic_set(&xn->tw_count, 0);
 	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
@@ -331,6 +373,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
 	table[SYSCTL_MAX_ORPHANS].data = &xn->max_orphans;
 	table[SYSCTL_ORPHAN_RETRIES].data = &xn->orphan_retries;
+	table[SYSCTL_WIRE].data = &xn->wire;
 	if (!net_eq(net, &init_net)) {
 		/* Lower than the host's, never higher. */
 		table[SYSCTL_MAX_ORPHANS].extra2 =

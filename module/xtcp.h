@@ -394,6 +394,7 @@ struct xtcp_tw_sock {
 	bool connect_bound;		/* the port was connect()'s choice */
 	bool ts_ok;
 	u8 rcv_wscale;
+	u8 protocol;			/* its socket's sk_protocol */
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;			/* what was left of our window */
@@ -584,6 +585,7 @@ struct xtcp_net {
 	int limit_output_bytes;	/* a socket's bytes below it, at most */
 	int time_wait_reuse;	/* connect() may take TIME_WAIT 4-tuples */
 	int max_orphans;	/* orphans kept, at most (sock.c) */
+	int wire;		/* new sockets speak TCP, IP protocol 6 (demux.c) */
 	int orphan_retries;	/* an orphan's retransmissions; 0: 8 (timer.c) */
 	atomic_t orphan_count;	/* orphans now (sock.c) */
 	atomic_t tw_count;	/* TIME_WAIT entries now (timewait.c) */
@@ -796,6 +798,12 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 /* input.c */
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
+int xtcp_rcv_owned(struct sk_buff *skb, struct sock *sk);
+
+/* demux.c: wire mode's split of TCP segments between xtcp and native */
+extern bool xtcp_wire_default;
+int xtcp_demux_enable(void);
+void xtcp_demux_exit(void);
 int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_child_rcv(struct sock *child, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, bool *consumed);

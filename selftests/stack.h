@@ -59,18 +59,6 @@ FIXTURE_VARIANT_ADD(stack, xtcp) {
 	.name = "xtcp",
 };
 
-/* Is @want one of the space-separated words of @list? */
-static inline bool word_listed(const char *list, const char *want)
-{
-	size_t n = strlen(want);
-	const char *p;
-
-	for (p = list; (p = strstr(p, want)); p += n)
-		if ((p == list || p[-1] == ' ') && (!p[n] || p[n] == ' '))
-			return true;
-	return false;
-}
-
 /*
  * Narrowing a run: XTCP_CASES="xtcp.veth_echo tcp.veth_echo" runs only the
  * cases named (variant.test), XTCP_VARIANTS="xtcp" only the variants named

@@ -124,6 +124,17 @@ static int64_t xtcp_stat_field(const char *want)
 	return ret;
 }
 
+bool word_listed(const char *list, const char *want)
+{
+	size_t n = strlen(want);
+	const char *p;
+
+	for (p = list; (p = strstr(p, want)); p += n)
+		if ((p == list || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+	return false;
+}
+
 int64_t stack_out_segs(int family)
 {
 	if (family == AF_INET)

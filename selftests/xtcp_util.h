@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,6 +27,9 @@
  * fails with a message rather than a kill.
  */
 #define WAIT_MS 30000
+
+/* Is @want one of the space-separated words of @list? */
+bool word_listed(const char *list, const char *want);
 
 /* The AF_XTCP number in force: sysfs, else the header default. */
 int xtcp_family(void);

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Wire mode (net.xtcp.wire = 1): xtcp speaks plain TCP beside native TCP,
+ * and a native peer cannot tell it from one of its own. Every case runs a
+ * client of one stack against a server of the other, both ways round, in
+ * the two hosts of netns.sh with wire mode on in both; native against
+ * native is the oracle (its segments pass the demux too), xtcp against
+ * xtcp runs beside.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/tcp.h>
+#include <netinet/in.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#include "xtcp_util.h"
+
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+
+#define SERVER_IP	"10.77.0.2"
+#define LOOPBACK_IP	"127.0.0.1"
+
+FIXTURE(wire) {
+	char netns[32];		/* netns.sh's tag */
+	int cli_family;
+	int srv_family;
+};
+
+FIXTURE_VARIANT(wire) {
+	bool cli_xtcp;
+	bool srv_xtcp;
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(wire, tcp) {
+	.name = "tcp",
+};
+
+FIXTURE_VARIANT_ADD(wire, xtcp_to_tcp) {
+	.cli_xtcp = true,
+	.name = "xtcp_to_tcp",
+};
+
+FIXTURE_VARIANT_ADD(wire, tcp_to_xtcp) {
+	.srv_xtcp = true,
+	.name = "tcp_to_xtcp",
+};
+
+FIXTURE_VARIANT_ADD(wire, xtcp) {
+	.cli_xtcp = true,
+	.srv_xtcp = true,
+	.name = "xtcp",
+};
+
+/*
+ * XTCP_CASES and XTCP_VARIANTS as stack.h reads them; "xtcp" in
+ * XTCP_VARIANTS (the debug lane's) takes every variant with an xtcp end.
+ */
+static bool wire_case_selected(const FIXTURE_VARIANT(wire) *v,
+			       const char *test)
+{
+	const char *cases = getenv("XTCP_CASES");
+	const char *variants = getenv("XTCP_VARIANTS");
+	char want[256];
+
+	if (variants && *variants && !word_listed(variants, v->name) &&
+	    !(word_listed(variants, "xtcp") && (v->cli_xtcp || v->srv_xtcp)))
+		return false;
+	if (!cases || !*cases)
+		return true;
+	snprintf(want, sizeof(want), "%s.%s", v->name, test);
+	return word_listed(cases, want);
+}
+
+/* Into TAG-1 (the client's host) or TAG-2 (the server's): 0 or -1. */
+static int enter_host(FIXTURE_DATA(wire) *self, int host)
+{
+	char ns[48];
+
+	snprintf(ns, sizeof(ns), "%s-%d", self->netns, host);
+	return enter_netns(ns);
+}
+
+FIXTURE_SETUP(wire)
+{
+	if (!wire_case_selected(variant, _metadata->name)) {
+		_metadata->skip = 1;
+		longjmp(_metadata->env, 1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	self->cli_family = variant->cli_xtcp ? xtcp_family() : AF_INET;
+	self->srv_family = variant->srv_xtcp ? xtcp_family() : AF_INET;
+	snprintf(self->netns, sizeof(self->netns), "xtcpw%d", getpid());
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' up %s", self_dir(), self->netns));
+	/*
+	 * Both hosts in wire mode, the oracle's too when the module is
+	 * there: native TCP's segments then pass the demux.
+	 */
+	if (variant->cli_xtcp || variant->srv_xtcp ||
+	    !access("/proc/sys/net/xtcp/wire", F_OK))
+		ASSERT_EQ(0, run_cmd("'%s/netns.sh' sysctl %s net.xtcp.wire=1",
+				     self_dir(), self->netns));
+}
+
+FIXTURE_TEARDOWN(wire)
+{
+	if (self->netns[0])
+		run_cmd("'%s/netns.sh' down %s", self_dir(), self->netns);
+}
+
+/* A listener of the server's stack in TAG-@host on @ip, its port in *port. */
+static int listen_in(FIXTURE_DATA(wire) *self, int host, const char *ip,
+		     uint16_t *port)
+{
+	if (enter_host(self, host))
+		return -1;
+	*port = 0;
+	return stack_listen(self->srv_family, ip, port);
+}
+
+/*
+ * A connection from the client's stack in TAG-1 to @ip:@port, where
+ * listener @lfd waits: the client's socket, the server's in *srv. The
+ * caller is left in TAG-1.
+ */
+static int connect_pair(FIXTURE_DATA(wire) *self, int lfd, const char *ip,
+			uint16_t port, int *srv)
+{
+	int cli;
+
+	if (enter_host(self, 1))
+		return -1;
+	cli = stack_connect(self->cli_family, ip, port);
+	if (cli < 0)
+		return -1;
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0) {
+		close(cli);
+		return -1;
+	}
+	return cli;
+}
+
+/*
+ * @len bytes each way, checked byte for byte: the client sends and shuts
+ * its side, a child on the server's socket reads to the end and answers
+ * with a stream of its own. 0, or a step that failed.
+ */
+static int exchange(struct __test_metadata *_metadata, int cli, int srv,
+		    uint64_t len)
+{
+	int64_t bad = -1;
+	ssize_t got;
+	pid_t pid;
+
+	pid = fork_child();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(cli);
+		got = recv_pattern(srv, len + 1, 1, &bad);
+		if (got != (ssize_t)len || bad >= 0)
+			_exit(1);
+		if (send_pattern(srv, len, 2) != (ssize_t)len)
+			_exit(2);
+		_exit(close(srv) ? 3 : 0);
+	}
+	close(srv);
+	EXPECT_EQ((ssize_t)len, send_pattern(cli, len, 1));
+	EXPECT_EQ(0, shutdown(cli, SHUT_WR));
+	got = recv_pattern(cli, len + 1, 2, &bad);
+	EXPECT_EQ((ssize_t)len, got);
+	EXPECT_EQ(-1, bad);
+	EXPECT_EQ(0, wait_child(pid)) {
+		TH_LOG("server side: 1 wrong stream, 2 send, 3 close");
+	}
+	return close(cli);
+}
+
+/* Native TCP's count of RSTs sent in this namespace. */
+static int64_t native_rsts(void)
+{
+	return stack_snmp_counter("OutRsts");
+}
+
+/*
+ * Both stacks on loopback in one namespace: the bytes arrive intact both
+ * ways, native's table holds exactly the native ends (it never takes an
+ * xtcp connection's segments), and nobody sends a RST.
+ */
+TEST_F(wire, loopback_exchange)
+{
+	int native_ends = !variant->cli_xtcp + !variant->srv_xtcp;
+	uint64_t len = xtcp_scaled(4 << 20, 256 << 10);
+	int64_t rsts;
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = listen_in(self, 1, LOOPBACK_IP, &port);
+	ASSERT_LE(0, lfd);
+	rsts = native_rsts();
+	cli = connect_pair(self, lfd, LOOPBACK_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	/* st 01: ESTABLISHED in /proc/net/tcp */
+	EXPECT_EQ(native_ends, sockets_in_state(AF_INET, 1));
+	EXPECT_EQ(0, exchange(_metadata, cli, srv, len));
+	EXPECT_EQ(rsts, native_rsts());
+	close(lfd);
+}
+
+/* The same across veth, between the two hosts. */
+TEST_F(wire, veth_exchange)
+{
+	uint64_t len = xtcp_scaled(4 << 20, 256 << 10);
+	int64_t cli_rsts, srv_rsts;
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	srv_rsts = native_rsts();
+	ASSERT_EQ(0, enter_host(self, 1));
+	cli_rsts = native_rsts();
+	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	EXPECT_EQ(!variant->cli_xtcp, sockets_in_state(AF_INET, 1));
+	EXPECT_EQ(0, exchange(_metadata, cli, srv, len));
+	EXPECT_EQ(cli_rsts, native_rsts());
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(srv_rsts, native_rsts());
+	close(lfd);
+}
+
+/*
+ * A port nobody listens on: native TCP answers the client's SYN with one
+ * RST, as it always did, and the client (whichever stack) takes it.
+ */
+TEST_F(wire, closed_port_is_refused_by_native)
+{
+	struct sockaddr_in sin;
+	int64_t rsts;
+	uint16_t port;
+	int lfd, fd;
+
+	/* A port just freed: nobody's. */
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	close(lfd);
+	rsts = native_rsts();
+	ASSERT_EQ(0, enter_host(self, 1));
+	fd = stack_socket(self->cli_family);
+	ASSERT_LE(0, fd);
+	sin = sin_make(SERVER_IP, port);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	close(fd);
+	ASSERT_EQ(0, enter_host(self, 2));
+	EXPECT_EQ(rsts + 1, native_rsts());
+}
+
+/*
+ * The server host's firewall drops SYNs to the port: the connection waits
+ * as native's does, then completes on a retransmitted SYN once the rule
+ * is gone. The rule counts what it dropped, xtcp's or native's alike.
+ */
+TEST_F(wire, server_firewall_applies)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	struct sockaddr_in sin;
+	int lfd, fd, err;
+	uint16_t port;
+
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 nft 'add table ip xtcpw; "
+			     "add chain ip xtcpw c { type filter hook input "
+			     "priority 0; }; add rule ip xtcpw c tcp dport %u "
+			     "counter drop'", self->netns, port));
+	ASSERT_EQ(0, enter_host(self, 1));
+	fd = stack_socket(self->cli_family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_nonblock(fd, 1));
+	sin = sin_make(SERVER_IP, port);
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	pfd.fd = fd;
+	/* The first SYN and its retransmission a second later: dropped. */
+	EXPECT_EQ(0, poll(&pfd, 1, 1500));
+	EXPECT_EQ(0, run_cmd("ip netns exec %s-2 nft list chain ip xtcpw c | "
+			     "grep -Eq 'packets [1-9]'", self->netns));
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 nft delete table ip xtcpw",
+			     self->netns));
+	/* The next retransmission, 3 s after the first SYN, gets through. */
+	EXPECT_EQ(1, poll(&pfd, 1, 5000));
+	EXPECT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
+	EXPECT_EQ(0, err);
+	close(fd);
+	close(lfd);
+}
+
+/* TCP_INFO's options and MSS at both ends of a veth connection. */
+static void expect_options(struct __test_metadata *_metadata, int cli,
+			   int srv, unsigned int opts, unsigned int mss)
+{
+	const unsigned int mask = TCPI_OPT_SACK | TCPI_OPT_TIMESTAMPS |
+				  TCPI_OPT_WSCALE;
+	struct tcp_info ci, si;
+
+	ASSERT_EQ(0, get_tcp_info(cli, &ci));
+	ASSERT_EQ(0, get_tcp_info(srv, &si));
+	EXPECT_EQ(opts, ci.tcpi_options & mask);
+	EXPECT_EQ(opts, si.tcpi_options & mask);
+	EXPECT_EQ(mss, ci.tcpi_snd_mss);
+	EXPECT_EQ(mss, si.tcpi_snd_mss);
+}
+
+/* Both offer everything: each end sees the other's offer taken. */
+TEST_F(wire, options_negotiated)
+{
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	/* 1500 - 20 - 20, less the 12 of the timestamps option */
+	expect_options(_metadata, cli, srv, TCPI_OPT_SACK |
+		       TCPI_OPT_TIMESTAMPS | TCPI_OPT_WSCALE, 1448);
+	EXPECT_EQ(0, exchange(_metadata, cli, srv, 256 << 10));
+	close(lfd);
+}
+
+/*
+ * Host @host (1: the client's, 2: the server's) offers neither SACK nor
+ * timestamps: the other end, of either stack, must do without both.
+ */
+static void refused_by(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(wire) *self, int host, bool xtcp)
+{
+	const char *sack = xtcp ? "net.xtcp.sack" : "net.ipv4.tcp_sack";
+	const char *ts = xtcp ? "net.xtcp.timestamps" :
+			 "net.ipv4.tcp_timestamps";
+	uint16_t port;
+	int lfd, cli, srv;
+
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-%d sysctl -qw %s=0 %s=0",
+			     self->netns, host, sack, ts));
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	expect_options(_metadata, cli, srv, TCPI_OPT_WSCALE, 1460);
+	EXPECT_EQ(0, exchange(_metadata, cli, srv, 256 << 10));
+	close(lfd);
+}
+
+TEST_F(wire, options_refused_by_server)
+{
+	refused_by(_metadata, self, 2, variant->srv_xtcp);
+}
+
+TEST_F(wire, options_refused_by_client)
+{
+	refused_by(_metadata, self, 1, variant->cli_xtcp);
+}
+
+TEST_HARNESS_MAIN
