@@ -205,24 +205,88 @@ static void add_bound(struct xtcp_net *xn, struct sock *sk, u16 port)
 }
 
 /*
+ * The guard of an entry of the bind table that holds @port (a listener's
+ * first), or NULL: entries of our own protocol have none.
+ */
+static struct xtcp_guard *port_guard(struct xtcp_net *xn, u16 port)
+{
+	struct xtcp_guard *found = NULL, *g;
+	struct sock *other;
+
+	sk_for_each_bound(other, bhash_head(xn, port)) {
+		if (other->sk_num != port)
+			continue;
+		g = other->sk_state == TCP_TIME_WAIT ? xtcp_tw(other)->guard :
+						       xtcp_sk(other)->guard;
+		if (g && other->sk_state == TCP_LISTEN)
+			return g;
+		found = found ?: g;
+	}
+	return found;
+}
+
+/*
+ * The guard of @sk's SO_REUSEPORT siblings on @addr:@port and its device,
+ * which @sk shares: a guard never sets SO_REUSEPORT itself.
+ */
+static struct xtcp_guard *reuseport_guard(struct xtcp_net *xn,
+					  struct sock *sk, __be32 addr,
+					  u16 port)
+{
+	struct sock *other;
+
+	if (!sk->sk_reuseport)
+		return NULL;
+	sk_for_each_bound(other, bhash_head(xn, port))
+		if (other->sk_num == port && other->sk_state != TCP_TIME_WAIT &&
+		    other->sk_reuseport && other->sk_rcv_saddr == addr &&
+		    other->sk_bound_dev_if == sk->sk_bound_dev_if &&
+		    xtcp_sk(other)->guard)
+			return xtcp_sk(other)->guard;
+	return NULL;
+}
+
+/*
+ * @sk takes @port through guard @g (NULL in our own protocol): shared
+ * with @shared's entries, else bound in native's tables, which may refuse.
+ */
+static int take_port(struct xtcp_net *xn, struct sock *sk, __be32 addr,
+		     u16 port, struct xtcp_guard *g, struct xtcp_guard *shared)
+{
+	if (g && !shared && xtcp_guard_bind(g, addr, port))
+		return -EADDRINUSE;
+	if (g)
+		xtcp_sk(sk)->guard = xtcp_guard_get(shared ?: g);
+	add_bound(xn, sk, port);
+	return 0;
+}
+
+/*
  * Bind @sk to @addr:@port; port 0 picks a port no socket holds from
- * ip_local_port_range, starting at a random point, odd offsets first.
+ * ip_local_port_range, starting at a random point, odd offsets first. In
+ * wire mode native TCP must have the port free too (guard.c).
  */
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 {
 	struct net *net = sock_net(sk);
 	struct xtcp_net *xn = xtcp_net(net);
+	struct xtcp_guard *g;
 	struct port_walk walk;
 	u16 candidate;
 	int err = 0;
 
+	g = xtcp_guard_alloc(sk);
+	if (IS_ERR(g))
+		return PTR_ERR(g);
 	if (port) {
 		spin_lock_bh(&xn->lock);
 		if (port_in_use(xn, sk, addr, port))
 			err = -EADDRINUSE;
 		else
-			add_bound(xn, sk, port);
+			err = take_port(xn, sk, addr, port, g,
+					reuseport_guard(xn, sk, addr, port));
 		spin_unlock_bh(&xn->lock);
+		xtcp_guard_put(g);
 		return err;
 	}
 
@@ -233,11 +297,13 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 		if (inet_is_local_reserved_port(net, candidate) ||
 		    port_has_any(xn, candidate))
 			continue;
-		add_bound(xn, sk, candidate);
-		err = 0;
-		break;
+		if (!take_port(xn, sk, addr, candidate, g, NULL)) {
+			err = 0;
+			break;
+		}
 	}
 	spin_unlock_bh(&xn->lock);
+	xtcp_guard_put(g);
 	return err;
 }
 
@@ -333,10 +399,12 @@ static bool port_shared_by_connects(struct xtcp_net *xn, u16 port)
 /*
  * A local port for connect() (xn->lock held): from the RFC 6056 start
  * for the destination, the first one not reserved, not taken by bind() or
- * a listener, and whose 4-tuple is free or a reusable TIME_WAIT entry.
+ * a listener, and whose 4-tuple is free or a reusable TIME_WAIT entry; in
+ * wire mode one free in native's tables too, or held by our guard (@g,
+ * else NULL) for other connections from it.
  */
 static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
-		       struct sock **tw)
+		       struct sock **tw, struct xtcp_guard *g)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
@@ -359,7 +427,9 @@ static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
 		other = tuple_owner(xn, sk, htons(port), &head);
 		if (other && !tw_reusable(xn, other, true))
 			continue;
-		add_bound(xn, sk, port);
+		if (take_port(xn, sk, inet->inet_rcv_saddr, port, g,
+			      g ? port_guard(xn, port) : NULL))
+			continue;
 		xtcp_sk(sk)->connect_bound = true;
 		*tw = take_tuple(xn, sk, head, other, tw_isn);
 		/*
@@ -386,14 +456,20 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_guard *g = NULL;
 	struct sock *tw = NULL, *other;
 	struct hlist_head *head;
 	int err = 0;
 
 	*tw_isn = 0;
+	if (!inet->inet_num) {
+		g = xtcp_guard_alloc(sk);
+		if (IS_ERR(g))
+			return PTR_ERR(g);
+	}
 	spin_lock_bh(&xn->lock);
 	if (!inet->inet_num) {
-		err = search_port(xn, sk, tw_isn, &tw);
+		err = search_port(xn, sk, tw_isn, &tw, g);
 	} else {
 		other = tuple_owner(xn, sk, inet->inet_sport, &head);
 		if (other && !tw_reusable(xn, other, false))
@@ -402,6 +478,7 @@ int xtcp_hash_connect(struct sock *sk, u32 *tw_isn)
 			tw = take_tuple(xn, sk, head, other, tw_isn);
 	}
 	spin_unlock_bh(&xn->lock);
+	xtcp_guard_put(g);
 	if (tw) {
 		/* Out of the table already; its port goes too. */
 		xtcp_time_wait_end(tw);
@@ -414,6 +491,7 @@ void xtcp_unbind_port(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_guard *g;
 	bool was_bound;
 
 	spin_lock_bh(&xn->lock);
@@ -423,7 +501,10 @@ void xtcp_unbind_port(struct sock *sk)
 		xs->bound = false;
 		xs->connect_bound = false;
 	}
+	g = xs->guard;
+	xs->guard = NULL;
 	spin_unlock_bh(&xn->lock);
+	xtcp_guard_put(g);
 	if (was_bound) {
 		/* The port is given back: bind() and listen() start afresh. */
 		inet_sk(sk)->inet_num = 0;
@@ -432,11 +513,19 @@ void xtcp_unbind_port(struct sock *sk)
 	}
 }
 
-/* Bind a child to its listener's port (it shares it, as native TCP does). */
+/*
+ * Bind a child to its listener's port (it shares it, as native TCP does),
+ * through the listener's guard in wire mode.
+ */
 static void inherit_bound(struct xtcp_net *xn, struct sock *sk)
 {
-	if (!xtcp_sk(sk)->bound)
-		add_bound(xn, sk, inet_sk(sk)->inet_num);
+	u16 port = inet_sk(sk)->inet_num;
+
+	if (xtcp_sk(sk)->bound)
+		return;
+	if (sk->sk_protocol == IPPROTO_TCP)
+		xtcp_sk(sk)->guard = xtcp_guard_get(port_guard(xn, port));
+	add_bound(xn, sk, port);
 }
 
 /* Only sock_common: @sk may be a TIME_WAIT entry. */
@@ -604,6 +693,7 @@ void xtcp_hash_time_wait(struct sock *sk, struct xtcp_tw_sock *tw,
 		xs->hashed = false;
 	}
 	tw->connect_bound = xs->connect_bound;
+	tw->guard = xtcp_guard_get(xs->guard);
 	sk_add_bind_node(twsk, bhash_head(xn, twsk->sk_num));
 	sock_hold(twsk);
 	mod_timer(&tw->tw.tw_timer, jiffies + timeout);
@@ -618,6 +708,7 @@ void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw)
 {
 	struct sock *twsk = (struct sock *)tw;
 	struct xtcp_net *xn = xtcp_net(sock_net(twsk));
+	struct xtcp_guard *g;
 
 	spin_lock_bh(&xn->lock);
 	if (tw->hashed) {
@@ -626,7 +717,10 @@ void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw)
 	}
 	__sk_del_bind_node(twsk);
 	__sock_put(twsk);
+	g = tw->guard;
+	tw->guard = NULL;
 	spin_unlock_bh(&xn->lock);
+	xtcp_guard_put(g);
 }
 
 /*
@@ -661,8 +755,13 @@ int xtcp_hash_listener(struct sock *sk)
 	spin_lock_bh(&xn->lock);
 	if (port_in_use(xn, sk, inet->inet_rcv_saddr, inet->inet_num))
 		err = -EADDRINUSE;
-	else if (sk->sk_reuseport)
+	else
+		err = xtcp_guard_listen(xtcp_sk(sk)->guard);
+	if (!err && sk->sk_reuseport) {
 		err = join_reuseport_group(xn, sk);
+		if (err)
+			xtcp_guard_unlisten(xtcp_sk(sk)->guard);
+	}
 	if (!err) {
 		sk_add_node(sk, &xn->lhash[lhash_bucket(inet->inet_num)]);
 		xtcp_sk(sk)->listening_hashed = true;
@@ -680,6 +779,7 @@ void xtcp_unhash_listener(struct sock *sk)
 	if (xs->listening_hashed) {
 		sk_del_node_init(sk);
 		xs->listening_hashed = false;
+		xtcp_guard_unlisten(xs->guard);
 		/*
 		 * Lookups pick group members under xn->lock: none picks it
 		 * now. A group made before listen() (a BPF program attached)
@@ -916,6 +1016,8 @@ static void __net_exit xtcp_net_exit(struct net *net)
 {
 	xtcp_proc_net_exit(net);
 	purge_time_wait(xtcp_net(net));
+	/* Guards are native sockets of @net: released before it goes. */
+	xtcp_guard_flush();
 	xtcp_sysctl_net_exit(net);
 	xtcp_stats_net_exit(net);
 	xtcp_tables_exit(xtcp_net(net));

@@ -53,9 +53,12 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 
-	err = xtcp_mem_init();
+	err = xtcp_guard_init();
 	if (err)
 		goto out;
+	err = xtcp_mem_init();
+	if (err)
+		goto out_guard;
 	err = xtcp_output_init();
 	if (err)
 		goto out_mem;
@@ -92,6 +95,8 @@ out_output:
 	xtcp_output_exit();
 out_mem:
 	xtcp_mem_exit();
+out_guard:
+	xtcp_guard_exit();
 out:
 	return err;
 }
@@ -105,6 +110,7 @@ static void __exit xtcp_exit(void)
 	xtcp_hash_exit();
 	xtcp_output_exit();
 	xtcp_mem_exit();
+	xtcp_guard_exit();
 }
 
 module_init(xtcp_init);

@@ -368,6 +368,7 @@ struct xtcp_sock {
 	bool hashed;			/* in the established table */
 	bool listening_hashed;		/* in the listener table */
 	bool bound;			/* in the bind table */
+	struct xtcp_guard *guard;	/* wire mode: its port in native's */
 	bool connect_bound;		/* the port is connect()'s choice */
 	bool orphan_counted;		/* socket lock: in orphan_count */
 };
@@ -395,6 +396,7 @@ struct xtcp_tw_sock {
 	bool ts_ok;
 	u8 rcv_wscale;
 	u8 protocol;			/* its socket's sk_protocol */
+	struct xtcp_guard *guard;	/* its socket's, while it lasts */
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;			/* what was left of our window */
@@ -799,6 +801,18 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
 int xtcp_rcv_owned(struct sk_buff *skb, struct sock *sk);
+
+/* guard.c: wire mode's ports held in native TCP's tables */
+struct xtcp_guard;
+struct xtcp_guard *xtcp_guard_alloc(struct sock *sk);
+int xtcp_guard_bind(struct xtcp_guard *g, __be32 addr, u16 port);
+struct xtcp_guard *xtcp_guard_get(struct xtcp_guard *g);
+void xtcp_guard_put(struct xtcp_guard *g);
+int xtcp_guard_listen(struct xtcp_guard *g);
+void xtcp_guard_unlisten(struct xtcp_guard *g);
+void xtcp_guard_flush(void);
+int xtcp_guard_init(void);
+void xtcp_guard_exit(void);
 
 /* demux.c: wire mode's split of TCP segments between xtcp and native */
 extern bool xtcp_wire_default;

@@ -380,4 +380,134 @@ TEST_F(wire, options_refused_by_client)
 	refused_by(_metadata, self, 1, variant->cli_xtcp);
 }
 
+/* A socket of @family bound to 0.0.0.0:@port, SO_REUSEADDR if @reuse. */
+static int bind_any(int family, uint16_t port, bool reuse, int *err)
+{
+	struct sockaddr_in sin = sin_make("0.0.0.0", port);
+	int fd = stack_socket(family);
+
+	*err = 0;
+	if (fd < 0 || (reuse && setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)))
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		*err = errno;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+/*
+ * One port space: a port the server's stack listens on is in use for the
+ * client's stack until the listener closes, then free at once; native's
+ * table shows native's listeners only (xtcp's hold of the port in it is
+ * no listener).
+ */
+TEST_F(wire, port_in_use_for_the_other_stack)
+{
+	int a, b, err;
+	uint16_t port;
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	a = bind_any(self->srv_family, 0, false, &err);
+	ASSERT_LE(0, a);
+	port = local_port(a);
+	ASSERT_NE(0, port);
+	b = bind_any(self->cli_family, port, false, &err);
+	EXPECT_EQ(-1, b);
+	EXPECT_EQ(EADDRINUSE, err);
+	ASSERT_EQ(0, listen(a, 8));
+	/* st 0A: LISTEN in /proc/net/tcp */
+	EXPECT_EQ(!variant->srv_xtcp, sockets_in_state(AF_INET, 10));
+	b = bind_any(self->cli_family, port, true, &err);
+	EXPECT_EQ(-1, b);
+	EXPECT_EQ(EADDRINUSE, err);
+	close(a);
+	b = bind_any(self->cli_family, port, false, &err);
+	EXPECT_LE(0, b) {
+		TH_LOG("bind after the listener closed: %s", strerror(err));
+	}
+	close(b);
+}
+
+/*
+ * SO_REUSEADDR across the stacks, as between two native sockets: both
+ * may be bound while neither listens, one may then listen, and while it
+ * does the other may not, nor may a third socket bind.
+ */
+TEST_F(wire, reuseaddr_rules_across_stacks)
+{
+	int a, b, c, err;
+	uint16_t port;
+
+	ASSERT_EQ(0, enter_host(self, 1));
+	a = bind_any(self->srv_family, 0, true, &err);
+	ASSERT_LE(0, a);
+	port = local_port(a);
+	b = bind_any(self->cli_family, port, true, &err);
+	ASSERT_LE(0, b) {
+		TH_LOG("second SO_REUSEADDR bind: %s", strerror(err));
+	}
+	EXPECT_EQ(0, listen(a, 8));
+	EXPECT_EQ(-1, listen(b, 8));
+	EXPECT_EQ(EADDRINUSE, errno);
+	c = bind_any(self->cli_family, port, true, &err);
+	EXPECT_EQ(-1, c);
+	EXPECT_EQ(EADDRINUSE, err);
+	close(a);
+	EXPECT_EQ(0, listen(b, 8));
+	close(b);
+}
+
+/*
+ * Ephemeral ports: with the range down to one port that the server's
+ * stack holds by bind(), the client's stack has none to connect from;
+ * once it is let go the client takes it, and then holds it against a
+ * bind() of the server's stack.
+ */
+TEST_F(wire, ephemeral_ports_never_collide)
+{
+	struct sockaddr_in sin;
+	int lfd, a, fd, err;
+	uint16_t lport, port;
+
+	lfd = listen_in(self, 1, LOOPBACK_IP, &lport);
+	ASSERT_LE(0, lfd);
+	a = bind_any(self->srv_family, 0, false, &err);
+	ASSERT_LE(0, a);
+	port = local_port(a);
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-1 sysctl -qw "
+			     "net.ipv4.ip_local_port_range='%u %u'",
+			     self->netns, port, port));
+	sin = sin_make(LOOPBACK_IP, lport);
+	fd = stack_socket(self->cli_family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	close(fd);
+	close(a);
+	fd = stack_socket(self->cli_family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		TH_LOG("connect after the port was let go: %s",
+		       strerror(errno));
+	}
+	EXPECT_EQ(port, local_port(fd));
+	a = bind_any(self->srv_family, port, false, &err);
+	EXPECT_EQ(-1, a);
+	EXPECT_EQ(EADDRINUSE, err);
+	close(fd);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
