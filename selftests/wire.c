@@ -510,4 +510,97 @@ TEST_F(wire, ephemeral_ports_never_collide)
 	close(lfd);
 }
 
+/*
+ * Loss, reordering and delay on the veth between the stacks (netem on
+ * both ends): recovery across the two stacks, both directions intact.
+ */
+TEST_F(wire, veth_exchange_with_loss_and_reordering)
+{
+	uint64_t len = xtcp_scaled(1 << 20, 128 << 10);
+	uint16_t port;
+	int lfd, cli, srv, r;
+
+	r = run_cmd("'%s/netns.sh' netem %s delay 5ms reorder 10%% 50%% "
+		    "loss 1%%", self_dir(), self->netns);
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "netem not available (sch_netem)");
+	ASSERT_EQ(0, r);
+	recv_stall_ms = 60000;
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	EXPECT_EQ(0, exchange(_metadata, cli, srv, len));
+	close(lfd);
+}
+
+/*
+ * Both ends close at once, their FINs crossing on a 20 ms link: each goes
+ * through CLOSING to TIME_WAIT, in its own stack's table.
+ */
+TEST_F(wire, simultaneous_close)
+{
+	int lfd, cli, srv, tw;
+	uint16_t port;
+	char buf[1];
+
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' netem %s delay 10ms", self_dir(),
+			     self->netns));
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
+	EXPECT_EQ(0, recv(cli, buf, 1, 0));
+	EXPECT_EQ(0, recv(srv, buf, 1, 0));
+	close(cli);
+	close(srv);
+	close(lfd);
+	msleep(200);
+	/* st 06: TIME_WAIT, in /proc/net/tcp or /proc/net/xtcp */
+	tw = sockets_in_state(self->cli_family, 6);
+	EXPECT_EQ(1, tw);
+	ASSERT_EQ(0, enter_host(self, 2));
+	tw = sockets_in_state(self->srv_family, 6);
+	EXPECT_EQ(1, tw);
+}
+
+/*
+ * A close with SO_LINGER 0 resets the connection: the other end, of the
+ * other stack, sees ECONNRESET, whichever end closes.
+ */
+static void reset_by(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(wire) *self, bool client_resets)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int lfd, cli, srv, closer, other;
+	uint16_t port;
+	char buf[1];
+
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	closer = client_resets ? cli : srv;
+	other = client_resets ? srv : cli;
+	ASSERT_EQ(0, setsockopt(closer, SOL_SOCKET, SO_LINGER, &lg,
+				sizeof(lg)));
+	close(closer);
+	EXPECT_EQ(-1, recv(other, buf, 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	close(other);
+	close(lfd);
+}
+
+TEST_F(wire, reset_by_client)
+{
+	reset_by(_metadata, self, true);
+}
+
+TEST_F(wire, reset_by_server)
+{
+	reset_by(_metadata, self, false);
+}
+
 TEST_HARNESS_MAIN
