@@ -8,7 +8,9 @@
 # and not in the other's; iperf3 sending 8 MiB to its server, all of it
 # received; nginx (epoll, accept4, sendfile, a master and a worker
 # process) serving the 1 MiB file to curl intact and wrk's 3-second load
-# of a 4 KiB page answered without an error or a non-2xx status. Under
+# of a 4 KiB page answered without an error or a non-2xx status. In wire
+# mode, one end under xtcp-run and the other native: curl against
+# http.server and nginx, iperf3 both ways round. Under
 # xtcp-run an AF_INET6 stream socket stays native TCP, and
 # XTCP_RUN_VERBOSE=1 says so. TAP output.
 #
@@ -42,7 +44,7 @@ for s in tcp xtcp; do
 	case " ${XTCP_VARIANTS:-tcp xtcp} " in *" $s "*) stacks="$stacks $s" ;; esac
 done
 cases=$(($(echo "$stacks" | wc -w) * 6))
-case " $stacks " in *" xtcp "*) cases=$((cases + 1)) ;; esac
+case " $stacks " in *" xtcp "*) cases=$((cases + 5)) ;; esac
 
 echo "TAP version 13"
 echo "1..$cases"
@@ -53,6 +55,7 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -n "${wire_ns:-}" ] && ip netns del "$wire_ns" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -101,9 +104,20 @@ wrk_clean() {	# wrk_clean REPORT
 		! grep -q "Non-2xx or 3xx responses\|Socket errors" <<<"$1"
 }
 
+# The bytes iperf3's server counted, from the client's JSON report.
+iperf_received() {	# iperf_received FILE
+	"$py" -c 'import json, sys
+print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' \
+		"$1" 2>/dev/null
+}
+
+# Commands in the wire-mode namespace run under "${inns[@]}".
+inns=()
+
 # The LISTEN line of 127.0.0.1:PORT in /proc/net/FILE (state 0A).
 listening() {	# listening FILE PORT
-	grep -q "0100007F:$(printf %04X "$2") 00000000:0000 0A" "/proc/net/$1"
+	"${inns[@]}" cat "/proc/net/$1" |
+		grep -q "0100007F:$(printf %04X "$2") 00000000:0000 0A"
 }
 
 # shellcheck disable=SC2317 # called through check
@@ -176,9 +190,7 @@ for stack in $stacks; do
 		if wait_listening "$table" $port &&
 		   "${launch[@]}" iperf3 -c 127.0.0.1 -p $port -n 8M $nodelay \
 			-J >"$work/iperf-$stack.json" 2>&1; then
-			bytes=$("$py" -c 'import json, sys
-print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' \
-				"$work/iperf-$stack.json" 2>/dev/null)
+			bytes=$(iperf_received "$work/iperf-$stack.json")
 			check "$stack: iperf3 ${nodelay:-without -N} sends 8 MiB, $bytes received" \
 				[ "$bytes" = 8388608 ]
 		else
@@ -188,6 +200,86 @@ print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' \
 		fi
 	done
 done
+
+# Wire mode (net.xtcp.wire = 1, in a namespace of its own): one end under
+# xtcp-run, the other native, each way round: curl's fetch from
+# http.server and nginx intact, iperf3's 8 MiB all received.
+wire_iperf() {	# wire_iperf PORT DESCRIPTION SERVER_LAUNCH CLIENT_LAUNCH
+	local port=$1 what=$2 srv=$3 cli=$4 bytes table=tcp
+
+	[ -n "$srv" ] && table=xtcp
+	# shellcheck disable=SC2086 # a launcher or nothing
+	"${inns[@]}" $srv iperf3 -s -1 -B 127.0.0.1 -p "$port" \
+		>"$work/iperf-wire.log" 2>&1 &
+	pids+=($!)
+	# shellcheck disable=SC2086
+	if wait_listening "$table" "$port" &&
+	   "${inns[@]}" $cli iperf3 -c 127.0.0.1 -p "$port" -n 8M \
+		-J >"$work/iperf-wire.json" 2>&1; then
+		bytes=$(iperf_received "$work/iperf-wire.json")
+		check "wire: iperf3, $what: 8 MiB sent, $bytes received" \
+			[ "$bytes" = 8388608 ]
+	else
+		sed 's/^/# /' "$work/iperf-wire.log" "$work/iperf-wire.json"
+		not_ok "wire: iperf3, $what: failed"
+	fi
+}
+
+# xtcp's connect()s so far in the wire-mode namespace.
+wire_opens() {
+	"${inns[@]}" awk '$1 == "XtcpActiveOpens" { print $2 }' \
+		/proc/net/xtcp_stat
+}
+
+# shellcheck disable=SC2317 # called through check
+fetched_on_xtcp() {	# fetched_on_xtcp SHA256 OPENS_BEFORE
+	[ "$1" = "$want" ] && [ "$(wire_opens)" -gt "$2" ]
+}
+
+case " $stacks " in *" xtcp "*)
+	wire_ns=xtcprun$$-1
+	ip netns add "$wire_ns"
+	ip -n "$wire_ns" link set lo up
+	ip netns exec "$wire_ns" sysctl -qw net.xtcp.wire=1
+	inns=(ip netns exec "$wire_ns")
+	port=$((port + 10))
+
+	(cd "$work" && exec "${inns[@]}" "$py" -m http.server \
+		--bind 127.0.0.1 "$port") >"$work/http-wire.log" 2>&1 &
+	pids+=($!)
+	if wait_listening tcp "$port"; then
+		opens=$(wire_opens)
+		got=$("${inns[@]}" "$run" curl -sS --max-time 60 \
+		      "http://127.0.0.1:$port/blob" | sha256sum)
+		check "wire: curl on xtcp fetches 1 MiB from native http.server" \
+			fetched_on_xtcp "$got" "$opens"
+	else
+		sed 's/^/# /' "$work/http-wire.log"
+		not_ok "wire: http.server does not listen"
+	fi
+	kill "${pids[-1]}" 2>/dev/null
+
+	port=$((port + 1))
+	conf=$(nginx_conf $port)
+	"${inns[@]}" "$run" "$nginx" -e stderr -p "$work" -c "$conf" \
+		>"$work/nginx-wire.log" 2>&1 &
+	pids+=($!)
+	if wait_listening xtcp "$port"; then
+		got=$("${inns[@]}" curl -sS --max-time 60 \
+		      "http://127.0.0.1:$port/blob" | sha256sum)
+		check "wire: native curl fetches 1 MiB from nginx on xtcp" \
+			[ "$got" = "$want" ]
+	else
+		sed 's/^/# /' "$work/nginx-wire.log"
+		not_ok "wire: nginx does not listen in /proc/net/xtcp"
+	fi
+	kill "${pids[-1]}" 2>/dev/null
+
+	wire_iperf $((port + 1)) "xtcp client, native server" "" "$run"
+	wire_iperf $((port + 2)) "native client, xtcp server" "$run" ""
+	inns=()
+	;;
+esac
 
 # Protocol 6 printed, and the launcher's note.
 # shellcheck disable=SC2317 # called through check
