@@ -72,6 +72,32 @@ int xtcp_family(void)
 	return xtcp_family_nr;
 }
 
+static bool wire_mode;
+static pthread_once_t wire_once = PTHREAD_ONCE_INIT;
+
+static void read_wire_mode(void)
+{
+	FILE *f = fopen("/proc/sys/net/xtcp/wire", "r");
+	int on;
+
+	if (!f)
+		return;
+	wire_mode = fscanf(f, "%d", &on) == 1 && on;
+	fclose(f);
+}
+
+/*
+ * The port of @s's listener for @port: in wire mode (net.xtcp.wire) xtcp
+ * and native TCP share one port space, so xtcp's is the next one up.
+ */
+int stack_port(enum stack s, int port)
+{
+	pthread_once(&wire_once, read_wire_mode);
+	if (s == STACK_XTCP && wire_mode && port && port < 65535)
+		return port + 1;
+	return port;
+}
+
 int stack_family(enum stack s)
 {
 	switch (s) {
@@ -128,7 +154,8 @@ int resolve_ipv4(const char *host, struct sockaddr_storage *ss, char *err, size_
 
 /*
  * The address of a listener: @ip with @port for native and xtcp (which
- * takes AF_INET addresses too); for unix the abstract name
+ * takes AF_INET addresses too; the next port up in wire mode, but a data
+ * listener's port is the one the server reported); for unix the abstract name
  * "\0xtcp-perf.PORT", or "\0xtcp-perf.PORT.data" for the data listener of
  * the session in progress (the server runs one at a time).
  */
@@ -147,7 +174,7 @@ socklen_t make_addr(enum stack s, const struct sockaddr_storage *ip, int port, b
 	}
 	memcpy(out, ip, sizeof(struct sockaddr_in));
 	((struct sockaddr_in *)out)->sin_family = AF_INET;
-	((struct sockaddr_in *)out)->sin_port = htons(port);
+	((struct sockaddr_in *)out)->sin_port = htons(data ? port : stack_port(s, port));
 	return sizeof(struct sockaddr_in);
 }
 

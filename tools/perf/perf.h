@@ -186,6 +186,7 @@ struct opts {
 const char *stack_name(enum stack s);
 int parse_stack(const char *s, enum stack *out);
 int xtcp_family(void);
+int stack_port(enum stack s, int port);
 int stack_family(enum stack s);
 void stack_error(enum stack s, int err, char *buf, size_t len);
 int probe_stack(enum stack s, char *err, size_t errlen);

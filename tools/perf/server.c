@@ -428,7 +428,8 @@ int run_server(const struct opts *o)
 	}
 	/* Scripts wait for "listening": printed once every listener is up. */
 	for (i = 0; i < srv.nl; i++) {
-		printf("server stack=%s listening port=%d", stack_name(srv.l[i].stack), srv.port);
+		printf("server stack=%s listening port=%d", stack_name(srv.l[i].stack),
+		       stack_port(srv.l[i].stack, srv.port));
 		if (srv.l[i].stack == STACK_UNIX)
 			printf(" name=@" PROG ".%d", srv.port);
 		printf("\n");
