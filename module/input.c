@@ -97,9 +97,9 @@ static void take_peer_options(struct sock *sk, const struct xtcp_seg_hdr *th)
 		xs->ts_recent = th->opts.tsval;
 		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
 	}
-	if (th->opts.has_wscale) {
+	/* RFC 7323 2.2: a scale we did not offer is not taken. */
+	if (xs->wscale_ok && th->opts.has_wscale) {
 		xs->snd_wscale = th->opts.wscale;
-		xs->wscale_ok = 1;
 	} else {
 		xs->snd_wscale = 0;
 		xs->rcv_wscale = 0;

@@ -393,11 +393,13 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	cxs = xtcp_sk(child);
 	cxs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
 	xtcp_init_connection(child, iss, &rt->dst);
+	/* The SYN's scale, as the request or cookie agreed to it. */
 	if (th->opts.has_wscale) {
 		cxs->snd_wscale = th->opts.wscale;
 		cxs->wscale_ok = 1;
 	} else {
 		cxs->rcv_wscale = 0;
+		cxs->wscale_ok = 0;
 	}
 	cxs->sack_ok = cxs->sack_ok && th->opts.sack_permitted;
 	xtcp_rack_start(child);
@@ -493,8 +495,8 @@ static void send_cookie(struct sock *sk, struct sk_buff *skb,
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
 	bool ts = READ_ONCE(xn->timestamps) && th->opts.has_timestamp;
 	bool sack = READ_ONCE(xn->sack) && th->opts.sack_permitted;
-	u8 code = xtcp_cookie_opt_code(ts, sack, th->opts.has_wscale,
-				       th->opts.wscale);
+	bool wscale = READ_ONCE(xn->window_scaling) && th->opts.has_wscale;
+	u8 code = xtcp_cookie_opt_code(ts, sack, wscale, th->opts.wscale);
 	u8 mss_index = xtcp_cookie_mss_index(th->opts.has_mss ?
 					     th->opts.mss : XTCP_MSS_DEFAULT);
 

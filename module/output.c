@@ -933,7 +933,7 @@ void xtcp_send_syn(struct sock *sk)
 
 	if (sk->sk_state == TCP_SYN_RECV)
 		flags |= XTCP_FLAG_ACK;
-	if (sk->sk_state == TCP_SYN_SENT || xs->wscale_ok) {
+	if (xs->wscale_ok) {
 		opts.has_wscale = true;
 		opts.wscale = xs->rcv_wscale;
 	}

@@ -160,10 +160,10 @@ static void req_init(struct request_sock *req, struct sock *sk,
 	ireq->ir_rmt_port = htons(th->sport);
 	ireq->ir_iif = sk->sk_bound_dev_if;
 	ireq->ir_mark = READ_ONCE(sk->sk_mark);
-	ireq->wscale_ok = th->opts.has_wscale;
-	ireq->snd_wscale = th->opts.has_wscale ? th->opts.wscale : 0;
-	ireq->rcv_wscale = th->opts.has_wscale ?
-			   xtcp_choose_rcv_wscale(sk) : 0;
+	ireq->wscale_ok = READ_ONCE(xn->window_scaling) &&
+			  th->opts.has_wscale;
+	ireq->snd_wscale = ireq->wscale_ok ? th->opts.wscale : 0;
+	ireq->rcv_wscale = ireq->wscale_ok ? xtcp_choose_rcv_wscale(sk) : 0;
 	ireq->sack_ok = READ_ONCE(xn->sack) && th->opts.sack_permitted;
 	ireq->tstamp_ok = READ_ONCE(xn->timestamps) &&
 			  th->opts.has_timestamp;

@@ -337,6 +337,9 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xs->rcv_wscale = xtcp_choose_rcv_wscale(sk);
 	xs->snd_wscale = 0;
 	/* Offered on our SYN; the peer's options decide (input, listen). */
+	xs->wscale_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->window_scaling);
+	if (!xs->wscale_ok)
+		xs->rcv_wscale = 0;
 	xs->sack_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->sack);
 	xs->ts_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->timestamps);
 	xs->ts_offset = xtcp_ts_offset(inet_sk(sk)->inet_saddr,

@@ -8,6 +8,9 @@
  *   timestamps                    offer and accept timestamps (RFC 7323):
  *                                 0 off, 1 or 2 on (native's 2, no random
  *                                 offset, is taken as 1)
+ *   window_scaling                as net.ipv4.tcp_window_scaling: offer
+ *                                 and accept window scaling (RFC 7323):
+ *                                 0 neither
  *   recovery                      as net.ipv4.tcp_recovery: bit 1 RACK loss
  *                                 detection (RFC 8985), 2 a static
  *                                 reordering window, 4 no DupThresh
@@ -61,7 +64,7 @@
  *                                 tcp_wmem, but for the whole host and
  *                                 only in the initial namespace (mem.c)
  * A new namespace starts with the initial namespace's algorithm, as native
- * TCP's does, and with SACK, timestamps, RACK and TLP on (recovery 1,
+ * TCP's does, and with SACK, timestamps, window scaling, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
  * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
  * limit_output_bytes 1 MiB, tw_reuse 2 (native's), and max_orphans and
@@ -157,6 +160,7 @@ enum {
 	SYSCTL_CONG_AVAILABLE,
 	SYSCTL_SACK,
 	SYSCTL_TIMESTAMPS,
+	SYSCTL_WINDOW_SCALING,
 	SYSCTL_RECOVERY,
 	SYSCTL_EARLY_RETRANS,
 	SYSCTL_INVALID_RATELIMIT,
@@ -203,6 +207,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.proc_handler = proc_dointvec_minmax,
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &timestamps_max,
+	},
+	[SYSCTL_WINDOW_SCALING] = {
+		.procname = "window_scaling",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_minmax,
+		.extra1 = SYSCTL_ZERO,
+		.extra2 = SYSCTL_ONE,
 	},
 	[SYSCTL_RECOVERY] = {
 		.procname = "recovery",
@@ -333,6 +345,7 @@ int xtcp_sysctl_net_init(struct net *net)
 			   READ_ONCE(xtcp_net(&init_net)->cong_default);
 	xn->sack = 1;
 	xn->timestamps = 1;
+	xn->window_scaling = 1;
 	xn->recovery = XTCP_RECOVERY_RACK;
 	xn->early_retrans = 3;
 	xn->invalid_ratelimit_ms = 500;
@@ -362,6 +375,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_CONG].data = xn;
 	table[SYSCTL_SACK].data = &xn->sack;
 	table[SYSCTL_TIMESTAMPS].data = &xn->timestamps;
+	table[SYSCTL_WINDOW_SCALING].data = &xn->window_scaling;
 	table[SYSCTL_RECOVERY].data = &xn->recovery;
 	table[SYSCTL_EARLY_RETRANS].data = &xn->early_retrans;
 	table[SYSCTL_INVALID_RATELIMIT].data = &xn->invalid_ratelimit_ms;

@@ -577,6 +577,7 @@ struct xtcp_net {
 	const struct xtcp_cong_ops *cong_default;
 	int sack;
 	int timestamps;
+	int window_scaling;	/* offer and accept RFC 7323 window scaling */
 	int recovery;		/* XTCP_RECOVERY_* bits (rack.c) */
 	int early_retrans;	/* 3 or 4: tail loss probes on (rack.c) */
 	int invalid_ratelimit_ms;	/* replies to rejected segments */

@@ -347,25 +347,25 @@ TEST_F(wire, options_negotiated)
 }
 
 /*
- * Host @host (1: the client's, 2: the server's) offers neither SACK nor
- * timestamps: the other end, of either stack, must do without both.
+ * Host @host (1: the client's, 2: the server's) offers neither SACK,
+ * timestamps nor window scaling: the other end, of either stack, must do
+ * without all three.
  */
 static void refused_by(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(wire) *self, int host, bool xtcp)
 {
-	const char *sack = xtcp ? "net.xtcp.sack" : "net.ipv4.tcp_sack";
-	const char *ts = xtcp ? "net.xtcp.timestamps" :
-			 "net.ipv4.tcp_timestamps";
+	const char *pfx = xtcp ? "net.xtcp." : "net.ipv4.tcp_";
 	uint16_t port;
 	int lfd, cli, srv;
 
-	ASSERT_EQ(0, run_cmd("ip netns exec %s-%d sysctl -qw %s=0 %s=0",
-			     self->netns, host, sack, ts));
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-%d sysctl -qw %ssack=0 "
+			     "%stimestamps=0 %swindow_scaling=0", self->netns,
+			     host, pfx, pfx, pfx));
 	lfd = listen_in(self, 2, SERVER_IP, &port);
 	ASSERT_LE(0, lfd);
 	cli = connect_pair(self, lfd, SERVER_IP, port, &srv);
 	ASSERT_LE(0, cli);
-	expect_options(_metadata, cli, srv, TCPI_OPT_WSCALE, 1460);
+	expect_options(_metadata, cli, srv, 0, 1460);
 	EXPECT_EQ(0, exchange(_metadata, cli, srv, 256 << 10));
 	close(lfd);
 }
@@ -378,6 +378,32 @@ TEST_F(wire, options_refused_by_server)
 TEST_F(wire, options_refused_by_client)
 {
 	refused_by(_metadata, self, 1, variant->cli_xtcp);
+}
+
+/*
+ * The client's TCP_MAXSEG of 1000 goes out as its MSS option: both ends
+ * send at most 1000 bytes a segment, less the timestamps option.
+ */
+TEST_F(wire, mss_clamped_by_client)
+{
+	struct sockaddr_in sin = sin_make(SERVER_IP, 0);
+	uint16_t port;
+	int lfd, cli, srv;
+
+	lfd = listen_in(self, 2, SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, enter_host(self, 1));
+	cli = stack_socket(self->cli_family);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, setsockopt_int(cli, IPPROTO_TCP, TCP_MAXSEG, 1000));
+	sin.sin_port = htons(port);
+	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&sin, sizeof(sin)));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	expect_options(_metadata, cli, srv, TCPI_OPT_SACK |
+		       TCPI_OPT_TIMESTAMPS | TCPI_OPT_WSCALE, 988);
+	EXPECT_EQ(0, exchange(_metadata, cli, srv, 256 << 10));
+	close(lfd);
 }
 
 /* A socket of @family bound to 0.0.0.0:@port, SO_REUSEADDR if @reuse. */
