@@ -293,6 +293,13 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		if (level == SOL_IP &&
 		    (optname == IP_XFRM_POLICY || optname == IP_IPSEC_POLICY))
 			return -ENOPROTOOPT;
+		/*
+		 * Wire mode builds its own IPv4 headers (output.c), without
+		 * options: the kernel's builder of them is not exported.
+		 */
+		if (level == SOL_IP && optname == IP_OPTIONS &&
+		    xtcp_sk(sk)->wire)
+			return -ENOPROTOOPT;
 		err = ip_setsockopt(sk, level, optname, optval, optlen);
 		if (!err && level == SOL_IP && optname == IP_OPTIONS)
 			resync_mss(sk);
@@ -461,9 +468,14 @@ static const struct proto_ops xtcp_stream_ops = {
 /*
  * The kernel's __inet_bind binds an xtcp socket too when a cgroup
  * program calls bpf_bind() from its connect4 hook; the address is set.
+ * That runs under rcu_read_lock, where a wire-mode socket cannot make the
+ * guard its port needs (guard.c): refused, which bpf_bind reports as
+ * EADDRINUSE.
  */
 static int xtcp_get_port(struct sock *sk, unsigned short snum)
 {
+	if (xtcp_sk(sk)->wire)
+		return -EOPNOTSUPP;
 	return xtcp_bind_port(sk, inet_sk(sk)->inet_rcv_saddr, snum);
 }
 
@@ -573,12 +585,12 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	inet->mc_list = NULL;
 	inet->rcv_tos = 0;
 
-	/* Our number asked for is ours; else the namespace's mode says. */
-	sk->sk_protocol = protocol == xtcp_ipproto ||
-			  !READ_ONCE(xtcp_net(net)->wire) ?
-			  xtcp_ipproto : IPPROTO_TCP;
+	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(sk);
+	/* Our number asked for is ours; else the namespace's mode says. */
+	xtcp_sk(sk)->wire = protocol != xtcp_ipproto &&
+			    READ_ONCE(xtcp_net(net)->wire);
 
 	/* The cgroup's sock_create programs may refuse it, as inet_create. */
 	if (!kern) {

@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/tcp.h>
+#include <net/inet_hashtables.h>
 #include <net/protocol.h>
 
 #include "xtcp.h"
@@ -29,6 +30,30 @@ static const struct net_protocol *native_tcp;
 static struct net_protocol demux_protocol __read_mostly;
 static DEFINE_MUTEX(demux_mutex);
 static bool demux_installed;	/* demux_mutex */
+static bool demux_closing;	/* demux_mutex: the module is going */
+
+/*
+ * Whether a native connection or TIME_WAIT entry owns @skb's 4-tuple. An
+ * xtcp listener may share its port with them (SO_REUSEADDR: children of a
+ * native listener that has gone), and native looks its connections up
+ * before its listeners; early demux found them already unless it did not
+ * run (loopback, fragments, net.ipv4.tcp_early_demux 0).
+ */
+static bool native_connection(struct net *net, struct sk_buff *skb)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb->data;
+	const struct iphdr *iph = ip_hdr(skb);
+	struct sock *sk;
+
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
+				       iph->saddr, th->source, iph->daddr,
+				       ntohs(th->dest), inet_iif(skb),
+				       inet_sdif(skb));
+	if (!sk)
+		return false;
+	sock_gen_put(sk);
+	return true;
+}
 
 /*
  * The xtcp entry that owns TCP segment @skb (skb->data at its header),
@@ -41,6 +66,7 @@ static struct sock *demux_lookup(struct sk_buff *skb)
 	struct net *net = dev_net(skb->dev);
 	struct xtcp_seg_hdr ports = {};
 	const struct tcphdr *th;
+	struct sock *sk;
 
 	if (skb->sk || skb->pkt_type != PACKET_HOST ||
 	    !READ_ONCE(xtcp_net(net)->wire))
@@ -51,7 +77,12 @@ static struct sock *demux_lookup(struct sk_buff *skb)
 	ports.sport = ntohs(th->source);
 	ports.dport = ntohs(th->dest);
 	ports.hdr_len = th->doff * 4;
-	return xtcp_lookup(net, skb, &ports);
+	sk = xtcp_lookup(net, skb, &ports);
+	if (sk && sk->sk_state == TCP_LISTEN && native_connection(net, skb)) {
+		sock_put(sk);
+		return NULL;
+	}
+	return sk;
 }
 
 static int demux_rcv(struct sk_buff *skb)
@@ -76,6 +107,14 @@ int xtcp_demux_enable(void)
 	mutex_lock(&demux_mutex);
 	if (demux_installed)
 		goto out;
+	err = -EPERM;
+	/* A hook on the host's TCP: its admin's to put there, not a container's. */
+	if (!capable(CAP_NET_ADMIN))
+		goto out;
+	err = -ENOENT;
+	if (demux_closing)
+		goto out;
+	err = 0;
 	cur = rcu_dereference_protected(inet_protos[IPPROTO_TCP],
 					lockdep_is_held(&demux_mutex));
 	if (!cur) {
@@ -99,6 +138,9 @@ out:
 
 void xtcp_demux_exit(void)
 {
+	mutex_lock(&demux_mutex);
+	demux_closing = true;
+	mutex_unlock(&demux_mutex);
 	if (!demux_installed)
 		return;
 	if (cmpxchg((const struct net_protocol **)&inet_protos[IPPROTO_TCP],

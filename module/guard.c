@@ -18,8 +18,7 @@
  * connections from one port share one, as do the members of an
  * SO_REUSEPORT group on one address; a guard never sets SO_REUSEPORT, so
  * no native socket joins an xtcp group. When the last entry lets go the
- * port is given back at once; the socket is freed then in process
- * context, else from a work item.
+ * port is given back at once and the socket freed from a work item.
  */
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -61,7 +60,7 @@ struct xtcp_guard *xtcp_guard_alloc(struct sock *sk)
 	struct sock *gsk;
 	int err;
 
-	if (sk->sk_protocol != IPPROTO_TCP)
+	if (!xtcp_sk(sk)->wire)
 		return NULL;
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
 	if (!g)
@@ -133,14 +132,11 @@ void xtcp_guard_put(struct xtcp_guard *g)
 		return;
 	/*
 	 * The port is native's to give again now, as a closed native
-	 * socket's is, whatever the context; freeing the socket may sleep.
+	 * socket's is, whatever the context; freeing the socket sleeps, and
+	 * no context test can tell an RCU reader: always a work item.
 	 */
 	if (inet_csk(g->sock->sk)->icsk_bind_hash)
 		inet_put_port(g->sock->sk);
-	if (preemptible()) {
-		guard_release(g);
-		return;
-	}
 	INIT_WORK(&g->release_work, guard_release_work);
 	queue_work(guard_wq, &g->release_work);
 }

@@ -204,23 +204,43 @@ static void add_bound(struct xtcp_net *xn, struct sock *sk, u16 port)
 	xtcp_sk(sk)->bound = true;
 }
 
-/*
- * The guard of an entry of the bind table that holds @port (a listener's
- * first), or NULL: entries of our own protocol have none.
- */
-static struct xtcp_guard *port_guard(struct xtcp_net *xn, u16 port)
+static struct xtcp_guard *entry_guard(const struct sock *sk)
 {
-	struct xtcp_guard *found = NULL, *g;
+	return sk->sk_state == TCP_TIME_WAIT ? xtcp_tw(sk)->guard :
+					       xtcp_sk(sk)->guard;
+}
+
+/*
+ * The guard an entry bound to @addr:@port on device @dev shares (children
+ * and connections), or NULL: of a listener on that address, else on any
+ * address (a child's own listener), else of an entry on that address.
+ * Entries of our own protocol have none.
+ */
+static struct xtcp_guard *port_guard(struct xtcp_net *xn, u16 port,
+				     __be32 addr, int dev)
+{
+	struct xtcp_guard *found = NULL;
 	struct sock *other;
+	int score, best = 0;
 
 	sk_for_each_bound(other, bhash_head(xn, port)) {
-		if (other->sk_num != port)
+		if (other->sk_num != port || other->sk_bound_dev_if != dev ||
+		    !entry_guard(other))
 			continue;
-		g = other->sk_state == TCP_TIME_WAIT ? xtcp_tw(other)->guard :
-						       xtcp_sk(other)->guard;
-		if (g && other->sk_state == TCP_LISTEN)
-			return g;
-		found = found ?: g;
+		if (other->sk_rcv_saddr == addr)
+			score = 2;
+		else if (!other->sk_rcv_saddr)
+			score = 1;
+		else
+			continue;
+		if (other->sk_state == TCP_LISTEN)
+			score += 2;
+		else if (score == 1)
+			continue;
+		if (score > best) {
+			best = score;
+			found = entry_guard(other);
+		}
 	}
 	return found;
 }
@@ -428,7 +448,8 @@ static int search_port(struct xtcp_net *xn, struct sock *sk, u32 *tw_isn,
 		if (other && !tw_reusable(xn, other, true))
 			continue;
 		if (take_port(xn, sk, inet->inet_rcv_saddr, port, g,
-			      g ? port_guard(xn, port) : NULL))
+			      g ? port_guard(xn, port, inet->inet_rcv_saddr,
+					     sk->sk_bound_dev_if) : NULL))
 			continue;
 		xtcp_sk(sk)->connect_bound = true;
 		*tw = take_tuple(xn, sk, head, other, tw_isn);
@@ -523,8 +544,10 @@ static void inherit_bound(struct xtcp_net *xn, struct sock *sk)
 
 	if (xtcp_sk(sk)->bound)
 		return;
-	if (sk->sk_protocol == IPPROTO_TCP)
-		xtcp_sk(sk)->guard = xtcp_guard_get(port_guard(xn, port));
+	if (xtcp_sk(sk)->wire)
+		xtcp_sk(sk)->guard = xtcp_guard_get(port_guard(xn, port,
+							       sk->sk_rcv_saddr,
+							       sk->sk_bound_dev_if));
 	add_bound(xn, sk, port);
 }
 
@@ -739,6 +762,7 @@ static int join_reuseport_group(struct xtcp_net *xn, struct sock *sk)
 		    inet_sk(other)->inet_num == inet->inet_num &&
 		    other->sk_rcv_saddr == sk->sk_rcv_saddr &&
 		    other->sk_bound_dev_if == sk->sk_bound_dev_if &&
+		    xtcp_sk(other)->wire == xtcp_sk(sk)->wire &&
 		    uid_eq(uid, sock_i_uid(other)))
 			return reuseport_add_sock(sk, other,
 						  !sk->sk_rcv_saddr);
@@ -800,7 +824,7 @@ void xtcp_unhash_listener(struct sock *sk)
 static int listener_score(const struct sock *sk, __be32 laddr, u16 lport,
 			  int dif, u8 proto)
 {
-	if (inet_sk(sk)->inet_num != lport || sk->sk_protocol != proto)
+	if (inet_sk(sk)->inet_num != lport || xtcp_wire_proto(sk) != proto)
 		return -1;
 	if (sk->sk_bound_dev_if && sk->sk_bound_dev_if != dif)
 		return -1;
@@ -855,9 +879,9 @@ static u8 entry_protocol(const struct sock *sk)
 	case TCP_TIME_WAIT:
 		return xtcp_tw(sk)->protocol;
 	case TCP_NEW_SYN_RECV:
-		return inet_reqsk((struct sock *)sk)->rsk_listener->sk_protocol;
+		return xtcp_wire_proto(inet_reqsk((struct sock *)sk)->rsk_listener);
 	default:
-		return sk->sk_protocol;
+		return xtcp_wire_proto(sk);
 	}
 }
 

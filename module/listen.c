@@ -362,9 +362,10 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	security_sk_clone(sk, child);
 	/* No struct socket to take it from until accept() grafts one. */
 	child->sk_type = SOCK_STREAM;
-	child->sk_protocol = sk->sk_protocol;
+	child->sk_protocol = xtcp_ipproto;
 	child->sk_backlog_rcv = xtcp_backlog_rcv;
 	xtcp_init_sock(child);
+	xtcp_sk(child)->wire = xtcp_sk(sk)->wire;
 	inherit_settings(child, sk);
 	inherit_cgroup(child, sk);
 
@@ -380,7 +381,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	rt = ip_route_output_ports(net, &cinet->cork.fl.u.ip4, child,
 				   cinet->inet_daddr, cinet->inet_saddr,
 				   cinet->inet_dport, cinet->inet_sport,
-				   child->sk_protocol, RT_CONN_FLAGS(child),
+				   xtcp_wire_proto(child), RT_CONN_FLAGS(child),
 				   child->sk_bound_dev_if);
 	if (IS_ERR(rt)) {
 		/* Not yet anywhere: no RST, no tables, just free it. */

@@ -90,6 +90,8 @@ out_offload:
 out_af:
 	xtcp_af_exit();
 out_hash:
+	/* net.xtcp.wire may have put the demux in place meanwhile. */
+	xtcp_demux_exit();
 	xtcp_hash_exit();
 out_output:
 	xtcp_output_exit();

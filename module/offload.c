@@ -143,7 +143,7 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
 	 * In wire mode the packets are TCP's: native's offload cuts them and
 	 * devices with TSO take them whole, as native TCP's.
 	 */
-	if (sk->sk_protocol == IPPROTO_TCP) {
+	if (xs->wire) {
 		sk->sk_gso_type = SKB_GSO_TCPV4;
 		sk_setup_caps(sk, dst);
 		xs->gso_ok = sk_can_gso(sk);

@@ -99,7 +99,7 @@ static void set_checksum(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_wire_hdr *th = (struct xtcp_wire_hdr *)skb->data;
 	struct inet_sock *inet = inet_sk(sk);
 	u32 pseudo = xtcp_csum_pseudo(inet->inet_saddr, inet->inet_daddr,
-				      sk->sk_protocol, skb->len);
+				      xtcp_wire_proto(sk), skb->len);
 
 	if (checksum_offloaded(sk, skb)) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
@@ -224,6 +224,58 @@ void xtcp_output_exit(void)
 }
 
 /*
+ * Wire mode's ip_queue_xmit: the same route (cached on the socket, looked
+ * up for TCP's protocol number), header and ident, but IP protocol 6 in
+ * the header, where the kernel's writes sk_protocol, ours (xtcp.h says
+ * why). No IP options: af.c refuses them in wire mode.
+ */
+static int wire_queue_xmit(struct sock *sk, struct sk_buff *skb,
+			   struct flowi4 *fl4)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	struct rtable *rt;
+	struct iphdr *iph;
+	int err;
+
+	rcu_read_lock();
+	rt = (struct rtable *)__sk_dst_check(sk, 0);
+	if (!rt) {
+		rt = ip_route_output_ports(net, fl4, sk, inet->inet_daddr,
+					   inet->inet_saddr, inet->inet_dport,
+					   inet->inet_sport, IPPROTO_TCP,
+					   RT_CONN_FLAGS(sk),
+					   sk->sk_bound_dev_if);
+		if (IS_ERR(rt)) {
+			rcu_read_unlock();
+			IP_INC_STATS(net, IPSTATS_MIB_OUTNOROUTES);
+			kfree_skb(skb);
+			return -EHOSTUNREACH;
+		}
+		sk_setup_caps(sk, &rt->dst);
+	}
+	skb_dst_set_noref(skb, &rt->dst);
+	skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = inet->tos;
+	iph->frag_off = ip_dont_fragment(sk, &rt->dst) && !skb->ignore_df ?
+			htons(IP_DF) : 0;
+	iph->ttl = inet->uc_ttl < 0 ? ip4_dst_hoplimit(&rt->dst) : inet->uc_ttl;
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = fl4->saddr;
+	iph->daddr = fl4->daddr;
+	ip_select_ident_segs(net, skb, sk, skb_shinfo(skb)->gso_segs ?: 1);
+	skb->priority = READ_ONCE(sk->sk_priority);
+	skb->mark = READ_ONCE(sk->sk_mark);
+	err = ip_local_out(net, sk, skb);
+	rcu_read_unlock();
+	return err;
+}
+
+/*
  * Put our header on @skb (payload already in it, or none) and hand it to
  * IPv4. Every segment but a SYN carries the current ACK and window, which
  * settles any ACK we owed.
@@ -298,7 +350,10 @@ static int send_segment(struct sock *sk, struct sk_buff *skb, u32 seq,
 				msecs_to_jiffies(XTCP_DELACK_MS)))
 			xs->pingpong = 1;
 	}
-	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	if (xs->wire)
+		err = wire_queue_xmit(sk, skb, &inet->cork.fl.u.ip4);
+	else
+		err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
 }
 
@@ -1238,7 +1293,7 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 
 	req_meta(req, &meta);
 	rt = route_to(net, ireq->ir_rmt_addr, ireq->ir_loc_addr, meta.oif,
-		      &meta, sk->sk_protocol);
+		      &meta, xtcp_wire_proto(sk));
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	f->sport = ireq->ir_num;
@@ -1259,7 +1314,7 @@ static int send_for_req(struct request_sock *req, struct xtcp_hdr_fields *f)
 		f->opts.tsecr = READ_ONCE(req->ts_recent);
 	}
 	send_to(net, ireq->ir_loc_addr, ireq->ir_rmt_addr, rt, f, &meta,
-		req_to_sk(req), sk->sk_protocol);
+		req_to_sk(req), xtcp_wire_proto(sk));
 	return 0;
 }
 

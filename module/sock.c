@@ -366,7 +366,7 @@ static int do_connect(struct sock *sk, const struct sockaddr_in *usin)
 	daddr = usin->sin_addr.s_addr;
 
 	rt = ip_route_connect(fl4, daddr, inet->inet_saddr,
-			      sk->sk_bound_dev_if, sk->sk_protocol,
+			      sk->sk_bound_dev_if, xtcp_wire_proto(sk),
 			      inet->inet_sport, usin->sin_port, sk);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt) == -ENETUNREACH ? -ENETUNREACH :

@@ -93,7 +93,7 @@ static void copy_connection(struct xtcp_tw_sock *tw, const struct sock *sk,
 	tw->rcv_wnd = xtcp_rcv_wnd_remaining(xs);
 	tw->rcv_wscale = xs->wscale_ok ? xs->rcv_wscale : 0;
 	tw->ts_ok = xs->ts_ok;
-	tw->protocol = sk->sk_protocol;
+	tw->protocol = xtcp_wire_proto(sk);
 	tw->ts_offset = xs->ts_offset;
 	tw->ts_recent = xs->ts_recent;
 	tw->ts_recent_stamp = xs->ts_recent_stamp;

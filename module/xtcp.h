@@ -369,6 +369,7 @@ struct xtcp_sock {
 	bool listening_hashed;		/* in the listener table */
 	bool bound;			/* in the bind table */
 	struct xtcp_guard *guard;	/* wire mode: its port in native's */
+	bool wire;			/* set at creation: speaks TCP (demux.c) */
 	bool connect_bound;		/* the port is connect()'s choice */
 	bool orphan_counted;		/* socket lock: in orphan_count */
 };
@@ -802,6 +803,17 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
 int xtcp_rcv_owned(struct sk_buff *skb, struct sock *sk);
+
+/*
+ * The IP protocol @sk's segments carry: TCP's in wire mode, else ours.
+ * sk_protocol stays ours either way: the kernel takes a socket whose
+ * sk_protocol is TCP's for a struct tcp_sock (sk_is_tcp, sock_diag,
+ * BPF's tcp_sock helpers), which ours is not.
+ */
+static inline u8 xtcp_wire_proto(const struct sock *sk)
+{
+	return xtcp_sk(sk)->wire ? IPPROTO_TCP : xtcp_ipproto;
+}
 
 /* guard.c: wire mode's ports held in native TCP's tables */
 struct xtcp_guard;
