@@ -1618,11 +1618,15 @@ static void shared_link_shares(struct __test_metadata *_metadata,
 	pid_t pid;
 
 	ASSERT_GE(MAX_FLOWS, n);
-	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
-	r = run_cmd("'%s/netns.sh' routed %s 20mbit", self_dir(), self->netns);
-	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
-		SKIP(return, "tbf not available (sch_tbf)");
-	ASSERT_EQ(0, r);
+	if (!self->netns[0]) {	/* a repeated measurement keeps the link */
+		snprintf(self->netns, sizeof(self->netns), "xtcp%d",
+			 getpid());
+		r = run_cmd("'%s/netns.sh' routed %s 20mbit", self_dir(),
+			    self->netns);
+		if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+			SKIP(return, "tbf not available (sch_tbf)");
+		ASSERT_EQ(0, r);
+	}
 	snprintf(ns, sizeof(ns), "%s-2", self->netns);
 	ASSERT_EQ(0, enter_netns(ns));
 	for (i = 0; i < n; i++) {
@@ -1670,9 +1674,8 @@ static void shared_link_shares(struct __test_metadata *_metadata,
 }
 
 /*
- * Bytes the flows deliver together while their shares are counted: 54 s
- * at 20 Mbit/s, some hundred Reno loss epochs (over half of it, two
- * native Reno flows once came to 0.71 of each other).
+ * Bytes the flows deliver together while one measurement counts their
+ * shares: 54 s at 20 Mbit/s, some hundred Reno loss epochs.
  */
 #define SHARE_MEASURE	(128 * MiB)
 
@@ -1686,29 +1689,60 @@ static double share_ratio(const uint64_t *got)
 }
 
 /*
+ * Whether the median of @runs share measurements (1 or 3) reaches
+ * @min_ratio. Once they agree on it, the rest do not run. Each
+ * measurement's figures are logged.
+ */
+static bool median_share_reaches(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(stack) *self,
+				 const int *families, const char *cong,
+				 int runs, double min_ratio)
+{
+	int run, met = 0, need = runs / 2 + 1;
+
+	for (run = 0; run < runs && met < need && run - met < need; run++) {
+		uint64_t got[MAX_FLOWS];
+
+		shared_link_shares(_metadata, self, families, MAX_FLOWS, cong,
+				   xtcp_scaled(2 * MiB, 512 * KiB),
+				   xtcp_scaled(SHARE_MEASURE, 8 * MiB), got);
+		if (_metadata->skip)
+			return false;
+		TH_LOG("run %d: %s %llu bytes, %s %llu: ratio %.2f", run + 1,
+		       families[0] == AF_INET ? "tcp" : "xtcp",
+		       (unsigned long long)got[0],
+		       families[1] == AF_INET ? "tcp" : "xtcp",
+		       (unsigned long long)got[1], share_ratio(got));
+		met += share_ratio(got) >= min_ratio;
+		/* A slow kernel measures a few epochs only, and the CPU. */
+		if (kernel_too_slow_for_shapes())
+			SKIP(return false,
+			     "XTCP_SCALE > 1: a slow kernel, shares not judged");
+	}
+	return met >= need;
+}
+
+/*
  * Two Reno flows of one stack through a 20 Mbit/s bottleneck: additive
  * increase and multiplicative decrease bring them within 20% of each other
- * (native 0.92 and 0.88, xtcp 0.98 and 0.97 in two runs). Not CUBIC, whose
- * epochs last seconds: two native CUBIC flows came to 0.78-0.84 over 20 s
- * before the ACK path had jitter; BENCHMARKS.md has CUBIC's figures.
+ * (native 0.92, 0.88 and 0.95, xtcp 0.98, 0.97 and 0.94 over 128 MiB). One
+ * measurement is noisy whatever the stack: native came to 0.71 once over
+ * 64 MiB and below 0.8 over 128 MiB in stop 30's CI (drop-tail phase
+ * effects, the CPU under TCG), and over 64 MiB both stacks came near 0.8
+ * (native 0.89 and 0.86, xtcp 0.79 and 0.84): the median of three of
+ * 128 MiB judges. Not CUBIC, whose epochs last seconds: two native CUBIC
+ * flows came to 0.78-0.84 over 20 s before the ACK path had jitter;
+ * BENCHMARKS.md has CUBIC's figures.
  */
 TEST_F_TIMEOUT(stack, veth_two_reno_flows_share_link_within_20pct, 900)
 {
 	int families[MAX_FLOWS] = { self->family, self->family };
-	uint64_t got[MAX_FLOWS];
+	bool fair = median_share_reaches(_metadata, self, families, "reno",
+					 3, 0.8);
 
-	shared_link_shares(_metadata, self, families, MAX_FLOWS, "reno",
-			   xtcp_scaled(2 * MiB, 512 * KiB),
-			   xtcp_scaled(SHARE_MEASURE, 8 * MiB), got);
 	if (_metadata->skip)
 		return;
-	TH_LOG("%s flows: %llu and %llu bytes, ratio %.2f", self->family ==
-	       AF_INET ? "tcp" : "xtcp", (unsigned long long)got[0],
-	       (unsigned long long)got[1], share_ratio(got));
-	/* A slow kernel measures a few epochs only, and the CPU as much. */
-	if (kernel_too_slow_for_shapes())
-		SKIP(return, "XTCP_SCALE > 1: a slow kernel, shares not judged");
-	ASSERT_LE(0.8, share_ratio(got));
+	ASSERT_TRUE(fair) TH_LOG("median share ratio below 0.8");
 }
 
 /*
@@ -1721,20 +1755,13 @@ TEST_F_TIMEOUT(stack, veth_two_reno_flows_share_link_within_20pct, 900)
 TEST_F_TIMEOUT(stack, veth_flow_against_native_cubic_within_2x, 900)
 {
 	int families[MAX_FLOWS] = { self->family, AF_INET };
-	uint64_t got[MAX_FLOWS];
+	/* Far from the bound (0.93 to 1.00): one measurement judges. */
+	bool fair = median_share_reaches(_metadata, self, families, NULL,
+					 1, 0.5);
 
-	shared_link_shares(_metadata, self, families, MAX_FLOWS, NULL,
-			   xtcp_scaled(2 * MiB, 512 * KiB),
-			   xtcp_scaled(SHARE_MEASURE, 8 * MiB), got);
 	if (_metadata->skip)
 		return;
-	TH_LOG("%s %llu bytes, native %llu: share ratio %.2f",
-	       self->family == AF_INET ? "tcp" : "xtcp",
-	       (unsigned long long)got[0], (unsigned long long)got[1],
-	       got[1] ? (double)got[0] / got[1] : 0);
-	if (kernel_too_slow_for_shapes())
-		SKIP(return, "XTCP_SCALE > 1: a slow kernel, shares not judged");
-	ASSERT_LE(0.5, share_ratio(got));
+	ASSERT_TRUE(fair) TH_LOG("median share ratio below 0.5");
 }
 
 struct range_sender {
