@@ -278,6 +278,34 @@ void xtcp_cong_on_rto(struct sock *sk)
 }
 
 /*
+ * The path MTU fell and what was sent at the old MSS is lost: a loss
+ * episode to repair as after a timeout, but the path did not congest, so
+ * cwnd keeps its segments (now smaller, so fewer bytes) and ssthresh is
+ * kept at no less than 3/4 of it, as native's tcp_simple_retransmit.
+ */
+void xtcp_cong_on_mtu_drop(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ca_state != TCP_CA_Loss) {
+		if (!xs->in_recovery)
+			xs->ssthresh = max(xs->ssthresh,
+					   xs->cwnd - xs->cwnd / 4);
+		xs->recover = xs->snd_max;
+	}
+	/* NewReno's duplicates inflated cwnd: deflate, as a full ACK would. */
+	if (xs->in_recovery && !xs->sack_ok)
+		xs->cwnd = min(xs->cwnd, xs->ssthresh);
+	xs->dupacks = 0;
+	xs->in_recovery = false;
+	xs->undo_on = false;
+	/* The resend from snd_una goes over SACKed data too (timeout's rule). */
+	xtcp_sack_reset(xs);
+	xtcp_rack_on_rto(sk);
+	xs->ca_state = TCP_CA_Loss;
+}
+
+/*
  * Undoing a SACK recovery that was not needed (as Linux's undo): the
  * "lost" segments were only late, reordered. Either D-SACKs come back for
  * every segment it resent (RFC 2883: both copies arrived), or the ACK

@@ -11,7 +11,7 @@
  * and take the segments of xtcp's connections, listeners, half-open
  * connections and TIME_WAIT entries in a wire-mode namespace; native TCP
  * gets everything else, untouched, and answers what nobody owns as it
- * always did. ICMP errors still go to native's handler.
+ * always did. ICMP errors about TCP segments are split the same way.
  *
  * The handler is put in place the first time wire mode is turned on and
  * stays until the module goes, so a host that never uses wire mode runs
@@ -94,10 +94,17 @@ static int demux_rcv(struct sk_buff *skb)
 	return xtcp_rcv_owned(skb, sk);
 }
 
+/* ICMP errors about TCP segments: xtcp's connections first (icmp.c). */
+static int demux_err(struct sk_buff *skb, u32 info)
+{
+	if (xtcp_icmp_err_owned(skb, info))
+		return 0;
+	return native_tcp->err_handler(skb, info);
+}
+
 /*
- * Stand in front of native TCP's handler, once: with its flags and its
- * ICMP error handler. Fails if protocol 6 has no handler or someone else
- * replaced it meanwhile.
+ * Stand in front of native TCP's handlers, once, with its flags. Fails if
+ * protocol 6 has no handler or someone else replaced it meanwhile.
  */
 int xtcp_demux_enable(void)
 {
@@ -124,6 +131,7 @@ int xtcp_demux_enable(void)
 	native_tcp = cur;
 	demux_protocol = *cur;
 	demux_protocol.handler = demux_rcv;
+	demux_protocol.err_handler = demux_err;
 	if (cmpxchg((const struct net_protocol **)&inet_protos[IPPROTO_TCP],
 		    cur, &demux_protocol) != cur) {
 		err = -EBUSY;

@@ -885,6 +885,20 @@ static u8 entry_protocol(const struct sock *sk)
 	}
 }
 
+/* The established-table entry of IP protocol @proto for a 4-tuple (xn->lock). */
+static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
+			       __be32 raddr, __be16 rport, int dif, u8 proto)
+{
+	struct sock *sk;
+
+	sk_for_each(sk, ehash_head(xn, laddr, lport, raddr, rport)) {
+		if (tuple_matches(sk, raddr, rport, laddr, lport, dif) &&
+		    entry_protocol(sk) == proto)
+			return sk;
+	}
+	return NULL;
+}
+
 /*
  * Find the socket for @skb (skb->data at its header @th), which arrived
  * on inet_iif(): an exact connection first (maybe a TIME_WAIT entry or a
@@ -895,24 +909,37 @@ struct sock *xtcp_lookup(struct net *net, struct sk_buff *skb,
 			 const struct xtcp_seg_hdr *th)
 {
 	const struct iphdr *iph = ip_hdr(skb);
-	__be16 sport = htons(th->sport), dport = htons(th->dport);
 	struct xtcp_net *xn = xtcp_net(net);
 	int dif = inet_iif(skb);
 	struct sock *sk;
 
 	spin_lock(&xn->lock);
-	sk_for_each(sk, ehash_head(xn, iph->daddr, dport, iph->saddr, sport)) {
-		if (tuple_matches(sk, iph->saddr, sport, iph->daddr, dport,
-				  dif) &&
-		    entry_protocol(sk) == iph->protocol)
-			goto found;
-	}
-	sk = lookup_listener(xn, skb, th, dif);
+	sk = ehash_find(xn, iph->daddr, htons(th->dport), iph->saddr,
+			htons(th->sport), dif, iph->protocol);
 	if (!sk)
-		goto out;
-found:
-	sock_hold(sk);
-out:
+		sk = lookup_listener(xn, skb, th, dif);
+	if (sk)
+		sock_hold(sk);
+	spin_unlock(&xn->lock);
+	return sk;
+}
+
+/*
+ * The connection, request sock or TIME_WAIT entry of IP protocol @proto
+ * with this 4-tuple (softirq), held, or NULL. For ICMP errors, which
+ * concern connections only, as native's.
+ */
+struct sock *xtcp_lookup_connection(struct net *net, __be32 laddr,
+				    __be16 lport, __be32 raddr, __be16 rport,
+				    int dif, u8 proto)
+{
+	struct xtcp_net *xn = xtcp_net(net);
+	struct sock *sk;
+
+	spin_lock(&xn->lock);
+	sk = ehash_find(xn, laddr, lport, raddr, rport, dif, proto);
+	if (sk)
+		sock_hold(sk);
 	spin_unlock(&xn->lock);
 	return sk;
 }

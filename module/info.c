@@ -97,8 +97,8 @@ static void fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_last_data_sent = ms_since(xs->data_sent_at);
 	info->tcpi_last_data_recv = ms_since(xs->data_rcvd_at);
 	info->tcpi_last_ack_recv = ms_since(xs->ack_rcvd_at);
-	if (__sk_dst_get(sk))
-		info->tcpi_pmtu = dst_mtu(__sk_dst_get(sk));
+	/* The path MTU the MSS follows, as native's icsk_pmtu_cookie. */
+	info->tcpi_pmtu = xs->pmtu_cookie;
 	info->tcpi_rcv_ssthresh = xs->rcv_wnd;
 	info->tcpi_rtt = xs->rtt.srtt_us;
 	info->tcpi_rttvar = xs->rtt.rttvar_us;

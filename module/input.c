@@ -714,9 +714,11 @@ static bool ack_rcv(struct sock *sk, const struct sk_buff *skb,
 		return false;
 	}
 	update_ts_recent(xs, th);
-	/* The peer is there: keepalive starts counting afresh. */
+	/* The peer is there: keepalive starts counting afresh ... */
 	xs->ack_rcvd_at = jiffies;
 	xs->ka_probes = 0;
+	/* ... and an ICMP's soft error no longer stands (native). */
+	WRITE_ONCE(sk->sk_err_soft, 0);
 
 	acked = ack - xs->snd_una;
 	newly_sacked = xtcp_sack_update(sk, th);
@@ -1344,6 +1346,7 @@ int xtcp_rcv_owned(struct sk_buff *skb, struct sock *sk)
 
 static const struct net_protocol xtcp_protocol = {
 	.handler = xtcp_v4_rcv,
+	.err_handler = xtcp_icmp_err,
 	/* The policy check is per socket, in socket_policy_admits. */
 	.no_policy = 1,
 };

@@ -224,6 +224,37 @@ void xtcp_output_exit(void)
 }
 
 /*
+ * @sk's route (socket lock or bh_lock_sock held, no reference taken): the
+ * cached one while valid, else one looked up again for the socket's IP
+ * protocol and cached, as ip_queue_xmit does; NULL when there is none.
+ */
+struct rtable *xtcp_sk_route(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct ip_options_rcu *opt;
+	struct rtable *rt;
+	__be32 daddr;
+
+	rt = (struct rtable *)__sk_dst_check(sk, 0);
+	if (rt)
+		return rt;
+	rcu_read_lock();
+	opt = rcu_dereference(inet->inet_opt);
+	/* A source route goes to its first hop (private mode only). */
+	daddr = opt && opt->opt.srr ? opt->opt.faddr : inet->inet_daddr;
+	rt = ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
+				   inet->inet_saddr, inet->inet_dport,
+				   inet->inet_sport, xtcp_wire_proto(sk),
+				   RT_CONN_FLAGS(sk), sk->sk_bound_dev_if);
+	rcu_read_unlock();
+	if (IS_ERR(rt))
+		return NULL;
+	xtcp_setup_caps(sk, &rt->dst);
+	return rt;
+}
+
+/*
  * Wire mode's ip_queue_xmit: the same route (cached on the socket, looked
  * up for TCP's protocol number), header and ident, but IP protocol 6 in
  * the header, where the kernel's writes sk_protocol, ours (xtcp.h says
@@ -239,20 +270,12 @@ static int wire_queue_xmit(struct sock *sk, struct sk_buff *skb,
 	int err;
 
 	rcu_read_lock();
-	rt = (struct rtable *)__sk_dst_check(sk, 0);
+	rt = xtcp_sk_route(sk);
 	if (!rt) {
-		rt = ip_route_output_ports(net, fl4, sk, inet->inet_daddr,
-					   inet->inet_saddr, inet->inet_dport,
-					   inet->inet_sport, IPPROTO_TCP,
-					   RT_CONN_FLAGS(sk),
-					   sk->sk_bound_dev_if);
-		if (IS_ERR(rt)) {
-			rcu_read_unlock();
-			IP_INC_STATS(net, IPSTATS_MIB_OUTNOROUTES);
-			kfree_skb(skb);
-			return -EHOSTUNREACH;
-		}
-		sk_setup_caps(sk, &rt->dst);
+		rcu_read_unlock();
+		IP_INC_STATS(net, IPSTATS_MIB_OUTNOROUTES);
+		kfree_skb(skb);
+		return -EHOSTUNREACH;
 	}
 	skb_dst_set_noref(skb, &rt->dst);
 	skb_push(skb, sizeof(*iph));
@@ -762,10 +785,14 @@ static u32 cwnd_bytes_for_push(const struct xtcp_sock *xs)
 void xtcp_push(struct sock *sk, enum xtcp_push_mode mode)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 cwnd_bytes = cwnd_bytes_for_push(xs);
-	/* cwnd and SRTT, which it follows, stay as they are for a push. */
-	u32 goal = xtcp_size_goal(sk);
 	struct sk_buff *skb;
+	u32 cwnd_bytes;
+	u32 goal;
+
+	xtcp_mss_follow_route(sk);
+	cwnd_bytes = cwnd_bytes_for_push(xs);
+	/* cwnd and SRTT, which it follows, stay as they are for a push. */
+	goal = xtcp_size_goal(sk);
 
 	while ((skb = xtcp_send_head(sk))) {
 		u32 allowance = xtcp_send_allowance(xs->snd_una, xs->snd_nxt,
@@ -850,6 +877,7 @@ void xtcp_retransmit_head(struct sock *sk)
 	skb = xtcp_send_head(sk);
 	if (!skb)
 		return;
+	xtcp_mss_follow_route(sk);
 	skb = cut_to_one_segment(sk, skb);
 	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
 	XTCP_SKB_CB(skb)->retransmitted = 1;
@@ -857,6 +885,31 @@ void xtcp_retransmit_head(struct sock *sk)
 	if (xtcp_transmit_skb(sk, skb))
 		return;
 	advance_send_head(sk, skb);
+}
+
+/*
+ * The path MTU fell below what full segments were sent with (RFC 1191):
+ * those were dropped on the way. Send everything from snd_una again, cut
+ * to the new MSS, as far as cwnd (unchanged: the same bytes in smaller
+ * units) allows; the ACKs clock out the rest, as after a timeout. Native
+ * resends only the segments that were too long; we have no per-segment
+ * loss marks to pick them by.
+ */
+void xtcp_resend_after_mtu_drop(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	xtcp_rtx_rewind(sk);
+	skb = xtcp_send_head(sk);
+	if (!skb)
+		return;
+	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
+	xs->rtt_pending = false;
+	xtcp_push(sk, XTCP_PUSH_NOW);
+	/* The head's timeout starts again from its resend, as native's. */
+	if (xs->snd_nxt != xs->snd_una)
+		xtcp_arm_rtx(sk);
 }
 
 /* Fast retransmit: the oldest unacknowledged skb once more, nothing else. */

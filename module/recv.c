@@ -6,6 +6,7 @@
  */
 #include <linux/net.h>
 #include <linux/tcp.h>
+#include <net/inet_common.h>
 
 #include "xtcp.h"
 
@@ -126,6 +127,16 @@ static void eat_skb(struct sock *sk, struct sk_buff *skb)
 	consume_skb(skb);
 }
 
+static int recv_error(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	int addr_len = 0;
+	int err = inet_recv_error(sk, msg, len, &addr_len);
+
+	if (err >= 0)
+		msg->msg_namelen = addr_len;
+	return err;
+}
+
 int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		 int flags)
 {
@@ -136,8 +147,11 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	long timeo;
 	int target;
 
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
-		return flags & MSG_OOB ? -EINVAL : -EAGAIN;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	/* IP_RECVERR's queue: ICMP errors of a connect (icmp.c). */
+	if (flags & MSG_ERRQUEUE)
+		return recv_error(sk, msg, len);
 
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {

@@ -253,6 +253,20 @@ void xtcp_sync_mss(struct sock *sk, u32 mtu)
 	if (xs->ts_ok)
 		mss -= XTCP_TS_OPT_LEN;
 	xs->mss_cache = mss;
+	xs->pmtu_cookie = mtu;
+}
+
+/*
+ * The route's MTU moved since the MSS was computed (a path MTU learned,
+ * here or by a native connection to the same host, or one that expired):
+ * the MSS follows, as native's tcp_current_mss before each send.
+ */
+void xtcp_mss_follow_route(struct sock *sk)
+{
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	if (dst && dst_mtu(dst) != xtcp_sk(sk)->pmtu_cookie)
+		xtcp_sync_mss(sk, dst_mtu(dst));
 }
 
 /*

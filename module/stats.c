@@ -73,6 +73,8 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_MEMORY_PRESSURES] = "MemoryPressures",
 	[XTCP_MIB_DROP_MEM_LIMIT] = "DropMemLimit",
 	[XTCP_MIB_WQUEUE_TOO_BIG] = "WqueueTooBig",
+	[XTCP_MIB_OUT_OF_WINDOW_ICMPS] = "OutOfWindowIcmps",
+	[XTCP_MIB_LOCK_DROPPED_ICMPS] = "LockDroppedIcmps",
 };
 
 void xtcp_stat_inc(const struct net *net, enum xtcp_mib_field field)

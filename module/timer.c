@@ -137,7 +137,8 @@ static void give_up(struct sock *sk)
 {
 	if (sk->sk_state == TCP_SYN_SENT)
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_ATTEMPT_FAILS);
-	WRITE_ONCE(sk->sk_err, ETIMEDOUT);
+	/* An ICMP error seen meanwhile says more than the timeout (native). */
+	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
 	/* Error before state: pairs with smp_rmb() in xtcp_poll. */
 	smp_wmb();
 	xtcp_purge_write_queue(sk);
@@ -164,7 +165,7 @@ static bool rtx_expired(const struct sock *sk)
  * An orphan whose timer asks for another try while there are more
  * orphans than allowed is reset instead, as native's
  * tcp_out_of_resources (without its halved limits for an orphan silent
- * for four minutes or hit by an ICMP error: xtcp takes no ICMP yet).
+ * for four minutes or hit by an ICMP error).
  */
 static bool orphan_over_limit(struct sock *sk)
 {
@@ -455,6 +456,10 @@ void xtcp_release_cb(struct sock *sk)
 	}
 	if (test_and_clear_bit(XTCP_DEFER_KEEPALIVE, &xs->deferred)) {
 		keepalive_work(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(XTCP_DEFER_MTU, &xs->deferred)) {
+		xtcp_mtu_reduced(sk);
 		__sock_put(sk);
 	}
 }

@@ -143,6 +143,7 @@ enum xtcp_deferred_bit {
 	XTCP_DEFER_DELACK,
 	XTCP_DEFER_STATE,
 	XTCP_DEFER_KEEPALIVE,
+	XTCP_DEFER_MTU,		/* an ICMP lowered the path MTU (icmp.c) */
 };
 
 /* What the retransmit timer is doing. */
@@ -203,6 +204,8 @@ struct xtcp_sock {
 	u32 copied_seq;		/* next byte recvmsg hands to the user */
 	u32 rcv_mss;		/* largest segment seen: when to ACK */
 
+	u32 pmtu_cookie;	/* the path MTU mss_cache was computed for */
+	u32 mtu_info;		/* next-hop MTU of the last ICMP (icmp.c) */
 	u16 mss_cache;		/* effective send MSS (payload per segment) */
 	u16 peer_mss;		/* MSS option from the peer */
 	u16 user_mss;		/* TCP_MAXSEG, 0 when unset */
@@ -644,6 +647,9 @@ struct sock *xtcp_lookup(struct net *net, struct sk_buff *skb,
 			 const struct xtcp_seg_hdr *th);
 struct sock *xtcp_lookup_listener(struct net *net, struct sk_buff *skb,
 				  const struct xtcp_seg_hdr *th);
+struct sock *xtcp_lookup_connection(struct net *net, __be32 laddr,
+				    __be16 lport, __be32 raddr, __be16 rport,
+				    int dif, u8 proto);
 int xtcp_hash_req(struct request_sock *req, unsigned long timeout);
 bool xtcp_unhash_req(struct request_sock *req);
 bool xtcp_rearm_req(struct request_sock *req, unsigned long timeout);
@@ -678,6 +684,7 @@ void xtcp_destroy_sock(struct sock *sk);
 u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u8 xtcp_choose_rcv_wscale(const struct sock *sk);
 void xtcp_sync_mss(struct sock *sk, u32 mtu);
+void xtcp_mss_follow_route(struct sock *sk);
 void xtcp_write_space(struct sock *sk);
 int xtcp_connect(struct socket *sock, struct sockaddr *uaddr, int len,
 		 int flags);
@@ -787,6 +794,8 @@ void xtcp_send_req_ack(struct request_sock *req);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_send_keepalive_probe(struct sock *sk);
 void xtcp_retransmit_head(struct sock *sk);
+void xtcp_resend_after_mtu_drop(struct sock *sk);
+struct rtable *xtcp_sk_route(struct sock *sk);
 void xtcp_retransmit_one(struct sock *sk);
 int xtcp_retransmit_range(struct sock *sk, u32 seq, u32 *end);
 int xtcp_send_new_segment(struct sock *sk);
@@ -803,6 +812,11 @@ void xtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 int xtcp_input_init(void);
 void xtcp_input_exit(void);
 int xtcp_rcv_owned(struct sk_buff *skb, struct sock *sk);
+
+/* icmp.c */
+int xtcp_icmp_err(struct sk_buff *skb, u32 info);
+bool xtcp_icmp_err_owned(struct sk_buff *skb, u32 info);
+void xtcp_mtu_reduced(struct sock *sk);
 
 /*
  * The IP protocol @sk's segments carry: TCP's in wire mode, else ours.
@@ -873,6 +887,7 @@ bool xtcp_cong_dupack(struct sock *sk);
 void xtcp_cong_enter_recovery(struct sock *sk);
 bool xtcp_cong_recovery_ack(struct sock *sk, u32 ack, u32 acked_bytes);
 void xtcp_cong_on_rto(struct sock *sk);
+void xtcp_cong_on_mtu_drop(struct sock *sk);
 void xtcp_undo_note_rtx(struct xtcp_sock *xs, u16 segs, u64 sent_us);
 void xtcp_undo_dsack(struct sock *sk, u32 start, u32 end);
 void xtcp_undo_check(struct sock *sk, u32 acked);
