@@ -687,4 +687,92 @@ TEST_F(wire, connection_outlives_its_listener_beside_a_new_one)
 	close(b);
 }
 
+/* ---- ICMP errors through a router: netns.sh routed ---------------------- */
+
+#define ROUTED_SERVER_IP	"10.77.1.2"
+
+/*
+ * The hosts again, joined through a router TAG-r (netns.sh routed), in
+ * wire mode as the fixture set them up.
+ */
+static void hosts_routed(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(wire) *self,
+			 const FIXTURE_VARIANT(wire) *variant)
+{
+	int r = run_cmd("'%s/netns.sh' routed %s 1gbit", self_dir(),
+			self->netns);
+
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "tbf or netem not available");
+	ASSERT_EQ(0, r);
+	if (variant->cli_xtcp || variant->srv_xtcp ||
+	    !access("/proc/sys/net/xtcp/wire", F_OK))
+		ASSERT_EQ(0, run_cmd("'%s/netns.sh' sysctl %s net.xtcp.wire=1",
+				     self_dir(), self->netns));
+}
+
+/*
+ * The router cannot reach the server: its "host unreachable" fails the
+ * client's connect() at once, whichever stack sent the SYN (the demux
+ * gives the ICMP error to the stack whose connection it quotes).
+ */
+TEST_F(wire, icmp_host_unreachable_fails_connect)
+{
+	struct sockaddr_in sin = sin_make(ROUTED_SERVER_IP, 5001);
+	struct pollfd pfd = { .events = POLLOUT };
+	int64_t start;
+	int fd, err;
+
+	hosts_routed(_metadata, self, variant);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-r ip route add unreachable "
+			     ROUTED_SERVER_IP "/32", self->netns));
+	ASSERT_EQ(0, enter_host(self, 1));
+	fd = stack_socket(self->cli_family);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_nonblock(fd, 1));
+	start = mono_ms();
+	ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	pfd.fd = fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	/* Native: within milliseconds; the SYN's first resend is at 1 s. */
+	EXPECT_GT(900, mono_ms() - start);
+	ASSERT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err));
+	EXPECT_EQ(EHOSTUNREACH, err);
+	close(fd);
+}
+
+/*
+ * The link from the router to the server takes 1280 bytes: the client's
+ * full-sized segments come back as "fragmentation needed", and the
+ * client, of either stack, lowers its path MTU and gets its bytes across.
+ */
+TEST_F_TIMEOUT(wire, icmp_frag_needed_lowers_the_path_mtu, 180)
+{
+	uint64_t len = xtcp_scaled(4 << 20, 256 << 10);
+	struct tcp_info ti;
+	uint16_t port;
+	int lfd, cli, srv;
+
+	hosts_routed(_metadata, self, variant);
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-r ip link set vethr2 mtu 1280",
+			     self->netns));
+	lfd = listen_in(self, 2, ROUTED_SERVER_IP, &port);
+	ASSERT_LE(0, lfd);
+	cli = connect_pair(self, lfd, ROUTED_SERVER_IP, port, &srv);
+	ASSERT_LE(0, cli);
+	/* One way: the server's ACKs are small enough for the link. */
+	ASSERT_EQ(0, transfer_checked(cli, srv, len, 1));
+	ASSERT_EQ(0, get_tcp_info(cli, &ti));
+	EXPECT_EQ(1280u, ti.tcpi_pmtu);
+	EXPECT_GE(1280u - 40, ti.tcpi_snd_mss);
+	close(cli);
+	close(srv);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN

@@ -5,6 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
@@ -601,6 +607,27 @@ int bg_send_join(struct bg_send *b)
 	return pthread_join(b->thread, NULL);
 }
 
+int transfer_checked(int tx_fd, int rx_fd, size_t len, uint32_t seed)
+{
+	struct bg_send tx = { .fd = tx_fd, .len = len, .seed = seed };
+	uint8_t *got = malloc(len);
+	ssize_t n = -1;
+	ssize_t bad = 0;
+
+	if (!got || bg_send_start(&tx)) {
+		free(got);
+		return -1;
+	}
+	n = recv_all(rx_fd, got, len);
+	if (n == (ssize_t)len)
+		bad = pattern_check(got, len, 0, seed);
+	else	/* a stalled sender would never return */
+		shutdown(tx_fd, SHUT_RDWR);
+	bg_send_join(&tx);
+	free(got);
+	return n == (ssize_t)len && bad < 0 && tx.ret == (ssize_t)len ? 0 : -1;
+}
+
 int sock_inq(int fd)
 {
 	int v;
@@ -787,4 +814,152 @@ uint64_t xtcp_scaled(uint64_t len, uint64_t min)
 			scale = 1;
 	}
 	return len / scale < min ? min : len / scale;
+}
+
+int read_icmp_error(int fd, struct icmp_err_seen *seen)
+{
+	char control[512], payload[64];
+	struct iovec iov = { .iov_base = payload, .iov_len = sizeof(payload) };
+	struct msghdr msg = {
+		.msg_name = &seen->dest,
+		.msg_namelen = sizeof(seen->dest),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm;
+
+	memset(seen, 0, sizeof(*seen));
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		const struct sock_extended_err *ee;
+
+		if (cm->cmsg_level != SOL_IP || cm->cmsg_type != IP_RECVERR)
+			continue;
+		ee = (const struct sock_extended_err *)CMSG_DATA(cm);
+		seen->err = ee->ee_errno;
+		seen->origin = ee->ee_origin;
+		seen->type = ee->ee_type;
+		seen->code = ee->ee_code;
+		seen->info = ee->ee_info;
+		memcpy(&seen->offender, SO_EE_OFFENDER(ee),
+		       sizeof(seen->offender));
+		return 0;
+	}
+	errno = ENOMSG;
+	return -1;
+}
+
+int send_icmp_error(const char *to, int type, int code, uint16_t mtu,
+		    int proto, const char *src, uint16_t sport,
+		    const char *dst, uint16_t dport, uint32_t seq)
+{
+	uint8_t msg[8 + 20 + 8] = {};
+	uint8_t *ip = msg + 8, *th = ip + 20;
+	struct sockaddr_in sin = sin_make(to, 0);
+	struct in_addr a;
+	ssize_t sent;
+	int fd;
+
+	msg[0] = type;
+	msg[1] = code;
+	put_be16(msg + 6, mtu);
+	/* The quoted header: what we would have sent, and 8 bytes of TCP's. */
+	ip[0] = 0x45;
+	put_be16(ip + 2, 20 + 20 + 1000);
+	put_be16(ip + 6, 0x4000);	/* DF */
+	ip[8] = 63;
+	ip[9] = proto;
+	if (!inet_aton(src, &a))
+		return -1;
+	memcpy(ip + 12, &a, 4);
+	if (!inet_aton(dst, &a))
+		return -1;
+	memcpy(ip + 16, &a, 4);
+	put_be16(ip + 10, csum_fold32(csum_add_bytes(0, ip, 20)));
+	put_be16(th, sport);
+	put_be16(th + 2, dport);
+	put_be32(th + 4, seq);
+	put_be16(msg + 2, csum_fold32(csum_add_bytes(0, msg, sizeof(msg))));
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (fd < 0)
+		return -1;
+	sent = sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&sin,
+		      sizeof(sin));
+	close(fd);
+	return sent == (ssize_t)sizeof(msg) ? 0 : -1;
+}
+
+int sniff_open(const char *dev)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = (int)if_nametoindex(dev),
+	};
+	int fd;
+
+	if (!sll.sll_ifindex)
+		return -1;
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+int sniff_segment(int pfd, int proto, uint16_t sport, bool any,
+		  uint32_t *seq, uint32_t *len, int timeout_ms)
+{
+	int64_t end = mono_ms() + timeout_ms;
+	uint8_t pkt[2048];
+
+	for (;;) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int left = (int)(end - mono_ms());
+		unsigned int ihl, doff, tot;
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return -1;
+		n = recv(pfd, pkt, sizeof(pkt), 0);
+		if (n < 40)
+			continue;
+		ihl = (pkt[0] & 0xf) * 4;
+		tot = (unsigned int)pkt[2] << 8 | pkt[3];
+		if (pkt[9] != proto || (size_t)n < ihl + 20)
+			continue;
+		doff = (pkt[ihl + 12] >> 4) * 4;
+		if (((unsigned int)pkt[ihl] << 8 | pkt[ihl + 1]) != sport ||
+		    tot < ihl + doff || (!any && tot == ihl + doff))
+			continue;
+		*seq = get_be32(pkt + ihl + 4);
+		*len = tot - ihl - doff;
+		return 0;
+	}
+}
+
+int connect_result(int fd, int timeout_ms, int64_t *ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int64_t start = mono_ms();
+	int err;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	*ms = mono_ms() - start;
+	if (getsockopt_int(fd, SOL_SOCKET, SO_ERROR, &err))
+		return -1;
+	return err;
 }

@@ -102,6 +102,11 @@ struct bg_send {
 };
 int bg_send_start(struct bg_send *b);
 int bg_send_join(struct bg_send *b);
+/*
+ * @len bytes of pattern @seed sent on @tx_fd (by a thread) and received
+ * on @rx_fd, checked byte for byte: 0, or -1 (short, wrong or failed).
+ */
+int transfer_checked(int tx_fd, int rx_fd, size_t len, uint32_t seed);
 
 /*
  * Segments the stack of @family has sent in this network namespace (the
@@ -183,6 +188,46 @@ int set_nonblock(int fd, int on);
 pid_t fork_child(void);
 /* Exit code of the child, or 128+signal, or -1. */
 int wait_child(pid_t pid);
+
+/* One entry of an IP_RECVERR error queue (recvmsg MSG_ERRQUEUE). */
+struct icmp_err_seen {
+	int err;			/* ee_errno */
+	int origin;			/* ee_origin: SO_EE_ORIGIN_ICMP */
+	int type, code;			/* the ICMP message's */
+	uint32_t info;			/* ee_info: the MTU for "frag needed" */
+	struct sockaddr_in offender;	/* SO_EE_OFFENDER: who sent it */
+	struct sockaddr_in dest;	/* msg_name: where our segment went */
+};
+
+/* The oldest entry of @fd's error queue, without waiting: 0 or -1. */
+int read_icmp_error(int fd, struct icmp_err_seen *seen);
+
+/*
+ * Send an ICMP error of @type/@code (next-hop MTU @mtu for "fragmentation
+ * needed") from this thread's namespace to @to, as a router on the path
+ * would: it quotes a segment of IP protocol @proto from @src:@sport to
+ * @dst:@dport with sequence number @seq. 0, or -1.
+ */
+int send_icmp_error(const char *to, int type, int code, uint16_t mtu,
+		    int proto, const char *src, uint16_t sport,
+		    const char *dst, uint16_t dport, uint32_t seq);
+
+/* A packet socket on device @dev of this thread's namespace, or -1. */
+int sniff_open(const char *dev);
+/*
+ * The next segment of IP protocol @proto from port @sport that packet
+ * socket @pfd sees within @timeout_ms, with data unless @any: 0, its
+ * sequence number in *@seq and data length in *@len; or -1.
+ */
+int sniff_segment(int pfd, int proto, uint16_t sport, bool any,
+		  uint32_t *seq, uint32_t *len, int timeout_ms);
+
+/*
+ * Wait up to @timeout_ms for non-blocking connect() @fd to end: its
+ * SO_ERROR (0: connected), with the time taken in *@ms; -1 if it has not
+ * ended by then.
+ */
+int connect_result(int fd, int timeout_ms, int64_t *ms);
 
 /* Network namespace /run/netns/name entered by this thread. */
 int enter_netns(const char *name);
