@@ -187,13 +187,7 @@ static void opening_failed(struct sock *sk, int err)
 		return;
 	}
 	xtcp_stat_inc(sock_net(sk), XTCP_MIB_ATTEMPT_FAILS);
-	WRITE_ONCE(sk->sk_err, err);
-	/* Error before state: pairs with smp_rmb() in xtcp_poll. */
-	smp_wmb();
-	xtcp_purge_write_queue(sk);
-	xtcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	xtcp_done_with_error(sk, err);
 }
 
 /*

@@ -867,8 +867,11 @@ int xtcp_send_new_segment(struct sock *sk)
 	return 0;
 }
 
-/* RTO: go back to the oldest unacknowledged skb and send it again. */
-void xtcp_retransmit_head(struct sock *sk)
+/*
+ * Every sent skb back in front of the unsent ones, snd_nxt at snd_una's:
+ * the go-back-N of a timeout. The next skb to send, or NULL.
+ */
+static struct sk_buff *rewind_to_una(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -876,12 +879,23 @@ void xtcp_retransmit_head(struct sock *sk)
 	xtcp_rtx_rewind(sk);
 	skb = xtcp_send_head(sk);
 	if (!skb)
+		return NULL;
+	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
+	/* Karn: nothing resent gives an RTT sample. */
+	xs->rtt_pending = false;
+	return skb;
+}
+
+/* RTO: go back to the oldest unacknowledged skb and send it again. */
+void xtcp_retransmit_head(struct sock *sk)
+{
+	struct sk_buff *skb = rewind_to_una(sk);
+
+	if (!skb)
 		return;
 	xtcp_mss_follow_route(sk);
 	skb = cut_to_one_segment(sk, skb);
-	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
 	XTCP_SKB_CB(skb)->retransmitted = 1;
-	xs->rtt_pending = false;
 	if (xtcp_transmit_skb(sk, skb))
 		return;
 	advance_send_head(sk, skb);
@@ -898,14 +912,9 @@ void xtcp_retransmit_head(struct sock *sk)
 void xtcp_resend_after_mtu_drop(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
 
-	xtcp_rtx_rewind(sk);
-	skb = xtcp_send_head(sk);
-	if (!skb)
+	if (!rewind_to_una(sk))
 		return;
-	xs->snd_nxt = XTCP_SKB_CB(skb)->seq;
-	xs->rtt_pending = false;
 	xtcp_push(sk, XTCP_PUSH_NOW);
 	/* The head's timeout starts again from its resend, as native's. */
 	if (xs->snd_nxt != xs->snd_una)

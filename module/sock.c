@@ -702,6 +702,15 @@ void xtcp_reset(struct sock *sk)
 		err = ECONNRESET;
 		break;
 	}
+	xtcp_done_with_error(sk, err);
+}
+
+/*
+ * End @sk with @err (socket lock or bh_lock_sock held): a RST, a timeout,
+ * an ICMP hard error. What was queued goes; the user hears of it.
+ */
+void xtcp_done_with_error(struct sock *sk, int err)
+{
 	WRITE_ONCE(sk->sk_err, err);
 	/* Error before state: pairs with smp_rmb() in xtcp_poll. */
 	smp_wmb();

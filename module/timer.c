@@ -138,13 +138,7 @@ static void give_up(struct sock *sk)
 	if (sk->sk_state == TCP_SYN_SENT)
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_ATTEMPT_FAILS);
 	/* An ICMP error seen meanwhile says more than the timeout (native). */
-	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
-	/* Error before state: pairs with smp_rmb() in xtcp_poll. */
-	smp_wmb();
-	xtcp_purge_write_queue(sk);
-	xtcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	xtcp_done_with_error(sk, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
 }
 
 /* Before resending the head once more: has it waited too long? */

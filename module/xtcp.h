@@ -679,6 +679,7 @@ void xtcp_orphan_uncount(struct sock *sk);
 bool xtcp_too_many_orphans(const struct sock *sk);
 void xtcp_abort_orphan(struct sock *sk);
 void xtcp_reset(struct sock *sk);
+void xtcp_done_with_error(struct sock *sk, int err);
 void xtcp_enter_time_wait(struct sock *sk);
 void xtcp_destroy_sock(struct sock *sk);
 u32 xtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
