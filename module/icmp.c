@@ -90,8 +90,12 @@ static void queue_icmp_error(struct sock *sk, struct sk_buff *skb,
 	serr->port = q->th->dest;
 	to_th = (const u8 *)q->th - skb->data;
 	__skb_pull(copy, to_th);
-	/* IP_RECVERR_RFC4884: where the message's extensions start. */
-	if (inet_sk(sk)->recverr_rfc4884 && q->type != ICMP_REDIRECT)
+	/*
+	 * IP_RECVERR_RFC4884: where the message's extensions start. Only
+	 * unreachables, time exceeded and parameter problems get here, the
+	 * three types RFC 4884 extends.
+	 */
+	if (inet_sk(sk)->recverr_rfc4884)
 		ip_icmp_error_rfc4884(copy, &serr->ee.ee_rfc4884,
 				      sizeof(struct icmphdr),
 				      icmp_hdr(copy)->un.reserved[1] * 4);
