@@ -287,70 +287,155 @@ static int native_orphans(void)
 }
 
 /*
+ * The host's native orphans once their count held still for 300 ms, so
+ * that the count the limit is checked against (100 ms behind) is it too.
+ */
+static int native_orphans_settled(void)
+{
+	int base = native_orphans(), i;
+
+	for (i = 0; i < 50; i++) {
+		msleep(300);
+		if (native_orphans() == base)
+			break;
+		base = native_orphans();
+	}
+	return base;
+}
+
+/*
+ * Whether the host's native orphans are @base plus ours, those in
+ * FIN_WAIT1 here: other namespaces' orphans come and go (a test's
+ * children exiting, orphans of namespaces gone dying when their timers
+ * fire), and the limit is checked against them all. Always for xtcp,
+ * whose count and limit are the namespace's.
+ */
+static bool only_ours_changed(int family, int base)
+{
+	int before, ours, after;
+
+	if (family != AF_INET)
+		return true;
+	/* One of ours may be reset between the reads: either side will do. */
+	before = native_orphans();
+	ours = sockets_in_state(AF_INET, FIN_WAIT1);
+	after = native_orphans();
+	return before == base + ours || after == base + ours;
+}
+
+/*
+ * ORPHANS connections to @lfd closed 200 ms apart with their send
+ * buffers full and the peers (@srv) not reading. Returns how many are
+ * left in FIN_WAIT1, -1 on error; *quiet is false when other orphans of
+ * the host's came or went meanwhile.
+ */
+static int close_loaded(int family, int lfd, uint16_t port, int *srv,
+			int base, bool *quiet)
+{
+	char buf[4096] = { 0 };
+	int cli, i;
+
+	*quiet = true;
+	for (i = 0; i < ORPHANS; i++)
+		srv[i] = -1;
+	for (i = 0; i < ORPHANS; i++) {
+		cli = stack_connect(family, "127.0.0.1", port);
+		if (cli < 0)
+			return -1;
+		srv[i] = accept(lfd, NULL, NULL);
+		if (srv[i] < 0 || set_nonblock(cli, 1)) {
+			close(cli);
+			return -1;
+		}
+		while (send(cli, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+			;
+		if (errno != EAGAIN) {
+			close(cli);
+			return -1;
+		}
+		*quiet &= only_ours_changed(family, base);
+		close(cli);
+		msleep(200);
+	}
+	*quiet &= only_ours_changed(family, base);
+	return sockets_in_state(family, FIN_WAIT1);
+}
+
+static void close_all(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
  * tcp_max_orphans (xtcp: net.xtcp.max_orphans, per namespace) bounds the
  * connections their users closed with data still to send. At 2 more than
  * exist, of five such closes 200 ms apart at most three stay in
  * FIN_WAIT1 and the others are reset, counted as TCPAbortOnMemory: at
  * close, or when a window probe is due while too many are left. xtcp
- * keeps two; native, whose count lags 100 ms behind, three, or one when
- * a stale count lets its probes reset one too many (3 runs of 8).
+ * keeps two; native, whose count lags 100 ms behind, two or three, or one
+ * when a stale count lets its probes reset one too many.
  * With the limit at 0, each left is reset when its next probe is due.
- * Native's limit is the host's: the teardown puts it back.
+ *
+ * Native's limit and count are the host's: a round during which other
+ * orphans of the host's came or went says nothing and is run again in a
+ * new namespace, three rounds at most (make check saw 5 kept once, 0
+ * kept once). The teardown puts the limit back.
  */
 TEST_F_TIMEOUT(stack, orphans_beyond_max_orphans_are_reset, 120)
 {
 	const char *knob = self->family == AF_INET ?
 			   "/proc/sys/net/ipv4/tcp_max_orphans" :
 			   "/proc/sys/net/xtcp/max_orphans";
-	int srv[ORPHANS], base = 0, lfd, fw1, i;
-	int64_t before, aborts;
-	char buf[4096] = { 0 }, val[16];
+	int srv[ORPHANS], base = 0, lfd = -1, fw1 = -1, round, i;
+	int64_t before = -1, aborts = -1;
+	bool quiet = false;
+	char val[16];
 	uint16_t port;
 
-	if (self->family == AF_INET) {
-		/*
-		 * Orphans of earlier tests may still be going: the count
-		 * the limit is checked against lags 100 ms behind. Wait
-		 * until it holds still for 300 ms.
-		 */
-		base = native_orphans();
-		for (i = 0; i < 50; i++) {
-			msleep(300);
-			if (native_orphans() == base)
-				break;
-			base = native_orphans();
+	for (round = 0; round < 3 && !quiet; round++) {
+		if (lfd >= 0) {
+			TH_LOG("round %d of 3: other orphans of the host's came or went",
+			       round);
+			close_all(srv, ORPHANS);
+			close(lfd);
 		}
+		if (self->family == AF_INET)
+			base = native_orphans_settled();
 		ASSERT_LE(0, base);
+		snprintf(val, sizeof(val), "%d", base + 2);
+		/* Native's knob is the host's: opened before unshare(). */
+		if (self->family == AF_INET && !self->host_setting_fd)
+			ASSERT_EQ(0, set_host_setting(self, knob, val));
+		if (self->family == AF_INET)
+			ASSERT_EQ(0, set_setting_fd(self->host_setting_fd,
+						    val));
+		ASSERT_EQ(0, unshare(CLONE_NEWNET));
+		ASSERT_EQ(0, run_cmd("ip link set lo up"));
+		if (self->family != AF_INET)
+			ASSERT_EQ(0, set_host_setting(self, knob, val));
+		before = stack_counter(self->family, "TCPAbortOnMemory",
+				       "XtcpAbortOnMemory");
+		ASSERT_LE(0, before);
+		lfd = stack_listen_opts(self->family, "127.0.0.1", &port,
+					4096, 0);
+		ASSERT_LE(0, lfd);
+		fw1 = close_loaded(self->family, lfd, port, srv, base, &quiet);
+		ASSERT_LE(0, fw1);
 	}
-	/* Native's knob is the host's: opened before unshare(). */
-	snprintf(val, sizeof(val), "%d", base + 2);
-	if (self->family == AF_INET)
-		ASSERT_EQ(0, set_host_setting(self, knob, val));
-	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	ASSERT_EQ(0, run_cmd("ip link set lo up"));
-	if (self->family != AF_INET)
-		ASSERT_EQ(0, set_host_setting(self, knob, val));
-	before = stack_counter(self->family, "TCPAbortOnMemory",
-			       "XtcpAbortOnMemory");
-	ASSERT_LE(0, before);
-	lfd = stack_listen_opts(self->family, "127.0.0.1", &port, 4096, 0);
-	ASSERT_LE(0, lfd);
-	for (i = 0; i < ORPHANS; i++) {
-		int cli = stack_connect(self->family, "127.0.0.1", port);
-
-		ASSERT_LE(0, cli);
-		srv[i] = accept(lfd, NULL, NULL);
-		ASSERT_LE(0, srv[i]);
-		ASSERT_EQ(0, set_nonblock(cli, 1));
-		while (send(cli, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
-			;
-		EXPECT_EQ(EAGAIN, errno);
-		close(cli);
-		msleep(200);
+	ASSERT_TRUE(quiet);
+	/* A reset orphan leaves the table a moment before it is counted. */
+	for (i = 0; i < 10; i++) {
+		aborts = stack_counter(self->family, "TCPAbortOnMemory",
+				       "XtcpAbortOnMemory") - before;
+		if (fw1 + aborts == ORPHANS)
+			break;
+		msleep(100);
+		fw1 = sockets_in_state(self->family, FIN_WAIT1);
 	}
-	fw1 = sockets_in_state(self->family, FIN_WAIT1);
-	aborts = stack_counter(self->family, "TCPAbortOnMemory",
-			       "XtcpAbortOnMemory") - before;
 	TH_LOG("after %d closes: %d in FIN_WAIT1, %lld reset",
 	       ORPHANS, fw1, (long long)aborts);
 	EXPECT_LE(1, fw1);
@@ -363,14 +448,24 @@ TEST_F_TIMEOUT(stack, orphans_beyond_max_orphans_are_reset, 120)
 		msleep(100);
 		fw1 = sockets_in_state(self->family, FIN_WAIT1);
 	}
-	aborts = stack_counter(self->family, "TCPAbortOnMemory",
-			       "XtcpAbortOnMemory") - before;
+	for (round = 0; round < 10; round++) {	/* as above */
+		aborts = stack_counter(self->family, "TCPAbortOnMemory",
+				       "XtcpAbortOnMemory") - before;
+		if (aborts >= ORPHANS)
+			break;
+		msleep(100);
+	}
 	TH_LOG("limit 0: %d in FIN_WAIT1 after %d ms, %lld reset",
 	       fw1, i * 100, (long long)aborts);
+	if (self->family == AF_INET && aborts != ORPHANS)
+		TH_LOG("TCPAbortOnTimeout %lld, TCPAbortOnData %lld",
+		       (long long)stack_counter(AF_INET, "TCPAbortOnTimeout",
+						"-"),
+		       (long long)stack_counter(AF_INET, "TCPAbortOnData",
+						"-"));
 	EXPECT_EQ(0, fw1);
 	EXPECT_EQ(ORPHANS, aborts);
-	for (i = 0; i < ORPHANS; i++)
-		close(srv[i]);
+	close_all(srv, ORPHANS);
 	close(lfd);
 }
 
