@@ -60,41 +60,48 @@ n2() { ip netns exec "$netns2" "$@"; }
 ip1() { ip -n "$netns1" "$@"; }
 ip2() { ip -n "$netns2" "$@"; }
 
-mac() { "$1" cat "/sys/class/net/$2/address"; }
+# Fixed, locally administered: each pair is alone on its link.
+mac1=02:00:0a:4d:00:01
+mac2=02:00:0a:4d:00:02
 
+# One ip(8) per namespace rather than one per command: on the debug kernel
+# under TCG each process costs the better part of a second.
+# Static neighbours: no ARP to lose once netem drops packets.
 up() {
-	ip netns add "$netns1"
-	ip netns add "$netns2"
-	ip1 link set lo up
-	ip2 link set lo up
-	ip1 link add veth1 type veth peer name veth2 netns "$netns2"
-	ip1 addr add 10.77.0.1/24 dev veth1
-	ip2 addr add 10.77.0.2/24 dev veth2
-	ip1 link set veth1 up
-	ip2 link set veth2 up
-	# Static neighbours: no ARP to lose once netem drops packets.
-	ip1 neigh replace 10.77.0.2 lladdr "$(mac n2 veth2)" dev veth1 nud permanent
-	ip2 neigh replace 10.77.0.1 lladdr "$(mac n1 veth1)" dev veth2 nud permanent
+	printf 'netns add %s\n' "$netns1" "$netns2" | ip -b -
+	ip1 -b - <<-EOF
+	link set lo up
+	link add veth1 address $mac1 type veth peer name veth2 address $mac2 netns $netns2
+	addr add 10.77.0.1/24 dev veth1
+	link set veth1 up
+	neigh replace 10.77.0.2 lladdr $mac2 dev veth1 nud permanent
+	EOF
+	ip2 -b - <<-EOF
+	link set lo up
+	addr add 10.77.0.2/24 dev veth2
+	link set veth2 up
+	neigh replace 10.77.0.1 lladdr $mac1 dev veth2 nud permanent
+	EOF
 }
 
 loss() {
 	local pct=$1
 	if [[ $pct == 0 ]]; then
-		n1 tc qdisc del dev veth1 root 2>/dev/null || true
-		n2 tc qdisc del dev veth2 root 2>/dev/null || true
+		tc -n "$netns1" qdisc del dev veth1 root 2>/dev/null || true
+		tc -n "$netns2" qdisc del dev veth2 root 2>/dev/null || true
 		return 0
 	fi
-	n1 tc qdisc replace dev veth1 root netem loss "$pct%" 2>/dev/null || exit 2
-	n2 tc qdisc replace dev veth2 root netem loss "$pct%" 2>/dev/null || exit 2
+	tc -n "$netns1" qdisc replace dev veth1 root netem loss "$pct%" 2>/dev/null || exit 2
+	tc -n "$netns2" qdisc replace dev veth2 root netem loss "$pct%" 2>/dev/null || exit 2
 }
 
 netem() {
-	n1 tc qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
-	n2 tc qdisc replace dev veth2 root netem "$@" 2>/dev/null || exit 2
+	tc -n "$netns1" qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
+	tc -n "$netns2" qdisc replace dev veth2 root netem "$@" 2>/dev/null || exit 2
 }
 
 netem1() {
-	n1 tc qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
+	tc -n "$netns1" qdisc replace dev veth1 root netem "$@" 2>/dev/null || exit 2
 }
 
 mtu() {
@@ -115,42 +122,47 @@ dropnth() {
 	local n=$1 k=${2:-1} i ctl
 	# Afresh, so the count starts again (matchall filters cannot be
 	# replaced in place).
-	n2 tc qdisc del dev veth2 ingress 2>/dev/null || true
-	n2 tc qdisc add dev veth2 ingress 2>/dev/null || exit 2
+	tc -n "$netns2" qdisc del dev veth2 ingress 2>/dev/null || true
+	tc -n "$netns2" qdisc add dev veth2 ingress 2>/dev/null || exit 2
 	for ((i = 0; i < k; i++)); do
 		ctl=continue
 		((i == k - 1)) && ctl=ok
-		n2 tc filter replace dev veth2 ingress protocol ip \
+		tc -n "$netns2" filter replace dev veth2 ingress protocol ip \
 			pref $((i + 1)) matchall action gact $ctl \
 			random determ drop $((n - i)) 2>/dev/null || exit 2
 	done
 }
 
 routed() {
-	local ns
-	for ns in "$netns1" "$netnsr" "$netns2"; do
-		ip netns add "$ns"
-		ip -n "$ns" link set lo up
-	done
-	ip1 link add veth1 type veth peer name vethr1 netns "$netnsr"
-	ip -n "$netnsr" link add vethr2 type veth peer name veth2 netns "$netns2"
-	ip1 addr add 10.77.0.1/24 dev veth1
-	ip -n "$netnsr" addr add 10.77.0.254/24 dev vethr1
-	ip -n "$netnsr" addr add 10.77.1.254/24 dev vethr2
-	ip2 addr add 10.77.1.2/24 dev veth2
-	ip1 link set veth1 up
-	ip -n "$netnsr" link set vethr1 up
-	ip -n "$netnsr" link set vethr2 up
-	ip2 link set veth2 up
-	ip1 route add default via 10.77.0.254
-	ip2 route add default via 10.77.1.254
+	printf 'netns add %s\n' "$netns1" "$netnsr" "$netns2" | ip -b -
+	ip1 -b - <<-EOF
+	link set lo up
+	link add veth1 type veth peer name vethr1 netns $netnsr
+	addr add 10.77.0.1/24 dev veth1
+	link set veth1 up
+	route add default via 10.77.0.254
+	EOF
+	ip -n "$netnsr" -b - <<-EOF
+	link set lo up
+	link add vethr2 type veth peer name veth2 netns $netns2
+	addr add 10.77.0.254/24 dev vethr1
+	addr add 10.77.1.254/24 dev vethr2
+	link set vethr1 up
+	link set vethr2 up
+	EOF
+	ip2 -b - <<-EOF
+	link set lo up
+	addr add 10.77.1.2/24 dev veth2
+	link set veth2 up
+	route add default via 10.77.1.254
+	EOF
 	ip netns exec "$netnsr" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$netnsr" tc qdisc replace dev vethr2 root tbf \
+	tc -n "$netnsr" qdisc replace dev vethr2 root tbf \
 		rate "$1" burst 32kb latency 40ms 2>/dev/null || exit 2
 	# ACKs back to TAG-1 take 5 +- 2 ms: real paths are not clockwork,
 	# and flows in lockstep with a drop-tail queue lose by phase, not by
 	# their congestion control.
-	ip netns exec "$netnsr" tc qdisc replace dev vethr1 root netem \
+	tc -n "$netnsr" qdisc replace dev vethr1 root netem \
 		delay 5ms 2ms 2>/dev/null || exit 2
 }
 
@@ -162,9 +174,8 @@ rtomin() {
 }
 
 down() {
-	ip netns del "$netns1" 2>/dev/null || true
-	ip netns del "$netns2" 2>/dev/null || true
-	ip netns del "$netnsr" 2>/dev/null || true
+	printf 'netns del %s\n' "$netns1" "$netns2" "$netnsr" |
+		ip -force -b - 2>/dev/null || true
 }
 
 case $cmd in
