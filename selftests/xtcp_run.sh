@@ -10,7 +10,10 @@
 # process) serving the 1 MiB file to curl intact and wrk's 3-second load
 # of a 4 KiB page answered without an error or a non-2xx status. In wire
 # mode, one end under xtcp-run and the other native: curl against
-# http.server and nginx, iperf3 both ways round. Under
+# http.server and nginx, iperf3 both ways round; and xtcp-run's choice:
+# --listen puts http.server on xtcp and leaves curl native, --connect the
+# other way round, --ports one listener of two, a listener keeping the
+# port read back after bind(), its options and O_NONBLOCK. Under
 # xtcp-run an AF_INET6 stream socket stays native TCP, and
 # XTCP_RUN_VERBOSE=1 says so. TAP output.
 #
@@ -46,7 +49,7 @@ for s in tcp xtcp; do
 	case " ${XTCP_VARIANTS:-tcp xtcp} " in *" $s "*) stacks="$stacks $s" ;; esac
 done
 cases=$(($(echo "$stacks" | wc -w) * 6))
-case " $stacks " in *" xtcp "*) cases=$((cases + 5)) ;; esac
+case " $stacks " in *" xtcp "*) cases=$((cases + 9)) ;; esac
 
 echo "TAP version 13"
 echo "1..$cases"
@@ -238,6 +241,121 @@ fetched_on_xtcp() {	# fetched_on_xtcp SHA256 OPENS_BEFORE
 	[ "$1" = "$want" ] && [ "$(wire_opens)" -gt "$2" ]
 }
 
+# xtcp's connections opened by accept() so far in the wire-mode namespace.
+wire_accepts() {
+	"${inns[@]}" awk '$1 == "XtcpPassiveOpens" { print $2 }' \
+		/proc/net/xtcp_stat
+}
+
+# shellcheck disable=SC2317 # called through check
+fetched_natively_from_xtcp() {	# SHA256 OPENS_BEFORE ACCEPTS_BEFORE
+	[ "$1" = "$want" ] && [ "$(wire_opens)" -eq "$2" ] &&
+		[ "$(wire_accepts)" -gt "$3" ]
+}
+
+# A listener made the way servers make theirs (SO_REUSEADDR, TCP_NODELAY,
+# O_NONBLOCK, bound to port 0 and the port read back) becomes xtcp's at
+# listen() under --listen: the port the program read, its options and
+# O_NONBLOCK stay; the program's own connection to it stays native. Two
+# listeners of an SO_REUSEPORT group both become xtcp's (at bind(): the
+# second would find the first's port taken in the shared port space).
+choice_probe='import fcntl, os, socket
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+l.setblocking(False)
+l.bind(("127.0.0.1", 0))
+port = l.getsockname()[1]
+l.listen(8)
+xtcp = open("/proc/net/xtcp").read()
+mine = "0100007F:%04X 00000000:0000 0A" % port
+print("listener on xtcp:", mine in xtcp, "port kept:",
+      l.getsockname()[1] == port)
+print("options kept:",
+      l.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) == 1 and
+      l.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1)
+print("non-blocking kept:",
+      fcntl.fcntl(l.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK != 0)
+g = []
+for _ in range(2):
+    m = socket.socket()
+    m.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    m.bind(("127.0.0.1", port + 1))
+    m.listen(8)
+    g.append(m)
+print("SO_REUSEPORT group on xtcp:", open("/proc/net/xtcp").read().count(
+      "0100007F:%04X 00000000:0000 0A" % (port + 1)) == 2)
+c = socket.socket()
+c.connect(("127.0.0.1", port))
+local = "0100007F:%04X" % c.getsockname()[1]
+print("client native:", any(line.split()[1] == local
+                            for line in open("/proc/net/tcp")))
+'
+
+# shellcheck disable=SC2317 # called through check
+choice_probe_ok() {	# OUTPUT
+	[ "$(grep -o ': True' <<<"$1" | wc -l)" = 6 ] && ! grep -q False <<<"$1"
+}
+
+# http.server on PORT in the wire-mode namespace under SERVER (xtcp-run
+# and its options, or nothing), listening in /proc/net/TABLE only; curl
+# under CLIENT fetches the 1 MiB file, and JUDGE SHA256 OPENS ACCEPTS
+# (xtcp's counters from before the fetch) decides.
+wire_http() {	# wire_http PORT TABLE WHAT SERVER CLIENT JUDGE
+	local port=$1 table=$2 what=$3 srv=$4 cli=$5 judge=$6 other=xtcp
+	local opens accepts got
+
+	[ "$table" = xtcp ] && other=tcp
+	# shellcheck disable=SC2086 # a launcher and its options, or nothing
+	(cd "$work" && exec "${inns[@]}" $srv "$py" -m http.server \
+		--bind 127.0.0.1 "$port") >"$work/http-wire.log" 2>&1 &
+	pids+=($!)
+	if wait_listening "$table" "$port" && not_listening "$other" "$port"
+	then
+		opens=$(wire_opens) accepts=$(wire_accepts)
+		# shellcheck disable=SC2086
+		got=$("${inns[@]}" $cli curl -sS --max-time 60 \
+		      "http://127.0.0.1:$port/blob" | sha256sum)
+		check "wire: $what, 1 MiB intact" \
+			"$judge" "$got" "$opens" "$accepts"
+	else
+		sed 's/^/# /' "$work/http-wire.log"
+		not_ok "wire: $what: http.server not in /proc/net/$table only"
+	fi
+	kill "${pids[-1]}" 2>/dev/null
+}
+
+# xtcp-run --listen, --connect and --ports in wire mode: only the sockets
+# chosen are xtcp's, the others talk to them natively.
+wire_choice() {	# wire_choice PORT
+	local p=$1 out
+
+	wire_http "$p" xtcp "--listen: the server on xtcp, curl native" \
+		"$run --listen" "$run --listen" fetched_natively_from_xtcp
+	p=$((p + 1))
+	wire_http "$p" tcp "--connect: the server native, curl on xtcp" \
+		"$run --connect" "$run --connect" fetched_on_xtcp
+
+	p=$((p + 1))
+	"${inns[@]}" "$run" --ports "$p" "$py" -c 'import socket, sys, time
+ls = [socket.create_server(("127.0.0.1", int(a))) for a in sys.argv[1:]]
+time.sleep(30)' "$p" $((p + 1)) >"$work/ports.log" 2>&1 &
+	pids+=($!)
+	if wait_listening xtcp "$p" && wait_listening tcp $((p + 1)); then
+		check "wire: --ports $p: that listener on xtcp, the next one native" \
+			not_listening xtcp $((p + 1))
+	else
+		sed 's/^/# /' "$work/ports.log"
+		not_ok "wire: --ports $p: listeners not where chosen"
+	fi
+	kill "${pids[-1]}" 2>/dev/null
+
+	out=$("${inns[@]}" "$run" --listen "$py" -c "$choice_probe" 2>&1)
+	echo "$out" | sed 's/^/# /'
+	check "wire: --listen: a listener keeps its port, options and O_NONBLOCK; SO_REUSEPORT groups" \
+		choice_probe_ok "$out"
+}
+
 case " $stacks " in *" xtcp "*)
 	wire_ns=xtcprun$$-1
 	ip netns add "$wire_ns"
@@ -246,20 +364,8 @@ case " $stacks " in *" xtcp "*)
 	inns=(ip netns exec "$wire_ns")
 	port=$((port + 10))
 
-	(cd "$work" && exec "${inns[@]}" "$py" -m http.server \
-		--bind 127.0.0.1 "$port") >"$work/http-wire.log" 2>&1 &
-	pids+=($!)
-	if wait_listening tcp "$port"; then
-		opens=$(wire_opens)
-		got=$("${inns[@]}" "$run" curl -sS --max-time 60 \
-		      "http://127.0.0.1:$port/blob" | sha256sum)
-		check "wire: curl on xtcp fetches 1 MiB from native http.server" \
-			fetched_on_xtcp "$got" "$opens"
-	else
-		sed 's/^/# /' "$work/http-wire.log"
-		not_ok "wire: http.server does not listen"
-	fi
-	kill "${pids[-1]}" 2>/dev/null
+	wire_http "$port" tcp "curl on xtcp fetches from native http.server" \
+		"" "$run" fetched_on_xtcp
 
 	port=$((port + 1))
 	conf=$(nginx_conf $port)
@@ -279,6 +385,7 @@ case " $stacks " in *" xtcp "*)
 
 	wire_iperf $((port + 1)) "native server to xtcp client" "" "$run"
 	wire_iperf $((port + 2)) "xtcp server to native client" "$run" ""
+	wire_choice $((port + 3))
 	inns=()
 	;;
 esac
