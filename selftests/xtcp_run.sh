@@ -69,34 +69,9 @@ head -c 4096 /dev/urandom >"$work/page"
 want=$(sha256sum <"$work/blob")
 nginx=$(command -v nginx || echo /var/cache/xtcp/nginx/usr/sbin/nginx)
 
-# An nginx configuration serving $work on 127.0.0.1:PORT, everything it
-# writes under $work/nginx-PORT (the guest's root is read-only).
+# An nginx configuration serving $work on 127.0.0.1:PORT.
 nginx_conf() {	# nginx_conf PORT
-	local dir=$work/nginx-$1
-
-	mkdir -p "$dir"
-	cat >"$dir/nginx.conf" <<-EOF
-	user root;
-	daemon off;
-	worker_processes 1;
-	pid $dir/nginx.pid;
-	error_log stderr warn;
-	events { worker_connections 256; }
-	http {
-		access_log off;
-		sendfile on;
-		client_body_temp_path $dir/body;
-		proxy_temp_path $dir/proxy;
-		fastcgi_temp_path $dir/fastcgi;
-		uwsgi_temp_path $dir/uwsgi;
-		scgi_temp_path $dir/scgi;
-		server {
-			listen 127.0.0.1:$1;
-			root $work;
-		}
-	}
-	EOF
-	echo "$dir/nginx.conf"
+	"$here/nginx_conf.sh" "$work" "$1" "$work"
 }
 
 # wrk's report: requests done, and no socket error or bad status line.
