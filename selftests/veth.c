@@ -8,6 +8,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
+#include <linux/gen_stats.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,24 +379,79 @@ TEST_F_TIMEOUT(stack, veth_bulk_leaves_in_packets_above_mtu, 600)
 }
 
 /*
- * The largest "backlog NNNb" of veth1's root qdisc in TAG-1, sampled every
- * 20 ms by a child until the parent kills it; lines on @out.
+ * The backlog in bytes of @ifindex's root qdisc, asked over rtnetlink
+ * socket @nl (TCA_STATS2's queue stats, what tc -s shows): -1 if none.
+ */
+static long long root_qdisc_backlog(int nl, int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = RTM_GETQDISC,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.tc.tcm_family = AF_UNSPEC,
+	};
+	static char buf[16384] __attribute__((aligned(4)));
+	long long backlog = -1;
+	struct nlmsghdr *nh;
+	ssize_t n;
+
+	if (send(nl, &req, sizeof(req), 0) != sizeof(req))
+		return -1;
+	while ((n = recv(nl, buf, sizeof(buf), 0)) > 0) {
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			struct tcmsg *tc = NLMSG_DATA(nh);
+			struct rtattr *rta = TCA_RTA(tc), *q;
+			int len = TCA_PAYLOAD(nh), qlen;
+
+			if (nh->nlmsg_type == NLMSG_DONE ||
+			    nh->nlmsg_type == NLMSG_ERROR)
+				return backlog;
+			if (nh->nlmsg_type != RTM_NEWQDISC ||
+			    tc->tcm_ifindex != ifindex ||
+			    tc->tcm_parent != TC_H_ROOT)
+				continue;
+			for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+				if (rta->rta_type != TCA_STATS2)
+					continue;
+				q = RTA_DATA(rta);
+				qlen = RTA_PAYLOAD(rta);
+				for (; RTA_OK(q, qlen); q = RTA_NEXT(q, qlen))
+					if (q->rta_type == TCA_STATS_QUEUE &&
+					    RTA_PAYLOAD(q) >=
+					    sizeof(struct gnet_stats_queue))
+						backlog = ((struct gnet_stats_queue *)
+							   RTA_DATA(q))->backlog;
+			}
+		}
+	}
+	return backlog;
+}
+
+/*
+ * The backlog of veth1's root qdisc in TAG-1, sampled every 20 ms by a
+ * child until the parent kills it; lines on @out. Over rtnetlink, not
+ * tc(8): a process costs about a second on the debug kernel under TCG,
+ * and samples a second apart missed a short transfer's queue.
  */
 static void sample_qdisc_backlog(FIXTURE_DATA(stack) *self, int out)
 {
-	char cmd[160], line[256], *p;
-	FILE *f;
+	int nl, ifindex;
+	long long v;
 
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns exec %s-1 tc -s qdisc show dev veth1", self->netns);
+	if (enter_host(self, 1))
+		_exit(1);
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ifindex = if_nametoindex("veth1");
+	if (nl < 0 || !ifindex)
+		_exit(1);
 	for (;;) {
-		f = popen(cmd, "r");
-		if (!f)
-			_exit(1);
-		while (fgets(line, sizeof(line), f))
-			if ((p = strstr(line, "backlog ")))
-				dprintf(out, "%lld\n", strtoll(p + 8, NULL, 10));
-		pclose(f);
+		v = root_qdisc_backlog(nl, ifindex);
+		if (v >= 0)
+			dprintf(out, "%lld\n", v);
 		usleep(20000);
 	}
 }
