@@ -438,13 +438,10 @@ static int replace_socket(int fd, int family, const struct pending *p,
 			  int fl, int fdfl, const struct sockaddr_in *local,
 			  bool bound)
 {
-	int x, err;
+	int type = SOCK_STREAM | SOCK_CLOEXEC |
+		   (fl & O_NONBLOCK ? SOCK_NONBLOCK : 0), x, err;
 
-	x = family == AF_INET ?
-	    tcp_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-				(fl & O_NONBLOCK ? SOCK_NONBLOCK : 0)) :
-	    xtcp_socket(SOCK_STREAM | SOCK_CLOEXEC |
-			(fl & O_NONBLOCK ? SOCK_NONBLOCK : 0));
+	x = family == AF_INET ? tcp_socket(AF_INET, type) : xtcp_socket(type);
 	if (x < 0)
 		return 1;
 	err = replay_opts(x, p->opts, family == AF_INET ? "TCP" : "xtcp");
@@ -510,8 +507,7 @@ static int decide(int fd, enum role role, unsigned short port)
 		return 0;
 	if (p->lost) {
 		/* Until closed: no later call may use a port it did not bind. */
-		if (__atomic_exchange_n(&pending_table[fd], p, __ATOMIC_ACQ_REL))
-			return -1;	/* cannot happen: @fd's record was ours */
+		__atomic_store_n(&pending_table[fd], p, __ATOMIC_RELEASE);
 		errno = p->lost;
 		return -1;
 	}
