@@ -186,18 +186,27 @@ void xtcp_gso_own_segments(struct sk_buff *gso_skb, struct sk_buff *segs)
  * A throttled push, again, where the socket lock may be taken; then the
  * unit of sk_wmem_alloc xtcp_wfree kept goes back (the socket's last, if
  * it was closed meanwhile).
+ *
+ * That unit keeps the memory, not the socket: an orphan's only references
+ * may be the tables', and a segment release_sock() takes from the backlog
+ * may end the connection and drop them. So the work holds one of its own
+ * while it owns the socket, as a user's file or a timer does; none can be
+ * taken once the last is gone, and then nothing is left to push.
  */
 static void tsq_work_fn(struct work_struct *work)
 {
 	struct xtcp_sock *xs = container_of(work, struct xtcp_sock, tsq_work);
 	struct sock *sk = &xs->inet.sk;
 
-	lock_sock(sk);
-	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-				   TCPF_FIN_WAIT1 | TCPF_CLOSING |
-				   TCPF_LAST_ACK))
-		xtcp_push(sk, XTCP_PUSH_NAGLE);
-	release_sock(sk);
+	if (refcount_inc_not_zero(&sk->sk_refcnt)) {
+		lock_sock(sk);
+		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+					   TCPF_FIN_WAIT1 | TCPF_CLOSING |
+					   TCPF_LAST_ACK))
+			xtcp_push(sk, XTCP_PUSH_NAGLE);
+		release_sock(sk);
+		sock_put(sk);
+	}
 	sk_free(sk);
 }
 

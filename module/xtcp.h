@@ -337,8 +337,8 @@ struct xtcp_sock {
 	 * Small queues (output.c): a push that finds too much of the
 	 * socket's data below it sets XTCP_TSQ_THROTTLED (atomic bit ops);
 	 * the destructor of the next such skb freed clears it and queues
-	 * tsq_work (holding a socket reference), which pushes again under
-	 * the socket lock.
+	 * tsq_work, which keeps a unit of sk_wmem_alloc (the memory) and
+	 * takes a socket reference while it pushes again under the lock.
 	 */
 	unsigned long tsq_flags;
 	struct work_struct tsq_work;
