@@ -94,6 +94,44 @@ else
 	fails=$((fails + 1))
 fi
 
+# The digest: the case then running, the first report's lines, the
+# callers from its first trace (not the panic's second), in a test log
+# whose report lines carry the scan's markers.
+{ printf '%s\n' "# #  RUN           stack.tcp.echo ..." \
+	"# #            OK  stack.tcp.echo" \
+	"# #  RUN           stack.xtcp.veth_drain ..." \
+	">> [ 8.0] refcount_t: decrement hit 0; leaking memory." \
+	">> [ 8.0] WARNING: CPU: 0 PID: 44 at lib/refcount.c:31 refcount_warn_saturate+0xfb/0x110" \
+	"   [ 8.0] Workqueue: xtcp_tsq tsq_work_fn [xtcp]" \
+	"   [ 8.0] RIP: 0010:refcount_warn_saturate+0xfb/0x110" \
+	"   [ 8.0] Call Trace:" "   [ 8.0]  <TASK>" \
+	"   [ 8.0]  xtcp_done+0x1c/0x40 [xtcp]" "   [ 8.0]  ? printk+0x1/0x2" \
+	"   [ 8.0]  release_sock+0x2b/0x90" "   [ 8.0]  </TASK>" \
+	">> [ 8.1] Kernel panic - not syncing: kernel: panic_on_warn set ..." \
+	"   [ 8.1] Call Trace:" "   [ 8.1]  panic+0x1/0x2" \
+	"   [ 8.2] BUG: a later report"; } >"$tmp/log"
+n=$((n + 1))
+"$scan" --digest "$tmp/log" >"$tmp/out" 2>&1
+if [ "$(head -n 1 "$tmp/out")" = \
+     "first kernel problem, during stack.xtcp.veth_drain:" ] &&
+   grep -qx '  WARNING: CPU: 0 PID: 44 at lib/refcount.c:31 refcount_warn_saturate+0xfb/0x110' "$tmp/out" &&
+   grep -qx '  Workqueue: xtcp_tsq tsq_work_fn \[xtcp\]' "$tmp/out" &&
+   grep -qx '  called from xtcp_done+0x1c/0x40 \[xtcp\] < release_sock+0x2b/0x90' "$tmp/out" &&
+   ! grep -q 'later report\|panic+0x1' "$tmp/out"; then
+	echo "ok $n - digest: case, first lines, callers"
+else
+	echo "not ok $n - digest: case, first lines, callers"
+	sed 's/^/#   /' "$tmp/out"
+	fails=$((fails + 1))
+fi
+n=$((n + 1))
+if "$scan" --digest "$tmp/boot" >"$tmp/out" 2>&1 && [ ! -s "$tmp/out" ]; then
+	echo "ok $n - digest of a clean log is empty"
+else
+	echo "not ok $n - digest of a clean log is empty"
+	fails=$((fails + 1))
+fi
+
 n=$((n + 1))
 if "$scan" "$tmp/missing" >/dev/null 2>&1; [ $? -eq 2 ]; then
 	echo "ok $n - unreadable log is status 2"
