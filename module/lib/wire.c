@@ -143,13 +143,16 @@ static unsigned int fixed_opts_len(const struct xtcp_opts *opts)
 
 	if (opts->has_mss)
 		len += XTCP_OPTLEN_MSS;
-	/* Window scale and SACK-permitted each ride on one NOP-padded word. */
-	if (opts->has_wscale)
-		len += 4;
-	if (opts->sack_permitted)
-		len += 4;
+	/*
+	 * Native's layout (build_hdr): SACK-permitted takes the two NOPs
+	 * before the timestamps, else a NOP-padded word; window scale one.
+	 */
 	if (opts->has_timestamp)
 		len += 12;
+	else if (opts->sack_permitted)
+		len += 4;
+	if (opts->has_wscale)
+		len += 4;
 	return len;
 }
 
@@ -198,28 +201,37 @@ unsigned int xtcp_build_hdr(void *buf, const struct xtcp_hdr_fields *f)
 		put_be16(o + 2, f->opts.mss);
 		o += 4;
 	}
-	if (f->opts.has_wscale) {
-		o[0] = XTCP_OPT_NOP;
-		o[1] = XTCP_OPT_WSCALE;
-		o[2] = XTCP_OPTLEN_WSCALE;
-		o[3] = f->opts.wscale;
-		o += 4;
-	}
-	if (f->opts.sack_permitted) {
+	/*
+	 * Options in native TCP's order and padding (tcp_options_write): on
+	 * a SYN with all of them, MSS, SACK-permitted, timestamps, NOP,
+	 * window scale, 20 bytes; tools and middleboxes see what they know.
+	 */
+	if (f->opts.has_timestamp) {
+		if (f->opts.sack_permitted) {
+			o[0] = XTCP_OPT_SACK_PERM;
+			o[1] = XTCP_OPTLEN_SACK_PERM;
+		} else {
+			o[0] = XTCP_OPT_NOP;
+			o[1] = XTCP_OPT_NOP;
+		}
+		o[2] = XTCP_OPT_TIMESTAMP;
+		o[3] = XTCP_OPTLEN_TIMESTAMP;
+		put_be32(o + 4, f->opts.tsval);
+		put_be32(o + 8, f->opts.tsecr);
+		o += 12;
+	} else if (f->opts.sack_permitted) {
 		o[0] = XTCP_OPT_NOP;
 		o[1] = XTCP_OPT_NOP;
 		o[2] = XTCP_OPT_SACK_PERM;
 		o[3] = XTCP_OPTLEN_SACK_PERM;
 		o += 4;
 	}
-	if (f->opts.has_timestamp) {
+	if (f->opts.has_wscale) {
 		o[0] = XTCP_OPT_NOP;
-		o[1] = XTCP_OPT_NOP;
-		o[2] = XTCP_OPT_TIMESTAMP;
-		o[3] = XTCP_OPTLEN_TIMESTAMP;
-		put_be32(o + 4, f->opts.tsval);
-		put_be32(o + 8, f->opts.tsecr);
-		o += 12;
+		o[1] = XTCP_OPT_WSCALE;
+		o[2] = XTCP_OPTLEN_WSCALE;
+		o[3] = f->opts.wscale;
+		o += 4;
 	}
 	n = sacks_fitting(&f->opts);
 	if (n) {
