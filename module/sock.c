@@ -270,18 +270,23 @@ void xtcp_mss_follow_route(struct sock *sk)
 }
 
 /*
- * The window shift we offer: enough to advertise the largest buffer. A
+ * The window shift we offer, as native's tcp_select_initial_window (6.1):
+ * the bits above 15 of the largest window the socket may offer: half its
+ * buffer when its user fixed it (SO_RCVBUF, SO_RCVBUFFORCE beyond the
+ * limits too), else the most of that and the protocol's and the host's
+ * limits. Native TCP's shift for the same settings (7 at the defaults),
+ * so that a peer or a script that knows native sees no difference. A
  * listener's is its children's (they take its buffer sizes).
  */
 u8 xtcp_choose_rcv_wscale(const struct sock *sk)
 {
-	u32 space = max_t(u32, READ_ONCE(sysctl_xtcp_rmem[2]),
-			  READ_ONCE(sk->sk_rcvbuf));
-	u8 ws = 0;
+	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
 
-	while (ws < XTCP_MAX_WSCALE && (0xffffu << ws) < space / 2)
-		ws++;
-	return ws;
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK))
+		space = max3(space, (u32)READ_ONCE(sysctl_xtcp_rmem[2]),
+			     READ_ONCE(sysctl_rmem_max));
+	return clamp_t(int, ilog2(max_t(u32, space, 1)) - 15, 0,
+		       XTCP_MAX_WSCALE);
 }
 
 /*
