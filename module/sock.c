@@ -83,7 +83,11 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->min_rtt_us = 0;
 	xs->data_sent_at = jiffies;
 	xs->data_rcvd_at = jiffies;
-	xs->data_queued_at = jiffies;
+	/*
+	 * Nothing taken yet: a send now answers nothing, so it does not make
+	 * the connection interactive (native's ato is 0 until data comes).
+	 */
+	xs->data_queued_at = jiffies - msecs_to_jiffies(XTCP_DELACK_MS);
 	xs->ack_rcvd_at = jiffies;
 	xs->mss_cache = XTCP_MSS_DEFAULT;
 	xs->rcv_mss = XTCP_MSS_DEFAULT;
