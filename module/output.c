@@ -517,7 +517,12 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	 */
 	clone->dev = NULL;
 	set_gso(sk, clone);
-	if (skb->len && xtcp_skb_is_last(sk, skb))
+	/*
+	 * PSH on the data that was last queued when it first left; kept
+	 * for its retransmissions, as native's skb keeps its flags.
+	 */
+	if ((!again && skb->len && xtcp_skb_is_last(sk, skb)) ||
+	    (cb->flags & XTCP_FLAG_PSH))
 		flags |= XTCP_FLAG_PSH;
 	cb->sent_us = xtcp_clock_us();
 	if (again) {
@@ -529,6 +534,8 @@ int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	}
 	segs = skb_shinfo(clone)->gso_segs;
 	err = send_segment(sk, clone, cb->seq, flags, NULL);
+	if (!err)
+		cb->flags |= flags & XTCP_FLAG_PSH;
 	if (!err && again) {
 		xtcp_undo_note_rtx(xs, segs, cb->sent_us);
 		xs->total_retrans += segs;
@@ -601,14 +608,15 @@ static struct sk_buff *split_skb(struct sock *sk, struct sk_buff *skb,
 	if (copy_head) {
 		skb_put_data(part, skb->data, len);
 		pcb->end_seq = cb->seq + len;
-		pcb->flags &= ~XTCP_FLAG_FIN;
+		/* FIN and PSH end the data: they stay with its tail. */
+		pcb->flags &= ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH);
 		__skb_pull(skb, len);
 		cb->seq += len;
 	} else {
 		skb_put_data(part, skb->data + len, rest);
 		pcb->seq = cb->seq + len;
 		cb->end_seq = cb->seq + len;
-		cb->flags &= ~XTCP_FLAG_FIN;
+		cb->flags &= ~(XTCP_FLAG_FIN | XTCP_FLAG_PSH);
 		__skb_trim(skb, len);
 	}
 	queue_split_part(sk, skb, part, copy_head);

@@ -110,7 +110,7 @@ extern unsigned int xtcp_isn_wrap_after;
 struct xtcp_skb_cb {
 	u32 seq;		/* first sequence number */
 	u32 end_seq;		/* seq + payload + SYN + FIN */
-	u8 flags;		/* XTCP_FLAG_FIN on the skb that carries it */
+	u8 flags;		/* XTCP_FLAG_FIN, XTCP_FLAG_PSH (once sent) */
 	u8 retransmitted;	/* Karn: no RTT sample from it */
 	u8 rack;		/* enum xtcp_rack_skb_bits (rack.c) */
 	u8 in_rtx_queue;	/* sent: on rtx_queue, not sk_write_queue */
