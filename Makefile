@@ -73,9 +73,9 @@ FUZZ_TIME ?= 300
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
 	check run bench clean distclean ksrc kdir-check vm-selftest \
-	debug-kernel module-debug kunit-debug check-debug fuzz
+	debug-kernel module-debug kunit-debug check-debug fuzz packetdrill
 
-all: module tools selftests
+all: module tools selftests packetdrill
 	$(MAKE) -C tests/unit
 
 kdir-check:
@@ -158,6 +158,27 @@ $(KSRC_STAMP): $(wildcard $(KSRC_TAR))
 
 selftests: $(KSRC_STAMP)
 	$(MAKE) -C selftests KSFT_INC=$(KSFT_INC)
+
+# packetdrill (google/packetdrill, GPL-2.0) for selftests/packetdrill.sh:
+# a test tool built from its source beside the repository, never copied
+# into it, into .cache/packetdrill. Needs flex and bison (scripts/setup).
+# A clone without that source builds everything else: the packetdrill
+# cases then report themselves skipped, with the reason.
+PACKETDRILL_SRC ?= $(abspath $(CURDIR)/../shared/tools/packetdrill)
+PACKETDRILL := .cache/packetdrill/packetdrill
+
+packetdrill: $(PACKETDRILL)
+
+$(PACKETDRILL):
+	@test -f $(PACKETDRILL_SRC)/packetdrill.c || { \
+	  echo "packetdrill: no source in '$(PACKETDRILL_SRC)' (set" \
+	    "PACKETDRILL_SRC): its selftests will be skipped"; \
+	  exit 0; }
+	rm -rf .cache/packetdrill
+	mkdir -p .cache
+	cp -r $(PACKETDRILL_SRC) .cache/packetdrill
+	cd .cache/packetdrill && ./configure >/dev/null && \
+	  $(MAKE) -s packetdrill
 
 unit:
 	$(MAKE) -C tests/unit run

@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# packetdrill scripts (selftests/packetdrill/*.pkt) on native TCP, the
+# oracle, and on xtcp in wire mode: the same script, each in a network
+# namespace of its own, where packetdrill's TUN device carries the
+# segments; on xtcp with net.xtcp.wire = 1 and packetdrill under
+# tools/xtcp-run, so that the script's sockets are xtcp's. A script passes
+# on a stack when packetdrill exits 0 and the namespace's counters show
+# that stack opened the connections (xtcp's ActiveOpens + PassiveOpens in
+# /proc/net/xtcp_stat, native's in /proc/net/snmp) and the other none.
+# A script sets the stack's knobs through $PD_SYSCTL, the prefix of its
+# sysctls: `sysctl -q ${PD_SYSCTL}syncookies=2` is net.ipv4.tcp_syncookies
+# on native TCP, net.xtcp.syncookies on xtcp (both per namespace).
+# TAP output, one case per script and stack.
+#
+# packetdrill is built by `make packetdrill` (from ../shared/tools/
+# packetdrill, google/packetdrill, GPL-2.0) into .cache/packetdrill;
+# without it (a clone without that source) every case is skipped, saying
+# why. XTCP_PD_TOLERANCE_US is packetdrill's
+# timing tolerance (default 25000: under TCG native TCP needs more than
+# packetdrill's default 4 ms; 100000 on the debug kernel, XTCP_SCALE > 1);
+# XTCP_PD_SCRIPTS names the scripts to run. XTCP_PD_SETUP, a shell
+# command, runs in each namespace first, with $PD_SYSCTL set: to see
+# scripts fail, e.g. XTCP_PD_SETUP='sysctl -qw ${PD_SYSCTL}timestamps=0'.
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+run=$repo/tools/xtcp-run
+pd=${XTCP_PACKETDRILL:-$repo/.cache/packetdrill/packetdrill}
+# The debug kernel (XTCP_SCALE above 1) runs several times slower.
+if [ "${XTCP_SCALE:-1}" -gt 1 ]; then
+	tolerance=${XTCP_PD_TOLERANCE_US:-100000}
+else
+	tolerance=${XTCP_PD_TOLERANCE_US:-25000}
+fi
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
+
+# XTCP_VARIANTS="xtcp" (the debug lane's) leaves native out.
+stacks=
+for s in tcp xtcp; do
+	case " ${XTCP_VARIANTS:-tcp xtcp} " in *" $s "*) stacks="$stacks $s" ;; esac
+done
+scripts=
+for f in ${XTCP_PD_SCRIPTS:-$(cd "$here/packetdrill" && ls ./*.pkt)}; do
+	scripts="$scripts ${f#./}"
+done
+
+echo "TAP version 13"
+echo "1..$(($(echo "$stacks" | wc -w) * $(echo "$scripts" | wc -w)))"
+
+# packetdrill opens /dev/net/tun; the VM's /dev may not have it yet.
+modprobe -q tun 2>/dev/null
+if [ ! -e /dev/net/tun ]; then
+	mkdir -p /dev/net && mknod /dev/net/tun c 10 200
+fi
+if [ ! -x "$pd" ]; then
+	echo "# $pd: not built (make packetdrill)"
+fi
+
+# Opens of one stack in this namespace: xtcp's or native's counters.
+opens() {	# opens tcp|xtcp
+	if [ "$1" = xtcp ]; then
+		awk '$1 == "XtcpActiveOpens" || $1 == "XtcpPassiveOpens" \
+			{ n += $2 } END { print n + 0 }' /proc/net/xtcp_stat
+	else
+		awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 + $7; exit }' \
+			/proc/net/snmp
+	fi
+}
+
+# Inside a new namespace: the script on STACK; prints the opens of both
+# stacks after it, "tcp xtcp", on its last line.
+in_namespace() {	# in_namespace STACK SCRIPT
+	local stack=$1 script=$2 rc
+	ip link set lo up
+	if [ "$stack" = xtcp ]; then
+		sysctl -qw net.xtcp.wire=1 || return 99
+		export PD_SYSCTL=net.xtcp.
+	else
+		export PD_SYSCTL=net.ipv4.tcp_
+	fi
+	if [ -n "${XTCP_PD_SETUP:-}" ]; then
+		bash -c "$XTCP_PD_SETUP" || return 98
+	fi
+	if [ "$stack" = xtcp ]; then
+		"$run" "$pd" --tolerance_usecs="$tolerance" "$script"
+	else
+		"$pd" --tolerance_usecs="$tolerance" "$script"
+	fi
+	rc=$?
+	echo "opens $(opens tcp) $(opens xtcp)"
+	return $rc
+}
+
+for script in $scripts; do
+	for stack in $stacks; do
+		what="packetdrill: ${script%.pkt} ($stack)"
+		if [ ! -x "$pd" ]; then
+			ok "$what # SKIP packetdrill not built (make packetdrill: needs its source, ../shared/tools/packetdrill or PACKETDRILL_SRC)"
+			continue
+		fi
+		out=$(cd "$here/packetdrill" &&
+		      unshare -n bash -c "$(declare -f opens in_namespace);
+			run='$run' pd='$pd' tolerance='$tolerance' \
+			XTCP_PD_SETUP='${XTCP_PD_SETUP:-}' \
+			in_namespace $stack $script" 2>&1)
+		rc=$?
+		read -r _ tcp_opens xtcp_opens <<<"$(grep '^opens ' <<<"$out" | tail -n 1)"
+		if [ "$stack" = xtcp ]; then
+			mine=${xtcp_opens:-0} other=${tcp_opens:-0}
+		else
+			mine=${tcp_opens:-0} other=${xtcp_opens:-0}
+		fi
+		if [ "$rc" = 0 ] && [ "$mine" -gt 0 ] && [ "$other" = 0 ]; then
+			ok "$what"
+		else
+			grep -v '^opens ' <<<"$out" | sed 's/^/# /'
+			echo "# exit $rc; connections opened: $stack $mine, the other stack $other"
+			not_ok "$what"
+		fi
+	done
+done
+exit $failed
