@@ -76,22 +76,20 @@ opens() {	# opens tcp|xtcp
 # Inside a new namespace: the script on STACK; prints the opens of both
 # stacks after it, "tcp xtcp", on its last line.
 in_namespace() {	# in_namespace STACK SCRIPT
-	local stack=$1 script=$2 rc
+	local stack=$1 script=$2 launch= rc
 	ip link set lo up
 	if [ "$stack" = xtcp ]; then
 		sysctl -qw net.xtcp.wire=1 || return 99
 		export PD_SYSCTL=net.xtcp.
+		launch=$run
 	else
 		export PD_SYSCTL=net.ipv4.tcp_
 	fi
 	if [ -n "${XTCP_PD_SETUP:-}" ]; then
 		bash -c "$XTCP_PD_SETUP" || return 98
 	fi
-	if [ "$stack" = xtcp ]; then
-		"$run" "$pd" --tolerance_usecs="$tolerance" "$script"
-	else
-		"$pd" --tolerance_usecs="$tolerance" "$script"
-	fi
+	# xtcp's run goes through xtcp-run: the script's sockets are xtcp's.
+	${launch:+"$launch"} "$pd" --tolerance_usecs="$tolerance" "$script"
 	rc=$?
 	echo "opens $(opens tcp) $(opens xtcp)"
 	return $rc
@@ -104,11 +102,13 @@ for script in $scripts; do
 			ok "$what # SKIP packetdrill not built (make packetdrill: needs its source, ../shared/tools/packetdrill or PACKETDRILL_SRC)"
 			continue
 		fi
+		# The functions by definition, the values by environment
+		# (any quoting survives), the arguments as arguments.
 		out=$(cd "$here/packetdrill" &&
-		      unshare -n bash -c "$(declare -f opens in_namespace);
-			run='$run' pd='$pd' tolerance='$tolerance' \
-			XTCP_PD_SETUP='${XTCP_PD_SETUP:-}' \
-			in_namespace $stack $script" 2>&1)
+		      run=$run pd=$pd tolerance=$tolerance \
+		      XTCP_PD_SETUP=${XTCP_PD_SETUP:-} \
+		      unshare -n bash -c "$(declare -f opens in_namespace)
+			in_namespace \"\$@\"" _ "$stack" "$script" 2>&1)
 		rc=$?
 		read -r _ tcp_opens xtcp_opens <<<"$(grep '^opens ' <<<"$out" | tail -n 1)"
 		if [ "$stack" = xtcp ]; then
