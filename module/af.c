@@ -35,8 +35,7 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 		return -EINVAL;
 	xtcp_copy_sockaddr(&sin, uaddr);
 	/* The cgroup's bind4 programs first, as inet_bind runs them. */
-	err = BPF_CGROUP_RUN_PROG_INET_BIND_LOCK(sk, (struct sockaddr *)&sin,
-						 CGROUP_INET4_BIND, &bpf_flags);
+	err = xtcp_cgroup_bind4(sk, &sin, &bpf_flags);
 	if (err)
 		return err;
 	if (addr->sin_family != AF_INET) {
@@ -46,8 +45,8 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 			return -EAFNOSUPPORT;
 	}
 	saddr = addr->sin_addr.s_addr;
-	if (saddr != htonl(INADDR_ANY) && !inet->freebind &&
-	    !inet->transparent &&
+	if (saddr != htonl(INADDR_ANY) && !xtcp_inet_freebind(sk) &&
+	    !xtcp_inet_transparent(sk) &&
 	    inet_addr_type(net, saddr) != RTN_LOCAL)
 		return -EADDRNOTAVAIL;
 	port = ntohs(addr->sin_port);
@@ -102,11 +101,11 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		}
 		sin->sin_port = inet->inet_dport;
 		sin->sin_addr.s_addr = inet->inet_daddr;
-		BPF_CGROUP_RUN_SA_PROG(sk, uaddr, CGROUP_INET4_GETPEERNAME);
+		xtcp_cgroup_getpeername4(sk, sin);
 	} else {
 		sin->sin_port = inet->inet_sport;
 		sin->sin_addr.s_addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
-		BPF_CGROUP_RUN_SA_PROG(sk, uaddr, CGROUP_INET4_GETSOCKNAME);
+		xtcp_cgroup_getsockname4(sk, sin);
 	}
 	release_sock(sk);
 	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
@@ -451,7 +450,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.bind = xtcp_bind,
 	.connect = xtcp_connect,
 	.socketpair = sock_no_socketpair,
-	.accept = xtcp_accept,
+	.accept = xtcp_accept_op,
 	.getname = xtcp_getname,
 	.poll = xtcp_poll,
 	.ioctl = xtcp_ioctl,
@@ -462,7 +461,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.sendmsg = xtcp_sendmsg,
 	.recvmsg = xtcp_recvmsg,
 	.mmap = sock_no_mmap,
-	.sendpage = sock_no_sendpage,
+	XTCP_OPS_NO_SENDPAGE
 };
 
 /*
@@ -578,9 +577,8 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 			 IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
 	atomic_set(&inet->inet_id, 0);
 	inet->uc_ttl = -1;
-	inet->mc_loop = 1;
+	xtcp_inet_init_mc(sk);
 	inet->mc_ttl = 1;
-	inet->mc_all = 1;
 	inet->mc_index = 0;
 	inet->mc_list = NULL;
 	inet->rcv_tos = 0;

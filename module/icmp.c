@@ -95,7 +95,7 @@ static void queue_icmp_error(struct sock *sk, struct sk_buff *skb,
 	 * unreachables, time exceeded and parameter problems get here, the
 	 * three types RFC 4884 extends.
 	 */
-	if (inet_sk(sk)->recverr_rfc4884)
+	if (xtcp_inet_recverr_rfc4884(sk))
 		ip_icmp_error_rfc4884(copy, &serr->ee.ee_rfc4884,
 				      sizeof(struct icmphdr),
 				      icmp_hdr(copy)->un.reserved[1] * 4);
@@ -250,7 +250,7 @@ static void sock_icmp_err(struct sock *sk, struct sk_buff *skb,
 		goto out;
 	}
 	/* RFC 1122 4.2.3.9: an open connection keeps trying. */
-	if (!sock_owned_by_user(sk) && inet_sk(sk)->recverr) {
+	if (!sock_owned_by_user(sk) && xtcp_inet_recverr(sk)) {
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);
 	} else {

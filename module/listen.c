@@ -304,9 +304,8 @@ static void inherit_settings(struct sock *child, const struct sock *sk)
 	cinet->uc_ttl = inet->uc_ttl;
 	cinet->tos = inet->tos;
 	cinet->pmtudisc = inet->pmtudisc;
-	cinet->mc_loop = 1;
+	xtcp_inet_init_mc(child);
 	cinet->mc_ttl = 1;
-	cinet->mc_all = 1;
 	xtcp_sk(child)->nodelay = xtcp_sk(sk)->nodelay;
 	xtcp_sk(child)->cork = xtcp_sk(sk)->cork;
 	xtcp_sk(child)->user_mss = xtcp_sk(sk)->user_mss;
@@ -381,7 +380,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	rt = ip_route_output_ports(net, &cinet->cork.fl.u.ip4, child,
 				   cinet->inet_daddr, cinet->inet_saddr,
 				   cinet->inet_dport, cinet->inet_sport,
-				   xtcp_wire_proto(child), RT_CONN_FLAGS(child),
+				   xtcp_wire_proto(child), xtcp_rt_conn_flags(child),
 				   child->sk_bound_dev_if);
 	if (IS_ERR(rt)) {
 		/* Not yet anywhere: no RST, no tables, just free it. */

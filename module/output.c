@@ -255,7 +255,7 @@ struct rtable *xtcp_sk_route(struct sock *sk)
 	rt = ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
 				   inet->inet_saddr, inet->inet_dport,
 				   inet->inet_sport, xtcp_wire_proto(sk),
-				   RT_CONN_FLAGS(sk), sk->sk_bound_dev_if);
+				   xtcp_rt_conn_flags(sk), sk->sk_bound_dev_if);
 	rcu_read_unlock();
 	if (IS_ERR(rt))
 		return NULL;

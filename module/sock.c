@@ -454,7 +454,7 @@ failure:
  */
 static int pre_connect(struct sock *sk, struct sockaddr_in *sin)
 {
-	return BPF_CGROUP_RUN_PROG_INET4_CONNECT(sk, (struct sockaddr *)sin);
+	return xtcp_cgroup_connect4(sk, sin);
 }
 
 /* Called with the socket locked; returns the time left. */

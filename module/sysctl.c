@@ -81,8 +81,9 @@
 
 #include "xtcp.h"
 
-static int cong_default_handler(struct ctl_table *table, int write,
-				void *buffer, size_t *lenp, loff_t *ppos)
+static int cong_default_handler(XTCP_SYSCTL_CONST struct ctl_table *table,
+				int write, void *buffer, size_t *lenp,
+				loff_t *ppos)
 {
 	struct xtcp_net *xn = table->data;
 	char name[XTCP_CONG_NAME_MAX];
@@ -104,8 +105,9 @@ static int cong_default_handler(struct ctl_table *table, int write,
 	return 0;
 }
 
-static int cong_available_handler(struct ctl_table *table, int write,
-				  void *buffer, size_t *lenp, loff_t *ppos)
+static int cong_available_handler(XTCP_SYSCTL_CONST struct ctl_table *table,
+				  int write, void *buffer, size_t *lenp,
+				  loff_t *ppos)
 {
 	char names[4 * XTCP_CONG_NAME_MAX];
 	struct ctl_table tmp = {
@@ -118,8 +120,8 @@ static int cong_available_handler(struct ctl_table *table, int write,
 }
 
 /* Turning wire mode on puts the demux in front of native TCP first. */
-static int wire_handler(struct ctl_table *table, int write, void *buffer,
-			size_t *lenp, loff_t *ppos)
+static int wire_handler(XTCP_SYSCTL_CONST struct ctl_table *table, int write,
+			void *buffer, size_t *lenp, loff_t *ppos)
 {
 	int *wire = table->data;
 	int val = READ_ONCE(*wire);
@@ -338,9 +340,12 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 
 int xtcp_sysctl_net_init(struct net *net)
 {
+	/* All but the empty entry that ends the table for 6.1. */
+	size_t nr_entries = ARRAY_SIZE(xtcp_sysctl_template) - 1;
 	struct xtcp_net *xn = xtcp_net(net);
 	struct ctl_table *table;
 
+	BUILD_BUG_ON(ARRAY_SIZE(xtcp_sysctl_template) != SYSCTL_WMEM + 2);
 	xn->cong_default = net_eq(net, &init_net) ? xtcp_cong_find("cubic") :
 			   READ_ONCE(xtcp_net(&init_net)->cong_default);
 	xn->sack = 1;
@@ -392,10 +397,15 @@ int xtcp_sysctl_net_init(struct net *net)
 		/* Lower than the host's, never higher. */
 		table[SYSCTL_MAX_ORPHANS].extra2 =
 			&xtcp_net(&init_net)->max_orphans;
-		/* The host's memory is not a namespace's to set. */
+		/*
+		 * The host's memory is not a namespace's to set: the table
+		 * ends before mem, rmem and wmem (an empty entry for 6.1).
+		 */
+		nr_entries = SYSCTL_MEM;
 		memset(&table[SYSCTL_MEM], 0, sizeof(table[SYSCTL_MEM]));
 	}
-	xn->sysctl = register_net_sysctl(net, "net/xtcp", table);
+	xn->sysctl = xtcp_register_net_sysctl(net, "net/xtcp", table,
+					      nr_entries);
 	if (!xn->sysctl) {
 		kfree(table);
 		return -ENOMEM;
@@ -406,7 +416,7 @@ int xtcp_sysctl_net_init(struct net *net)
 void xtcp_sysctl_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_net(net);
-	struct ctl_table *table = xn->sysctl->ctl_table_arg;
+	const struct ctl_table *table = xn->sysctl->ctl_table_arg;
 
 	unregister_net_sysctl_table(xn->sysctl);
 	kfree(table);

@@ -33,6 +33,7 @@
 #include <net/request_sock.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "lib/seq.h"
 #include "lib/wire.h"
 #include "lib/rtt.h"
@@ -694,8 +695,6 @@ void xtcp_close(struct sock *sk, long timeout);
 
 /* listen.c */
 int xtcp_listen(struct socket *sock, int backlog);
-int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
-		bool kern);
 void xtcp_listen_stop(struct sock *sk);
 void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 		       const struct xtcp_seg_hdr *th);
