@@ -14,11 +14,24 @@
 #                   debug kernel for FUZZ_TIME seconds (default 300)
 #   make lint       checkpatch --strict and sparse
 #   make clean      remove build products (keeps the .cache of kernel sources)
+#
+# KERNELS picks the test kernels (scripts/kernels: 6.1, 6.12 or a release):
+# make check runs on each (all of them when unset), make run, make bench and
+# make module on the first. make run and make check run scripts/setup first.
 
 SHELL := /bin/bash
 
-# The kernel to build for and boot: the running one when its headers and its
-# /boot image are both here, else the newest installed Debian kernel.
+# The kernel to build for and boot: the first of KERNELS when set; else the
+# running one when its headers and its /boot image are both here, else the
+# newest installed Debian kernel.
+KERNELS ?=
+ifneq ($(strip $(KERNELS)),)
+# Not there yet (scripts/setup has not run): kdir-check says so.
+KERNEL_LINE := $(shell scripts/kernels $(firstword $(KERNELS)) 2>/dev/null)
+KVER := $(or $(word 1,$(KERNEL_LINE)),no-kernel-$(firstword $(KERNELS)))
+KDIR := $(or $(word 2,$(KERNEL_LINE)),/lib/modules/$(KVER)/build)
+VM_KERNEL := $(or $(word 3,$(KERNEL_LINE)),/boot/vmlinuz-$(KVER))
+endif
 UNAME_R := $(shell uname -r)
 NEWEST_KVER := $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | \
 		 sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
@@ -33,9 +46,9 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build \
 		    /lib/modules/$(KVER)/build)
 VM_KERNEL ?= /boot/vmlinuz-$(KVER)
 
-# checkpatch.pl and the kselftest headers come from the Debian source
-# tarball of the same major.minor, extracted once into .cache.
-KSRC_VER := $(shell echo '$(KVER)' | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')
+# checkpatch.pl and the kselftest headers come from Debian's 6.1 source
+# tarball, extracted once into .cache, whichever kernel the module is for.
+KSRC_VER := 6.1
 KSRC_TAR ?= /usr/src/linux-source-$(KSRC_VER).tar.xz
 KSRC := .cache/linux-source-$(KSRC_VER)
 KSRC_STAMP := $(KSRC)/.extracted
@@ -72,7 +85,8 @@ DEBUG_SCALE ?= 16
 FUZZ_TIME ?= 300
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
-	check run bench clean distclean ksrc kdir-check vm-selftest \
+	setup check check-kernels run run-vm bench clean distclean ksrc \
+	kdir-check vm-selftest \
 	debug-kernel module-debug kunit-debug check-debug fuzz packetdrill
 
 all: module tools selftests packetdrill
@@ -202,9 +216,18 @@ sparse: kdir-check
 	@if grep -E '(warning|error):' build/logs/sparse.log; then \
 	  echo "sparse: FAILED (see above)"; exit 1; fi
 
-# The README's test command; scripts/check does the work and the counting.
-check:
-	KDIR=$(KDIR) VM_KERNEL=$(VM_KERNEL) KSFT_INC=$(KSFT_INC) \
+# Installs what is missing (silent when all is there; root for that run).
+setup:
+	@scripts/setup
+
+# The README's test command; scripts/check does the work and the counting,
+# on each kernel of KERNELS (all test kernels when unset). After setup, in
+# a new make: the kernels are only known once setup has run.
+check: setup
+	@$(MAKE) --no-print-directory check-kernels
+
+check-kernels:
+	KDIR=$(KDIR) KERNELS="$(KERNELS)" KSFT_INC=$(KSFT_INC) \
 	VM_TIMEOUT=$(CHECK_VM_TIMEOUT) MAKE="$(MAKE)" scripts/check
 
 # The same selftests on the debug kernel, then a kmemleak scan and rmmod.
@@ -216,7 +239,11 @@ check-debug:
 fuzz:
 	FUZZ_TIME=$(FUZZ_TIME) MAKE="$(MAKE)" scripts/fuzz
 
-run: module tools
+run: setup
+	@$(MAKE) --no-print-directory run-vm
+
+run-vm: module tools
+	@echo "run: kernel $(KVER)"
 	XTCP_BENCH_TIME=$(BENCH_TIME) XTCP_BENCH_LEN=$(BENCH_LEN) \
 	XTCP_BENCH_REPEAT=$(BENCH_REPEAT) scripts/vm --timeout $(VM_TIMEOUT) --kernel $(VM_KERNEL) \
 	  $(if $(BENCH_VM_APPEND),--append "$(BENCH_VM_APPEND)") -- scripts/bench
