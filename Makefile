@@ -13,6 +13,8 @@
 #   make fuzz       the fuzz and fault campaign (tools/xtcp-fuzz) on the
 #                   debug kernel for FUZZ_TIME seconds (default 300)
 #   make lint       checkpatch --strict and sparse
+#   make dkms       build the module through DKMS (a private tree in build/)
+#                   for each test kernel; never installs or loads it
 #   make clean      remove build products (keeps the .cache of kernel sources)
 #
 # KERNELS picks the test kernels (scripts/kernels: 6.1, 6.12 or a release):
@@ -85,7 +87,7 @@ DEBUG_SCALE ?= 16
 FUZZ_TIME ?= 300
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
-	setup check check-kernels run run-vm bench clean distclean ksrc \
+	setup check check-kernels run run-vm bench dkms clean distclean ksrc \
 	kdir-check vm-selftest \
 	debug-kernel module-debug kunit-debug check-debug fuzz packetdrill
 
@@ -111,7 +113,8 @@ module-debug:
 	  echo "no debug kernel build in '$(DEBUG_KDIR)' (make debug-kernel)"; \
 	  exit 1; }
 	@mkdir -p $(DEBUG_OUT)
-	@find Kbuild module include -name Kbuild -o -name '*.[ch]' | \
+	@find Kbuild dkms.conf module include -name Kbuild -o -name dkms.conf \
+	  -o -name '*.[ch]' | \
 	  while read -r f; do mkdir -p "$$(dirname "$(DEBUG_OUT)/$$f")"; \
 	    ln -sfn "$(CURDIR)/$$f" "$(DEBUG_OUT)/$$f"; done
 	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(DEBUG_OUT) KCFLAGS=-g modules
@@ -264,6 +267,35 @@ bench: module tools
 	scripts/bench-report build/vm-out/bench BENCHMARKS.md \
 	  docs/bench-ratios.png "make bench MATRIX_TIME=$(MATRIX_TIME) MATRIX_REPEAT=$(MATRIX_REPEAT)" \
 	  || rc=1; exit $$rc
+
+# DKMS (dkms.conf): the sources staged as a DKMS source tree, then added and
+# built in a private tree for each test kernel (KERNELS, all when unset).
+# Builds only: nothing is installed on the host or loaded. To install on a
+# host: dkms add build/dkms/src/xtcp-VERSION, then dkms install xtcp/VERSION.
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_OUT := build/dkms
+dkms:
+	@command -v dkms >/dev/null || { echo "dkms missing (run scripts/setup)"; exit 1; }
+	rm -rf $(DKMS_OUT)
+	mkdir -p $(DKMS_OUT)/src/xtcp-$(DKMS_VERSION) $(DKMS_OUT)/tree $(DKMS_OUT)/install
+	cp -r Kbuild dkms.conf module include $(DKMS_OUT)/src/xtcp-$(DKMS_VERSION)/
+	find $(DKMS_OUT)/src \( -name '*.o' -o -name '.*.cmd' \) -delete
+	set -eo pipefail; trees="--dkmstree $(CURDIR)/$(DKMS_OUT)/tree \
+	  --sourcetree $(CURDIR)/$(DKMS_OUT)/src \
+	  --installtree $(CURDIR)/$(DKMS_OUT)/install"; \
+	kernels=$$(scripts/kernels $(KERNELS)); \
+	dkms $$trees add -m xtcp -v $(DKMS_VERSION) </dev/null; \
+	echo "$$kernels" | while read -r kver kdir image; do \
+	  dkms $$trees build -m xtcp -v $(DKMS_VERSION) -k $$kver \
+	    --kernelsourcedir $$kdir </dev/null; \
+	  ko=$$(find $(DKMS_OUT)/tree/xtcp/$(DKMS_VERSION)/$$kver -name 'xtcp.ko*' | head -n 1); \
+	  test -n "$$ko" || { echo "dkms: no xtcp.ko for $$kver"; exit 1; }; \
+	  modinfo -F vermagic $$ko | grep -q "^$$kver " || \
+	    { echo "dkms: $$ko is not for $$kver"; exit 1; }; \
+	  test "$$(modinfo -F version $$ko)" = "$(DKMS_VERSION)" || \
+	    { echo "dkms: $$ko has no version $(DKMS_VERSION)"; exit 1; }; \
+	  echo "dkms: $$ko ($$kver, version $(DKMS_VERSION))"; \
+	done
 
 # Infrastructure self-test: a WARN in the guest must fail scripts/vm.
 vm-selftest: kdir-check

@@ -120,3 +120,4 @@ module_exit(xtcp_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("xtcp: an alternative TCP in its own socket family");
 MODULE_AUTHOR("The xtcp developers");
+MODULE_VERSION(XTCP_VERSION);
