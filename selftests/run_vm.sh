@@ -94,6 +94,38 @@ stream_timed() {
 	done
 }
 
+# The VM's time limit ends the run with TERM (scripts/vm's guest gives
+# 5 s): count the program that was running as its log stands, then print
+# the totals, so that a run cut short still says "N passed, N failed".
+cur_name='' cur_log='' cur_pid='' cur_stream=''
+on_time_limit() {
+	trap - TERM
+	[[ -n $cur_pid ]] && kill -TERM "$cur_pid" 2>/dev/null
+	[[ -n $cur_stream ]] && kill -TERM "$cur_stream" 2>/dev/null
+	echo "# the VM's time limit: stopped during ${cur_name:-no program}"
+	[[ -n $cur_name ]] && account "$cur_log" 124 "$cur_name"
+	result fail "time limit" "stopped during ${cur_name:-no program}"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	echo "$pass passed, $fail failed"
+	finish 124
+}
+
+# Exit with STATUS once tee (below) has written our last lines: the guest
+# powers off as soon as we exit. At most 2 s, should a leftover process
+# still hold the FIFO.
+tee_pid=''
+finish() {
+	local i
+	if [[ -n $tee_pid ]]; then
+		exec >/dev/null 2>&1
+		for i in $(seq 20); do
+			kill -0 "$tee_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	exit "$1"
+}
+
 run_prog() {	# run_prog NAME COMMAND...
 	local name=$1 log=/tmp/xtcp-selftest-$1.tap rc
 	shift
@@ -101,11 +133,16 @@ run_prog() {	# run_prog NAME COMMAND...
 	: >"$log"
 	(cd "$here" && timeout -k 30 "$prog_timeout" "$@") >"$log" 2>&1 &
 	local pid=$!
-	# Stream the output while it runs (TCG runs are long).
+	cur_name=$name cur_log=$log cur_pid=$pid
+	# Stream the output while it runs (TCG runs are long), in the
+	# background: a trap runs during wait, not during a foreground pipe.
 	local t0=$SECONDS
-	tail -n +1 -f --pid=$pid "$log" 2>/dev/null | stream_timed
+	tail -n +1 -f --pid=$pid "$log" 2>/dev/null | stream_timed &
+	cur_stream=$!
+	wait $!
 	wait $pid
 	rc=$?
+	cur_name='' cur_pid='' cur_stream=''
 	[[ $rc == 124 ]] && echo "# $name: timed out after ${prog_timeout}s"
 	echo "# $name: $((SECONDS - t0)) s"
 	account "$log" $rc "$name"
@@ -113,6 +150,8 @@ run_prog() {	# run_prog NAME COMMAND...
 
 main() {
 	local t tests name
+
+	trap on_time_limit TERM
 
 	echo "TAP version 13"
 	[[ -n $outside_vm ]] && echo "# not in the VM (XTCP_VM unset): no module is loaded"
@@ -224,7 +263,18 @@ main() {
 
 if [[ -n ${XTCP_VM_OUT:-} ]]; then
 	mkdir -p "$XTCP_VM_OUT"
-	main 2>&1 | tee "$XTCP_VM_OUT/selftests.log"
-	exit "${PIPESTATUS[0]}"
+	# main runs in this shell, not in a pipeline's subshell: the VM's
+	# TERM must reach its trap. tee reads a FIFO (the guest's /dev has
+	# no fd links for a process substitution).
+	fifo=$(mktemp -u /tmp/run_vm.XXXXXX)
+	mkfifo "$fifo" || exit 1
+	tee "$XTCP_VM_OUT/selftests.log" <"$fifo" &
+	tee_pid=$!
+	# No other descriptor: the tests inherit ours, and packetdrill's
+	# scripts expect their first socket to be descriptor 3.
+	exec >"$fifo" 2>&1
+	rm -f "$fifo"
+	main
+	finish $?
 fi
 main
