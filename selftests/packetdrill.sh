@@ -12,7 +12,8 @@
 # A script sets the stack's knobs through $PD_SYSCTL, the prefix of its
 # sysctls: `sysctl -q ${PD_SYSCTL}syncookies=2` is net.ipv4.tcp_syncookies
 # on native TCP, net.xtcp.syncookies on xtcp (both per namespace).
-# TAP output, one case per script and stack.
+# TAP output, one case per script and stack. A script that fails on a
+# timing error alone runs twice more and passes if both do (below).
 #
 # packetdrill is built by `make packetdrill` (from ../shared/tools/
 # packetdrill, google/packetdrill, GPL-2.0) into .cache/packetdrill;
@@ -95,6 +96,27 @@ in_namespace() {	# in_namespace STACK SCRIPT
 	return $rc
 }
 
+# One run of SCRIPT on STACK in a fresh namespace: sets out, rc, mine
+# (the stack's opens) and other (the other stack's); true when it passed.
+attempt() {	# attempt STACK SCRIPT
+	local stack=$1 script=$2 tcp_opens xtcp_opens
+	# The functions by definition, the values by environment (any
+	# quoting survives), the arguments as arguments.
+	out=$(cd "$here/packetdrill" &&
+	      run=$run pd=$pd tolerance=$tolerance \
+	      XTCP_PD_SETUP=${XTCP_PD_SETUP:-} \
+	      unshare -n bash -c "$(declare -f opens in_namespace)
+		in_namespace \"\$@\"" _ "$stack" "$script" 2>&1)
+	rc=$?
+	read -r _ tcp_opens xtcp_opens <<<"$(grep '^opens ' <<<"$out" | tail -n 1)"
+	if [ "$stack" = xtcp ]; then
+		mine=${xtcp_opens:-0} other=${tcp_opens:-0}
+	else
+		mine=${tcp_opens:-0} other=${xtcp_opens:-0}
+	fi
+	[ "$rc" = 0 ] && [ "$mine" -gt 0 ] && [ "$other" = 0 ]
+}
+
 for script in $scripts; do
 	for stack in $stacks; do
 		what="packetdrill: ${script%.pkt} ($stack)"
@@ -102,27 +124,31 @@ for script in $scripts; do
 			ok "$what # SKIP packetdrill not built (make packetdrill: needs its source, ../shared/tools/packetdrill or PACKETDRILL_SRC)"
 			continue
 		fi
-		# The functions by definition, the values by environment
-		# (any quoting survives), the arguments as arguments.
-		out=$(cd "$here/packetdrill" &&
-		      run=$run pd=$pd tolerance=$tolerance \
-		      XTCP_PD_SETUP=${XTCP_PD_SETUP:-} \
-		      unshare -n bash -c "$(declare -f opens in_namespace)
-			in_namespace \"\$@\"" _ "$stack" "$script" 2>&1)
-		rc=$?
-		read -r _ tcp_opens xtcp_opens <<<"$(grep '^opens ' <<<"$out" | tail -n 1)"
-		if [ "$stack" = xtcp ]; then
-			mine=${xtcp_opens:-0} other=${tcp_opens:-0}
-		else
-			mine=${tcp_opens:-0} other=${xtcp_opens:-0}
-		fi
-		if [ "$rc" = 0 ] && [ "$mine" -gt 0 ] && [ "$other" = 0 ]; then
+		if attempt "$stack" "$script"; then
 			ok "$what"
-		else
-			grep -v '^opens ' <<<"$out" | sed 's/^/# /'
-			echo "# exit $rc; connections opened: $stack $mine, the other stack $other"
-			not_ok "$what"
+			continue
 		fi
+		first=$(grep -v '^opens ' <<<"$out")
+		first_rc=$rc
+		# Every packet and call right, one outside its time window:
+		# TCG stalls the guest now and then (native 6.12 once took
+		# a 240 ms handshake RTT, so its first RTO came that late).
+		# Timing alone is judged by the majority of three runs.
+		# (packetdrill stops at its first error: a timing error means
+		# the packets and calls before it were right.)
+		if grep -q 'timing error' <<<"$first"; then
+			if attempt "$stack" "$script" && attempt "$stack" "$script"; then
+				sed 's/^/# first run: /' <<<"$first"
+				echo "# a timing error in the first run; the next two passed"
+				ok "$what"
+				continue
+			fi
+		fi
+		sed 's/^/# /' <<<"$first"
+		[ "$first" = "$(grep -v '^opens ' <<<"$out")" ] ||
+			grep -v '^opens ' <<<"$out" | sed 's/^/# last run: /'
+		echo "# exit $first_rc; connections opened: $stack $mine, the other stack $other"
+		not_ok "$what"
 	done
 done
 exit $failed
