@@ -15,6 +15,9 @@
 #   XTCP_TESTS      names of the tests to run (default: all, from Makefile)
 #   XTCP_VM_OUT     directory that receives a copy of the log (selftests.log)
 #   XTCP_TEST_TIMEOUT  outer limit per test program, seconds (default 3600)
+#   XTCP_LANE       the lane this run is (default "stock"; check-debug's:
+#                   "debug"): a case it skips must be listed for it in
+#                   selftests/expected_skips, or it counts as failed
 #   XTCP_NO_MODULES=1  load/unload nothing (native-only dry run on a dev
 #                   host: the module steps are skipped, xtcp variants fail).
 #                   Implied outside the VM (XTCP_VM=1 is set by scripts/vm):
@@ -38,6 +41,7 @@ prog_timeout=${XTCP_TEST_TIMEOUT:-3600}
 
 pass=0 fail=0 skip=0	# test cases
 top=0			# top-level TAP results
+lane=${XTCP_LANE:-stock}
 
 result() {	# result ok|fail|skip DESCRIPTION [REASON]
 	top=$((top + 1))
@@ -48,14 +52,68 @@ result() {	# result ok|fail|skip DESCRIPTION [REASON]
 	esac
 }
 
+# The skipped cases of program $2's TAP log $1, one "CASE<TAB>REASON" line
+# each: the name on the result line, or (the kselftest harness of 6.1
+# prints none for a skip) the one its "RUN" line announced, or the
+# program's.
+skipped_cases() {
+	awk -v run="$2" '/^#  RUN / { run = $3 }
+	     /^ok [0-9]+ .*# SKIP/ {
+		line = $0
+		sub(/^ok [0-9]+ */, "", line)
+		i = index(line, "# SKIP")
+		name = substr(line, 1, i - 1)
+		sub(/ +$/, "", name)
+		reason = substr(line, i + 6)
+		sub(/^ +/, "", reason)
+		print (name == "" ? run : name) "\t" reason
+	     }' "$1"
+}
+
+# Whether this lane expects case $1 to skip for reason $2: a line
+# "LANE | CASE | REASON | why" of selftests/expected_skips whose lane is
+# this one or "any" and whose CASE and REASON (shell patterns) match.
+# (No process substitution: the guest has no /dev/fd.)
+skip_expected() {
+	local l c r _ list
+	list=$(grep -v -e '^#' -e '^[[:space:]]*$' "$here/expected_skips")
+	while IFS='|' read -r l c r _; do
+		l=${l// /} c=${c// /}
+		r=${r#"${r%%[! ]*}"} r=${r%"${r##*[! ]}"}
+		[[ $l == "$lane" || $l == any ]] || continue
+		# shellcheck disable=SC2053 # the list holds patterns
+		[[ $1 == $c && $2 == $r ]] && return 0
+	done <<<"$list"
+	return 1
+}
+
+# A line for each skip in program $2's log $1 that this lane does not
+# expect.
+unexpected_skips() {
+	local c r skips
+	skips=$(skipped_cases "$1" "$2")
+	[[ -n $skips ]] || return 0
+	while IFS=$'\t' read -r c r; do
+		skip_expected "$c" "$r" ||
+			echo "# unexpected SKIP in lane $lane: $c: $r (not in selftests/expected_skips)"
+	done <<<"$skips"
+}
+
 # Count the case results of one program's TAP output (file $1, exit code $2)
-# and report the program as one top-level result.
+# and report the program as one top-level result. A skip the lane does not
+# expect counts as a failure.
 account() {
-	local log=$1 rc=$2 name=$3 p f s plan seen
+	local log=$1 rc=$2 name=$3 p f s u=0 plan seen unexpected
 	p=$(grep -cE '^ok [0-9]+' "$log")
 	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log")
 	f=$(grep -cE '^not ok [0-9]+' "$log")
 	p=$((p - s))
+	unexpected=$(unexpected_skips "$log" "$name")
+	if [[ -n $unexpected ]]; then
+		echo "$unexpected"
+		u=$(wc -l <<<"$unexpected")
+	fi
+	s=$((s - u)) f=$((f + u))
 	plan=$(sed -n 's/^1\.\.\([0-9]\+\).*/\1/p' "$log" | head -n1)
 	seen=$((p + s + f))
 	# A crash or timeout loses the cases that never reported.

@@ -84,10 +84,8 @@ FIXTURE_SETUP(stack)
 {
 	int fd;
 
-	if (!case_selected(variant->name, _metadata->name)) {
-		_metadata->skip = 1;
-		longjmp(_metadata->env, 1);
-	}
+	if (!case_selected(variant->name, _metadata->name))
+		SKIP_NOT_SELECTED();
 
 	self->family = variant->family ? variant->family : xtcp_family();
 	self->netns[0] = '\0';

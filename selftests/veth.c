@@ -1519,12 +1519,15 @@ static void burst_loss_transfer(struct __test_metadata *_metadata,
 	 * stock kernel spurious recoveries are rare and this guards against
 	 * wrong undos (once about one in eight); on a slow kernel there are
 	 * many (xtcp under the debug kernel: 11 undone, 7 D-SACKs in 41
-	 * recoveries), and it is not judged there. Native TCP, the oracle,
+	 * recoveries), and it is not judged there: the case reports a skip
+	 * after the other checks. Native TCP, the oracle,
 	 * once undid 2 of 31 with 1 D-SACK (the other proved by its
 	 * timestamp): one such undo is allowed; the wrong undos this guards
 	 * against came at about one in eight recoveries, 3 or more a run.
 	 */
-	if (sack && !kernel_too_slow_for_shapes())
+	if (sack && kernel_too_slow_for_shapes())
+		SKIP(return, "XTCP_SCALE > 1: a slow kernel, undos not judged");
+	if (sack)
 		ASSERT_LE(undo1 - undo0, dsack1 - dsack0 + 1);
 }
 

@@ -119,10 +119,8 @@ static int enter_host(FIXTURE_DATA(wire) *self, int host)
 
 FIXTURE_SETUP(wire)
 {
-	if (!wire_case_selected(variant, _metadata->name)) {
-		_metadata->skip = 1;
-		longjmp(_metadata->env, 1);
-	}
+	if (!wire_case_selected(variant, _metadata->name))
+		SKIP_NOT_SELECTED();
 	signal(SIGPIPE, SIG_IGN);
 	self->cli_family = variant->cli_xtcp ? xtcp_family() : AF_INET;
 	self->srv_family = variant->srv_xtcp ? xtcp_family() : AF_INET;
