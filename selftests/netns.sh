@@ -32,12 +32,14 @@
 #                                 gets rto_min MS ms (iproute2 locks the
 #                                 metric): the RTO floor both stacks take
 #                                 for connections opened afterwards
-#        netns.sh routed TAG RATE instead of "up": TAG-1 (10.77.0.1) and
+#        netns.sh routed TAG RATE [QUEUE_MS]
+#                                 instead of "up": TAG-1 (10.77.0.1) and
 #                                 TAG-2 (10.77.1.2) joined through a router
 #                                 namespace TAG-r whose link to TAG-2 is a
 #                                 bottleneck: tbf at RATE (tc units) with a
-#                                 40 ms queue, and 5 +- 2 ms on the way
-#                                 back. Away from the senders' own qdiscs,
+#                                 queue of QUEUE_MS (default 40) ms at that
+#                                 rate, and 5 +- 2 ms on the way back.
+#                                 Away from the senders' own qdiscs,
 #                                 where native TCP's small-queue limit
 #                                 would keep its packets out.
 #        netns.sh cut TAG         set veth2 down: TAG-2 is cut off
@@ -158,7 +160,7 @@ routed() {
 	EOF
 	ip netns exec "$netnsr" sysctl -qw net.ipv4.ip_forward=1
 	tc -n "$netnsr" qdisc replace dev vethr2 root tbf \
-		rate "$1" burst 32kb latency 40ms 2>/dev/null || exit 2
+		rate "$1" burst 32kb latency "${2:-40}ms" 2>/dev/null || exit 2
 	# ACKs back to TAG-1 take 5 +- 2 ms: real paths are not clockwork,
 	# and flows in lockstep with a drop-tail queue lose by phase, not by
 	# their congestion control.
@@ -186,7 +188,7 @@ netem1) shift 2; netem1 "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
 dropnth) dropnth "${3:?dropnth needs a count}" "${4:-1}" ;;
-routed) down; routed "${3:?routed needs a rate}" ;;
+routed) down; routed "${3:?routed needs a rate}" "${4:-}" ;;
 sysctl) n1 sysctl -qw "${3:?sysctl needs KEY=VALUE}"
 	n2 sysctl -qw "$3" ;;
 rtomin) rtomin "${3:?rtomin needs milliseconds}" ;;
