@@ -85,6 +85,7 @@ DEBUG_OUT := build/debug
 DEBUG_VM_TIMEOUT ?= 3000
 DEBUG_SCALE ?= 16
 FUZZ_TIME ?= 300
+FUZZ_VM_TIMEOUT ?=
 
 .PHONY: all module clean-module tools selftests unit lint checkpatch sparse \
 	setup check check-kernels run run-vm bench dkms clean distclean ksrc \
@@ -240,7 +241,8 @@ check-debug:
 
 # tools/xtcp-fuzz against the debug build of the module, in the VM.
 fuzz:
-	FUZZ_TIME=$(FUZZ_TIME) MAKE="$(MAKE)" scripts/fuzz
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_VM_TIMEOUT=$(FUZZ_VM_TIMEOUT) \
+	MAKE="$(MAKE)" scripts/fuzz
 
 run: setup
 	@$(MAKE) --no-print-directory run-vm
