@@ -22,8 +22,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_DUPTHRESH	3
-
 /* ---- receiver ----------------------------------------------------------- */
 
 /* [@start, @end) was queued out of order. */
@@ -182,16 +180,6 @@ u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th)
 }
 
 /*
- * RFC 6675 IsLost for every byte of a hole, given the SACKed @bytes and
- * separate @ranges above it.
- */
-static bool hole_lost(const struct xtcp_sock *xs, u32 bytes, u32 ranges)
-{
-	return bytes > (XTCP_DUPTHRESH - 1) * (u32)xs->mss_cache ||
-	       ranges >= XTCP_DUPTHRESH;
-}
-
-/*
  * Walk the holes between snd_una and snd_max, lowest first: @fn sees each
  * hole [start, end) and whether it is lost, and returns true to stop.
  */
@@ -207,16 +195,20 @@ typedef bool (*hole_fn)(const struct xtcp_sock *xs, u32 start, u32 end,
 			bool lost, struct hole_walk *w);
 
 /*
- * With RACK, a hole is lost below rack.lost_high, the part above is not:
- * report the two parts apart.
+ * Without RACK, RFC 6675 IsLost decides for the whole hole at once: no
+ * byte inside it is SACKed, so every byte has the same SACKed data above
+ * it as the first. With RACK, a hole is lost below rack.lost_high, the
+ * part above is not: report the two parts apart.
  */
 static bool visit_hole(const struct xtcp_sock *xs, u32 start, u32 end,
-		       u32 above, u32 ranges, hole_fn fn, struct hole_walk *w)
+		       hole_fn fn, struct hole_walk *w)
 {
 	u32 lost_high = xs->rack.lost_high;
 
 	if (!xs->rack.on)
-		return fn(xs, start, end, hole_lost(xs, above, ranges), w);
+		return fn(xs, start, end,
+			  xtcp_sb_is_lost(&xs->scoreboard, start,
+					  xs->mss_cache), w);
 	if (xtcp_seq_after(lost_high, start)) {
 		u32 cut = xtcp_seq_min(end, lost_high);
 
@@ -231,20 +223,16 @@ static void walk_holes(const struct xtcp_sock *xs, hole_fn fn,
 		       struct hole_walk *w)
 {
 	const struct xtcp_scoreboard *sb = &xs->scoreboard;
-	u32 above = sb->bytes, ranges = sb->count, seq = xs->snd_una;
+	u32 seq = xs->snd_una;
 	u8 i;
 
 	for (i = 0; i <= sb->count; i++) {
 		u32 end = i < sb->count ? sb->r[i].start : xs->snd_max;
 
-		if (xtcp_seq_after(end, seq) &&
-		    visit_hole(xs, seq, end, above, ranges, fn, w))
+		if (xtcp_seq_after(end, seq) && visit_hole(xs, seq, end, fn, w))
 			return;
-		if (i < sb->count) {
-			above -= sb->r[i].end - sb->r[i].start;
-			ranges--;
+		if (i < sb->count)
 			seq = xtcp_seq_max(seq, sb->r[i].end);
-		}
 	}
 }
 
@@ -427,7 +415,8 @@ void xtcp_sack_ack(struct sock *sk, u32 delivered)
 		    !xs->rack.relost)
 			return;
 	} else if (xs->dupacks < XTCP_DUPTHRESH &&
-		   !hole_lost(xs, sb->bytes, sb->count)) {
+		   !xtcp_sb_is_lost(sb, xs->snd_una, xs->mss_cache)) {
+		/* RFC 6675 (3): too few duplicates, not IsLost(HighACK + 1). */
 		return;
 	}
 	xtcp_cong_enter_recovery(sk);

@@ -166,6 +166,12 @@ u32 xtcp_sb_ranges_above(const struct xtcp_scoreboard *sb, u32 seq)
 	return n;
 }
 
+bool xtcp_sb_is_lost(const struct xtcp_scoreboard *sb, u32 seq, u32 mss)
+{
+	return xtcp_sb_bytes_above(sb, seq) > (XTCP_DUPTHRESH - 1) * mss ||
+	       xtcp_sb_ranges_above(sb, seq) >= XTCP_DUPTHRESH;
+}
+
 bool xtcp_sb_sacked(const struct xtcp_scoreboard *sb, u32 seq, u32 high,
 		    u32 *edge)
 {

@@ -54,6 +54,15 @@ void xtcp_sb_ack(struct xtcp_scoreboard *sb, u32 una);
 /* SACKed bytes, and separate ranges, at or above @seq. */
 u32 xtcp_sb_bytes_above(const struct xtcp_scoreboard *sb, u32 seq);
 u32 xtcp_sb_ranges_above(const struct xtcp_scoreboard *sb, u32 seq);
+
+/* RFC 6675 DupThresh: duplicate ACKs, or SACKed segments, that mean loss. */
+#define XTCP_DUPTHRESH	3
+
+/*
+ * RFC 6675 IsLost(@seq): more than (DupThresh - 1) * @mss bytes, or
+ * DupThresh separate ranges, above @seq are SACKed.
+ */
+bool xtcp_sb_is_lost(const struct xtcp_scoreboard *sb, u32 seq, u32 mss);
 /*
  * Is @seq SACKed? If so *@edge is the end of its range; if not, the start
  * of the next range above it, or @high when there is none.

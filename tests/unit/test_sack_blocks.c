@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for module/lib/sack_blocks.c: the receiver's list of runs to
- * report and the sender's scoreboard, across the sequence wrap too.
+ * report, the sender's scoreboard and RFC 6675 IsLost on it, across the
+ * sequence wrap too.
  */
 #include "harness.h"
 #include "sack_blocks.h"
+#include "seq.h"
 
 #define BLK(i) blocks[i].start, blocks[i].end
 
@@ -177,6 +179,138 @@ TEST(scoreboard_across_wrap)
 	CHECK_EQ(sb.bytes, 0x2f0);
 }
 
+TEST(scoreboard_is_lost_dupthresh)
+{
+	struct xtcp_scoreboard sb;
+
+	xtcp_sb_clear(&sb);
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 1000, 1000));
+	/* (DupThresh - 1) * MSS SACKed above is not yet "more than". */
+	xtcp_sb_add(&sb, 5000, 7000);
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 4000, 1000));
+	CHECK_TRUE(xtcp_sb_is_lost(&sb, 4000, 999));
+	/* One byte more is, though in only two ranges. */
+	xtcp_sb_add(&sb, 8000, 8001);
+	CHECK_TRUE(xtcp_sb_is_lost(&sb, 4000, 1000));
+	/* Only what lies above @seq counts. */
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 5001, 1000));
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 7000, 1000));
+	/* DupThresh separate ranges mean loss however small they are. */
+	xtcp_sb_clear(&sb);
+	xtcp_sb_add(&sb, 2000, 2001);
+	xtcp_sb_add(&sb, 3000, 3001);
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 1000, 1000));
+	xtcp_sb_add(&sb, 4000, 4001);
+	CHECK_TRUE(xtcp_sb_is_lost(&sb, 1000, 1000));
+	CHECK_TRUE(xtcp_sb_is_lost(&sb, 2000, 1000));
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 2001, 1000));
+}
+
+TEST(scoreboard_is_lost_across_wrap)
+{
+	struct xtcp_scoreboard sb;
+
+	xtcp_sb_clear(&sb);
+	xtcp_sb_add(&sb, 0xfffff000u, 0xfffff800u);
+	xtcp_sb_add(&sb, 0xfffffc00u, 0x400);
+	CHECK_EQ(xtcp_sb_bytes_above(&sb, 0xffffe000u), 0x1000);
+	CHECK_EQ(xtcp_sb_ranges_above(&sb, 0xffffe000u), 2);
+	CHECK_TRUE(xtcp_sb_is_lost(&sb, 0xffffe000u, 1460));
+	/* The hole before the range across 0: 2048 bytes in one range. */
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 0xfffff800u, 1460));
+	CHECK_TRUE(xtcp_sb_is_lost(&sb, 0xfffff800u, 1000));
+	/* Ranges below @seq, as on a board not yet trimmed, do not count. */
+	CHECK_EQ(xtcp_sb_bytes_above(&sb, 0x200), 0x200);
+	CHECK_EQ(xtcp_sb_ranges_above(&sb, 0x200), 1);
+	CHECK_EQ(xtcp_sb_ranges_above(&sb, 0x400), 0);
+	CHECK_FALSE(xtcp_sb_is_lost(&sb, 0x400, 1));
+}
+
+struct walk_stats {
+	u32 holes;
+	u32 lost;
+	u32 bad;
+};
+
+/*
+ * sack.c's hole walk from @una to @snd_max as it was before it called the
+ * helpers: the SACKed bytes and ranges above each hole kept as running
+ * totals, the board's less each range passed, and IsLost with DupThresh 3
+ * on them. Each hole whose figures the helpers give otherwise is bad.
+ */
+static void ref_walk(const struct xtcp_scoreboard *sb, u32 una, u32 snd_max,
+		     u32 mss, struct walk_stats *st)
+{
+	u32 above = sb->bytes, ranges = sb->count, seq = una;
+	u8 i;
+
+	for (i = 0; i <= sb->count; i++) {
+		u32 end = i < sb->count ? sb->r[i].start : snd_max;
+		bool lost = above > 2 * mss || ranges >= 3;
+
+		if (xtcp_seq_after(end, seq)) {
+			st->holes++;
+			st->lost += lost;
+			if (xtcp_sb_bytes_above(sb, seq) != above ||
+			    xtcp_sb_ranges_above(sb, seq) != ranges ||
+			    xtcp_sb_is_lost(sb, seq, mss) != lost)
+				st->bad++;
+		}
+		if (i < sb->count) {
+			above -= sb->r[i].end - sb->r[i].start;
+			ranges--;
+			seq = xtcp_seq_max(seq, sb->r[i].end);
+		}
+	}
+}
+
+/*
+ * Random boards, some across the wrap, some still holding ranges below
+ * snd_una (untrimmed), some full: at every hole the helpers agree with the
+ * running totals, and after the trim the board's own totals are IsLost of
+ * snd_una, as sack.c took them.
+ */
+TEST(scoreboard_helpers_match_hole_walk)
+{
+	struct walk_stats st = {};
+	u32 iter, untrimmed_bad = 0, trimmed_bad = 0;
+
+	for (iter = 0; iter < 5000; iter++) {
+		u32 span = 1000 + th_rand() % (1u << 20);
+		u32 base = iter % 4 ? th_rand() : 0u - span / 2;
+		u32 mss = 1 + th_rand() % 9000, una, n, j;
+		struct xtcp_scoreboard sb;
+
+		xtcp_sb_clear(&sb);
+		n = th_rand() % 48;
+		for (j = 0; j < n; j++) {
+			u32 start = base + th_rand() % span;
+			u32 len = 1 + th_rand() % (iter % 3 ? 3000 : 30);
+
+			if (len > base + span - start)
+				len = base + span - start;
+			xtcp_sb_add(&sb, start, start + len);
+		}
+		una = iter % 5 ? base + th_rand() % span : base;
+		ref_walk(&sb, una, base + span, mss, &st);
+		untrimmed_bad += st.bad;
+		st.bad = 0;
+		xtcp_sb_ack(&sb, una);
+		ref_walk(&sb, una, base + span, mss, &st);
+		if (xtcp_sb_is_lost(&sb, una, mss) !=
+		    (sb.bytes > 2 * mss || sb.count >= 3))
+			st.bad++;
+		trimmed_bad += st.bad;
+		st.bad = 0;
+	}
+	CHECK_EQ(untrimmed_bad, 0);
+	CHECK_EQ(trimmed_bad, 0);
+	/* The walk saw many holes, lost and not. */
+	CHECK(st.holes > 50000);
+	CHECK(st.lost > st.holes / 10);
+	CHECK(st.holes - st.lost > st.holes / 10);
+}
+
 TH_SUITE_BEGIN(sack_blocks)
 TH_CASE(sack_note_newest_first_and_merges)
 TH_CASE(sack_note_oldest_falls_off)
@@ -186,4 +320,7 @@ TH_CASE(scoreboard_add_merge_and_new_bytes)
 TH_CASE(scoreboard_ack_trims_and_counts_above)
 TH_CASE(scoreboard_full_keeps_lowest)
 TH_CASE(scoreboard_across_wrap)
+TH_CASE(scoreboard_is_lost_dupthresh)
+TH_CASE(scoreboard_is_lost_across_wrap)
+TH_CASE(scoreboard_helpers_match_hole_walk)
 TH_SUITE_END(sack_blocks);
