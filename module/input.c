@@ -16,7 +16,6 @@
 #include <net/xfrm.h>
 
 #include "xtcp.h"
-#include "lib/csum.h"
 
 /* Sequence space a segment takes: payload, SYN and FIN. */
 static u32 seg_seq_len(const struct sk_buff *skb,

@@ -25,10 +25,10 @@
 #include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <net/checksum.h>
 #include <net/protocol.h>
 
 #include "xtcp.h"
-#include "lib/csum.h"
 
 /* Set once at load: whether the offload slot for our protocol is ours. */
 static bool xtcp_gso_registered __read_mostly;
@@ -41,12 +41,11 @@ static void fix_segment(struct sk_buff *seg, u32 seq, bool last,
 				   skb_transport_header(seg);
 	const struct iphdr *iph = ip_hdr(seg);
 	unsigned int l4_len = seg->len - skb_transport_offset(seg);
-	u16 pseudo = ~(__force u16)xtcp_csum_fold(xtcp_csum_pseudo(iph->saddr,
-								     iph->daddr,
-								     xtcp_ipproto,
-								     l4_len));
+	/* The checksum the segment would have if header and payload were 0. */
+	__sum16 pseudo_check = csum_tcpudp_magic(iph->saddr, iph->daddr,
+						 l4_len, xtcp_ipproto, 0);
 	/* What the header and payload must sum to, for outer tunnels. */
-	__wsum rest = (__force __wsum)(u32)(u16)~pseudo;
+	__wsum rest = (__force __wsum)(u32)(__force u16)pseudo_check;
 
 	th->seq = htonl(seq);
 	/* FIN and PSH belong to the last byte: only the last segment. */
@@ -56,7 +55,7 @@ static void fix_segment(struct sk_buff *seg, u32 seq, bool last,
 	 * The check field holds the folded pseudo-header sum: the device or
 	 * gso_make_checksum adds the header and payload to it.
 	 */
-	th->check = (__force __sum16)pseudo;
+	th->check = ~pseudo_check;
 	if (seg->ip_summed == CHECKSUM_PARTIAL)
 		gso_reset_checksum(seg, rest);
 	else

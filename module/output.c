@@ -12,11 +12,11 @@
  */
 #include <linux/ip.h>
 #include <linux/tcp.h>
+#include <net/checksum.h>
 #include <net/ip.h>
 #include <net/route.h>
 
 #include "xtcp.h"
-#include "lib/csum.h"
 
 /*
  * Is the window held? Under memory pressure (the protocol's or the memory
@@ -98,21 +98,25 @@ static void set_checksum(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_wire_hdr *th = (struct xtcp_wire_hdr *)skb->data;
 	struct inet_sock *inet = inet_sk(sk);
-	u32 pseudo = xtcp_csum_pseudo(inet->inet_saddr, inet->inet_daddr,
-				      xtcp_wire_proto(sk), skb->len);
+	__be32 saddr = inet->inet_saddr, daddr = inet->inet_daddr;
+	u8 proto = xtcp_wire_proto(sk);
+	u32 len = skb->len;
 
 	if (checksum_offloaded(sk, skb)) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct xtcp_wire_hdr, check);
-		th->check = (__force __sum16)(u16)~(__force u16)
-			    xtcp_csum_fold(pseudo);
+		/*
+		 * The pseudo-header's sum, folded, not complemented: the
+		 * device (or skb_checksum_help) adds header and payload to
+		 * it and complements the result.
+		 */
+		th->check = ~csum_tcpudp_magic(saddr, daddr, len, proto, 0);
 	} else {
-		__wsum sum = skb_checksum(skb, 0, skb->len, 0);
+		__wsum sum = skb_checksum(skb, 0, len, 0);
 
 		skb->ip_summed = CHECKSUM_NONE;
-		th->check = xtcp_csum_fold(xtcp_csum_add((__force u32)sum,
-							 pseudo));
+		th->check = csum_tcpudp_magic(saddr, daddr, len, proto, sum);
 	}
 }
 
@@ -1191,10 +1195,8 @@ static void send_to(struct net *net, __be32 saddr, __be32 daddr,
 	skb_reset_transport_header(skb);
 	xtcp_build_hdr(skb->data, f);
 	((struct xtcp_wire_hdr *)skb->data)->check =
-		xtcp_csum_fold(xtcp_csum_partial(skb->data, hdr_len,
-						 xtcp_csum_pseudo(saddr, daddr,
-								  proto,
-								  hdr_len)));
+		csum_tcpudp_magic(saddr, daddr, hdr_len, proto,
+				  csum_partial(skb->data, hdr_len, 0));
 
 	skb_push(skb, sizeof(*rip));
 	skb_reset_network_header(skb);

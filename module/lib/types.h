@@ -26,9 +26,7 @@ typedef __INT64_TYPE__ s64;
 typedef u16 __be16;
 typedef u32 __be32;
 typedef u16 __sum16;
-typedef u32 __wsum;
 
-#define __force
 #define cpu_to_be16(x) htobe16(x)
 #define cpu_to_be32(x) htobe32(x)
 #define be16_to_cpu(x) be16toh(x)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xtcp_kunit.ko: KUnit runs the suites the test_*.c files register
- * (xtcp_seq, xtcp_wire, xtcp_csum, xtcp_rtt, xtcp_window, xtcp_cubic,
+ * (xtcp_seq, xtcp_wire, xtcp_rtt, xtcp_window, xtcp_cubic,
  * xtcp_sack_blocks, xtcp_syncookie) when the module
  * is loaded; results are in dmesg and /sys/kernel/debug/kunit/<suite>/.
  */
