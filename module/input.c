@@ -83,30 +83,6 @@ static void handshake_acked(struct sock *sk, const struct xtcp_seg_hdr *th,
 	become_established(sk);
 }
 
-static void take_peer_options(struct sock *sk, const struct xtcp_seg_hdr *th)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	xs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
-	/* Offered on our SYN if set: agreed if the peer's has it too. */
-	xs->sack_ok = xs->sack_ok && th->opts.sack_permitted;
-	xtcp_rack_start(sk);
-	xs->ts_ok = xs->ts_ok && th->opts.has_timestamp;
-	if (xs->ts_ok) {
-		xs->ts_recent = th->opts.tsval;
-		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
-	}
-	/* RFC 7323 2.2: a scale we did not offer is not taken. */
-	if (xs->wscale_ok && th->opts.has_wscale) {
-		xs->snd_wscale = th->opts.wscale;
-	} else {
-		xs->snd_wscale = 0;
-		xs->rcv_wscale = 0;
-		xs->wscale_ok = 0;
-	}
-	xtcp_sync_mss(sk, route_mtu(sk));
-}
-
 /* RFC 9293 3.10.7.3: SYN-SENT. */
 static void syn_sent_rcv(struct sock *sk, struct sk_buff *skb,
 			 const struct xtcp_seg_hdr *th)
@@ -134,7 +110,7 @@ static void syn_sent_rcv(struct sock *sk, struct sk_buff *skb,
 	xs->rcv_nxt = th->seq + 1;
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->copied_seq = xs->rcv_nxt;
-	take_peer_options(sk, th);
+	xtcp_take_syn_options(sk, th, route_mtu(sk), false);
 	xs->snd_wnd = th->window;
 	xs->max_window = xs->snd_wnd;
 	xs->snd_wl1 = th->seq;

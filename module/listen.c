@@ -391,25 +391,9 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 	xtcp_setup_caps(child, &rt->dst);
 
 	cxs = xtcp_sk(child);
-	cxs->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
 	xtcp_init_connection(child, iss, &rt->dst);
-	/* The SYN's scale, as the request or cookie agreed to it. */
-	if (th->opts.has_wscale) {
-		cxs->snd_wscale = th->opts.wscale;
-		cxs->wscale_ok = 1;
-	} else {
-		cxs->rcv_wscale = 0;
-		cxs->wscale_ok = 0;
-	}
-	cxs->sack_ok = cxs->sack_ok && th->opts.sack_permitted;
-	xtcp_rack_start(child);
-	cxs->ts_ok = cxs->ts_ok && th->opts.has_timestamp;
-	if (cxs->ts_ok) {
-		cxs->ts_recent = th->opts.tsval;
-		cxs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
-	}
-	/* The options in use decide the room left for data. */
-	xtcp_sync_mss(child, dst_mtu(&rt->dst));
+	/* The SYN as the request or cookie agreed to it, its scale too. */
+	xtcp_take_syn_options(child, th, dst_mtu(&rt->dst), true);
 	cxs->irs = th->seq;
 	cxs->rcv_nxt = th->seq + 1;
 	cxs->rcv_wup = cxs->rcv_nxt;
@@ -493,13 +477,14 @@ static void send_cookie(struct sock *sk, struct sk_buff *skb,
 			const struct xtcp_seg_hdr *th)
 {
 	struct xtcp_net *xn = xtcp_net(sock_net(sk));
-	bool ts = READ_ONCE(xn->timestamps) && th->opts.has_timestamp;
-	bool sack = READ_ONCE(xn->sack) && th->opts.sack_permitted;
-	bool wscale = READ_ONCE(xn->window_scaling) && th->opts.has_wscale;
-	u8 code = xtcp_cookie_opt_code(ts, sack, wscale, th->opts.wscale);
-	u8 mss_index = xtcp_cookie_mss_index(th->opts.has_mss ?
-					     th->opts.mss : XTCP_MSS_DEFAULT);
+	struct xtcp_syn_agreed a;
+	u8 code, mss_index;
 
+	xtcp_syn_agree(&a, &th->opts, READ_ONCE(xn->window_scaling),
+		       READ_ONCE(xn->sack), READ_ONCE(xn->timestamps));
+	code = xtcp_cookie_opt_code(a.ts_ok, a.sack_ok, a.wscale_ok,
+				    a.snd_wscale);
+	mss_index = xtcp_cookie_mss_index(a.mss);
 	xtcp_send_cookie_synack(sk, skb, th,
 				xtcp_cookie_make(ip_hdr(skb), th, mss_index,
 						 code), code);

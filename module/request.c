@@ -153,6 +153,7 @@ static void req_init(struct request_sock *req, struct sock *sk,
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct xtcp_request_sock *xr = xtcp_rsk(req);
 	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_syn_agreed a;
 
 	ireq->ir_loc_addr = iph->daddr;
 	ireq->ir_rmt_addr = iph->saddr;
@@ -160,16 +161,16 @@ static void req_init(struct request_sock *req, struct sock *sk,
 	ireq->ir_rmt_port = htons(th->sport);
 	ireq->ir_iif = sk->sk_bound_dev_if;
 	ireq->ir_mark = READ_ONCE(sk->sk_mark);
-	ireq->wscale_ok = READ_ONCE(xn->window_scaling) &&
-			  th->opts.has_wscale;
-	ireq->snd_wscale = ireq->wscale_ok ? th->opts.wscale : 0;
+	xtcp_syn_agree(&a, &th->opts, READ_ONCE(xn->window_scaling),
+		       READ_ONCE(xn->sack), READ_ONCE(xn->timestamps));
+	ireq->wscale_ok = a.wscale_ok;
+	ireq->snd_wscale = a.snd_wscale;
 	ireq->rcv_wscale = ireq->wscale_ok ? xtcp_choose_rcv_wscale(sk) : 0;
-	ireq->sack_ok = READ_ONCE(xn->sack) && th->opts.sack_permitted;
-	ireq->tstamp_ok = READ_ONCE(xn->timestamps) &&
-			  th->opts.has_timestamp;
+	ireq->sack_ok = a.sack_ok;
+	ireq->tstamp_ok = a.ts_ok;
 	req->ts_recent = ireq->tstamp_ok ? th->opts.tsval : 0;
 	req->rsk_rcv_wnd = xtcp_syn_window(sk);
-	xr->peer_mss = th->opts.has_mss ? th->opts.mss : XTCP_MSS_DEFAULT;
+	xr->peer_mss = a.mss;
 	xr->snd_wnd = th->window;
 	xr->iss = iss;
 	xr->irs = th->seq;

@@ -359,7 +359,7 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xs->adv_mss = xtcp_adv_mss(mtu, xs->user_mss);
 	xs->rcv_wscale = xtcp_choose_rcv_wscale(sk);
 	xs->snd_wscale = 0;
-	/* Offered on our SYN; the peer's options decide (input, listen). */
+	/* Offered on our SYN; the peer's decide (xtcp_take_syn_options). */
 	xs->wscale_ok = !!READ_ONCE(xtcp_net(sock_net(sk))->window_scaling);
 	if (!xs->wscale_ok)
 		xs->rcv_wscale = 0;
@@ -370,6 +370,53 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 	xs->rcv_wnd = 0;
 	xs->quickacks = XTCP_QUICKACKS;
 	xtcp_rtt_set_min(&xs->rtt, route_rto_min_us(dst));
+	xtcp_sync_mss(sk, mtu);
+}
+
+/*
+ * What a handshake agrees on from the peer's SYN options @peer and what
+ * our side offers (@wscale, @sack, @ts): an option only when both sides
+ * have it (RFC 7323 2.2 and 3.2, RFC 2018 2), the peer's MSS or RFC 9293's
+ * default. The one place that decides, for sockets and request socks.
+ */
+void xtcp_syn_agree(struct xtcp_syn_agreed *a, const struct xtcp_opts *peer,
+		    bool wscale, bool sack, bool ts)
+{
+	a->mss = peer->has_mss ? peer->mss : XTCP_MSS_DEFAULT;
+	a->wscale_ok = wscale && peer->has_wscale;
+	a->snd_wscale = a->wscale_ok ? peer->wscale : 0;
+	a->sack_ok = sack && peer->sack_permitted;
+	a->ts_ok = ts && peer->has_timestamp;
+}
+
+/*
+ * @sk takes the SYN options of @th against those it offered (its
+ * wscale_ok, sack_ok and ts_ok), and its MSS for @mtu. @scale_agreed: a
+ * passive open's child, whose request or cookie took the peer's window
+ * scale already and whose SYN-ACK offered ours, whatever the sysctl says
+ * now; an active opener takes no scale it did not offer (RFC 7323 2.2).
+ */
+void xtcp_take_syn_options(struct sock *sk, const struct xtcp_seg_hdr *th,
+			   u32 mtu, bool scale_agreed)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_syn_agreed a;
+
+	xtcp_syn_agree(&a, &th->opts, scale_agreed || xs->wscale_ok,
+		       xs->sack_ok, xs->ts_ok);
+	xs->peer_mss = a.mss;
+	xs->sack_ok = a.sack_ok;
+	xtcp_rack_start(sk);
+	xs->ts_ok = a.ts_ok;
+	if (xs->ts_ok) {
+		xs->ts_recent = th->opts.tsval;
+		xs->ts_recent_stamp = (u32)ktime_get_seconds() ?: 1;
+	}
+	xs->wscale_ok = a.wscale_ok;
+	xs->snd_wscale = a.snd_wscale;
+	if (!xs->wscale_ok)
+		xs->rcv_wscale = 0;
+	/* The options in use decide the room left for data. */
 	xtcp_sync_mss(sk, mtu);
 }
 

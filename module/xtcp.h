@@ -667,11 +667,24 @@ struct sock *xtcp_time_wait_rcv(struct net *net, struct sock *sk,
 				struct sk_buff *skb,
 				const struct xtcp_seg_hdr *th);
 
+/* What a handshake agreed on (xtcp_syn_agree). */
+struct xtcp_syn_agreed {
+	u16 mss;		/* the peer's MSS option, or 536 */
+	u8 snd_wscale;		/* the peer's shift, 0 unless wscale_ok */
+	bool wscale_ok;
+	bool sack_ok;
+	bool ts_ok;
+};
+
 /* sock.c: connection life cycle */
 void xtcp_init_sock(struct sock *sk);
 void xtcp_init_sock_state(struct sock *sk);
 void xtcp_init_connection(struct sock *sk, u32 iss,
 			  const struct dst_entry *dst);
+void xtcp_syn_agree(struct xtcp_syn_agreed *a, const struct xtcp_opts *peer,
+		    bool wscale, bool sack, bool ts);
+void xtcp_take_syn_options(struct sock *sk, const struct xtcp_seg_hdr *th,
+			   u32 mtu, bool scale_agreed);
 u32 xtcp_ts_offset(__be32 saddr, __be32 daddr);
 void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us);
 void xtcp_set_state(struct sock *sk, int state);
