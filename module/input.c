@@ -891,9 +891,7 @@ ack_field:
 		/* Its listener closed meanwhile: reset, as native's. */
 		if (err && xs->parent) {
 			xtcp_send_reset_reply(net, skb, th);
-			xtcp_child_unlink(sk);
-			sock_set_flag(sk, SOCK_DEAD);
-			xtcp_done(sk);
+			xtcp_child_drop(sk);
 			return;
 		}
 		/* RFC 7323 2.2: a SYN's window is never scaled. */

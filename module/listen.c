@@ -177,9 +177,7 @@ void xtcp_listen_stop(struct sock *sk)
 		if ((1 << child->sk_state) &
 		    (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
 			xtcp_send_active_reset(child, GFP_KERNEL);
-		sock_set_flag(child, SOCK_DEAD);
-		forget_parent(child);
-		xtcp_done(child);
+		xtcp_child_drop(child);
 		release_sock(child);
 		/* The queue's reference. */
 		sock_put(child);
@@ -252,7 +250,7 @@ int xtcp_child_established(struct sock *child)
  * A child dies before accept() (child's socket lock held, caller holds a
  * reference): out of its queue, and its link to the listener dropped.
  */
-void xtcp_child_unlink(struct sock *child)
+static void child_unlink(struct sock *child)
 {
 	struct xtcp_sock *cxs = xtcp_sk(child);
 	struct sock *parent = cxs->parent;
@@ -277,6 +275,19 @@ void xtcp_child_unlink(struct sock *child)
 	forget_parent(child);
 	if (was_queued)
 		__sock_put(child);
+}
+
+/*
+ * A child that accept() will never see goes, however far it got (hashed,
+ * adopted, queued or none of these): child's socket lock held, and a
+ * reference of the caller's, dropped once it unlocks the child; a queue
+ * still holding the child drops its own here.
+ */
+void xtcp_child_drop(struct sock *child)
+{
+	child_unlink(child);
+	sock_set_flag(child, SOCK_DEAD);
+	xtcp_done(child);
 }
 
 /* What a child takes over from its listener, as native accept() shows. */
@@ -446,21 +457,9 @@ static void child_takes_ack(struct sock *child, struct sk_buff *skb,
 	}
 	sock_hold(child);
 	xtcp_child_rcv(child, skb, th, consumed);
-	if (child->sk_state == TCP_SYN_RECV) {
-		xtcp_child_unlink(child);
-		sock_set_flag(child, SOCK_DEAD);
-		xtcp_done(child);
-	}
+	if (child->sk_state == TCP_SYN_RECV)
+		xtcp_child_drop(child);
 	bh_unlock_sock(child);
-	sock_put(child);
-}
-
-/* A child never hashed or adopted, no longer locked: freed. */
-static void discard_child(struct sock *child)
-{
-	sock_set_flag(child, SOCK_DEAD);
-	xtcp_set_state(child, TCP_CLOSE);
-	xtcp_destroy_sock(child);
 	sock_put(child);
 }
 
@@ -607,8 +606,9 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 	xtcp_sk(child)->rcv_wnd = xtcp_syn_window(child);
 	bh_lock_sock_nested(child);
 	if (xtcp_hash_established(child)) {
+		xtcp_child_drop(child);
 		bh_unlock_sock(child);
-		discard_child(child);
+		sock_put(child);
 		goto drop;
 	}
 	adopt_child(sk, child);
@@ -692,8 +692,9 @@ bool xtcp_req_complete(struct request_sock *req, struct sk_buff *skb,
 	}
 	bh_lock_sock(child);
 	if (!xtcp_hash_req_child(req, child)) {
+		xtcp_child_drop(child);
 		bh_unlock_sock(child);
-		discard_child(child);
+		sock_put(child);
 		return true;
 	}
 	xtcp_req_forget(req);

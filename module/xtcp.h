@@ -712,7 +712,7 @@ void xtcp_listen_stop(struct sock *sk);
 void xtcp_conn_request(struct sock *sk, struct sk_buff *skb,
 		       const struct xtcp_seg_hdr *th);
 int xtcp_child_established(struct sock *child);
-void xtcp_child_unlink(struct sock *child);
+void xtcp_child_drop(struct sock *child);
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		    const struct xtcp_seg_hdr *th, bool *consumed);
 u32 xtcp_synack_retries(const struct sock *sk);
