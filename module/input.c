@@ -785,122 +785,148 @@ static bool paws_rejects(const struct xtcp_sock *xs, const struct sk_buff *skb,
 		 late <= xtcp_rto_backoff(&xs->rtt, 0) / USEC_PER_MSEC);
 }
 
-/* RFC 9293 3.10.7.4: every state from SYN-RECEIVED on. */
-static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
-			      const struct xtcp_seg_hdr *th, bool *consumed)
+/*
+ * Our SYN-ACK was lost: the peer's SYN comes again (its sequence number
+ * is behind rcv_nxt by now) and gets the SYN-ACK again, at the rate
+ * native's tcp_check_req allows, as a retransmission (counted, no RTT
+ * sample from it, one try of the SYN-ACK's budget). True if @th was it.
+ */
+static bool syn_recv_syn_again(struct sock *sk, const struct xtcp_seg_hdr *th,
+			       u32 len)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct net *net = sock_net(sk);
-	u32 len = seg_seq_len(skb, th);
-	/*
-	 * Simultaneous open (RFC 9293 figure 7): the peer's SYN-ACK repeats
-	 * the SYN we already took; its ACK completes our side.
-	 */
-	bool crossed_synack = sk->sk_state == TCP_SYN_RECV && !xs->parent &&
-			      (th->flags & XTCP_FLAG_SYN) &&
-			      (th->flags & XTCP_FLAG_ACK) &&
-			      th->seq == xs->irs && th->ack == xs->snd_max;
 
-	if (crossed_synack)
-		goto ack_field;
+	if (sk->sk_state != TCP_SYN_RECV || th->seq != xs->irs ||
+	    (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) !=
+	    XTCP_FLAG_SYN)
+		return false;
+	if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_SYN_RECV)) {
+		xs->retries++;
+		xtcp_send_syn(sk);
+	}
+	return true;
+}
+
+/*
+ * First, the sequence number: a segment outside the window is answered,
+ * unless it is a RST, and dropped. True if it was.
+ */
+static bool seq_rejected(struct sock *sk, const struct sk_buff *skb,
+			 const struct xtcp_seg_hdr *th, u32 len)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 payload = skb->len - th->hdr_len;
+
+	if (xtcp_seq_acceptable(th->seq, len, xs->rcv_nxt,
+				xtcp_rcv_wnd_remaining(xs)))
+		return false;
+	/* Data we hold already: a D-SACK in the ACK (RFC 2883). */
+	if (payload && !(th->flags & XTCP_FLAG_RST) &&
+	    xtcp_seq_before_eq(th->seq + payload, xs->rcv_nxt))
+		xtcp_sack_rcv_duplicate(sk, th->seq, th->seq + payload, false);
+	if ((th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) == XTCP_FLAG_SYN) {
+		/* RFC 5961 4.2, in the window or not. */
+		send_challenge_ack(sk, th);
+	} else if (!(th->flags & XTCP_FLAG_RST)) {
+		if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_SEQ))
+			xtcp_send_ack(sk);
+	}
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_OLD_SEQ);
+	return true;
+}
+
+/* Second: a RST in the window, taken at rcv_nxt only (RFC 5961 3.2). */
+static void rst_rcv(struct sock *sk, const struct xtcp_seg_hdr *th)
+{
+	struct net *net = sock_net(sk);
+
+	if (th->seq != xtcp_sk(sk)->rcv_nxt) {
+		/* A challenge ACK: only the true peer can answer it. */
+		send_challenge_ack(sk, th);
+		return;
+	}
+	xtcp_stat_inc(net, XTCP_MIB_IN_RSTS);
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+		xtcp_stat_inc(net, XTCP_MIB_ESTAB_RESETS);
+	xtcp_reset(sk);
+}
+
+/*
+ * Steps one to four of RFC 9293 3.10.7.4 in the order of native's
+ * tcp_validate_incoming (PAWS, sequence number, RST, SYN), SYN_RECV's
+ * SYN again after PAWS: each answers and drops what fails. True when the
+ * segment goes on to step five, its ACK field.
+ */
+static bool validate_incoming(struct sock *sk, const struct sk_buff *skb,
+			      const struct xtcp_seg_hdr *th)
+{
+	u32 len = seg_seq_len(skb, th);
 
 	/* RFC 7323 5.3: an older timestamp than the peer's last is a stale
 	 * duplicate (PAWS); a RST is taken anyway, as native TCP does.
 	 */
-	if (paws_rejects(xs, skb, th) && !(th->flags & XTCP_FLAG_RST)) {
-		xtcp_stat_inc(net, XTCP_MIB_PAWS_REJECTED);
+	if (paws_rejects(xtcp_sk(sk), skb, th) &&
+	    !(th->flags & XTCP_FLAG_RST)) {
+		xtcp_stat_inc(sock_net(sk), XTCP_MIB_PAWS_REJECTED);
 		if (!reply_rate_limited(sk, len, th, XTCP_MIB_ACK_SKIPPED_PAWS))
 			xtcp_send_ack(sk);
-		return;
+		return false;
 	}
-
-	/*
-	 * Our SYN-ACK was lost: the peer's SYN comes again (its sequence
-	 * number is behind rcv_nxt by now) and gets the SYN-ACK again, at
-	 * the rate native's tcp_check_req allows, as a retransmission
-	 * (counted, no RTT sample from it, one try of the SYN-ACK's budget).
-	 */
-	if (sk->sk_state == TCP_SYN_RECV && th->seq == xs->irs &&
-	    (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK | XTCP_FLAG_RST)) ==
-	    XTCP_FLAG_SYN) {
-		if (!reply_rate_limited(sk, len, th,
-					XTCP_MIB_ACK_SKIPPED_SYN_RECV)) {
-			xs->retries++;
-			xtcp_send_syn(sk);
-		}
-		return;
-	}
-
-	/* First: the sequence number. */
-	if (!xtcp_seq_acceptable(th->seq, len, xs->rcv_nxt,
-				 xtcp_rcv_wnd_remaining(xs))) {
-		u32 payload = skb->len - th->hdr_len;
-
-		/* Data we hold already: a D-SACK in the ACK (RFC 2883). */
-		if (payload && !(th->flags & XTCP_FLAG_RST) &&
-		    xtcp_seq_before_eq(th->seq + payload, xs->rcv_nxt))
-			xtcp_sack_rcv_duplicate(sk, th->seq, th->seq + payload,
-						false);
-		if ((th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_RST)) ==
-		    XTCP_FLAG_SYN) {
-			/* RFC 5961 4.2, in the window or not. */
-			send_challenge_ack(sk, th);
-		} else if (!(th->flags & XTCP_FLAG_RST)) {
-			if (!reply_rate_limited(sk, len, th,
-						XTCP_MIB_ACK_SKIPPED_SEQ))
-				xtcp_send_ack(sk);
-		}
-		xtcp_stat_inc(net, XTCP_MIB_DROP_OLD_SEQ);
-		return;
-	}
-
-	/* Second: RST, exact match only (RFC 5961 3.2). */
+	if (syn_recv_syn_again(sk, th, len))
+		return false;
+	if (seq_rejected(sk, skb, th, len))
+		return false;
 	if (th->flags & XTCP_FLAG_RST) {
-		if (th->seq != xs->rcv_nxt) {
-			/* A challenge ACK: only the true peer can answer it. */
-			send_challenge_ack(sk, th);
-			return;
-		}
-		xtcp_stat_inc(net, XTCP_MIB_IN_RSTS);
-		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
-			xtcp_stat_inc(net, XTCP_MIB_ESTAB_RESETS);
-		xtcp_reset(sk);
-		return;
+		rst_rcv(sk, th);
+		return false;
 	}
-
 	/* Fourth: a SYN here is a retransmission or an attack (RFC 5961 4). */
 	if (th->flags & XTCP_FLAG_SYN) {
 		send_challenge_ack(sk, th);
-		return;
+		return false;
 	}
+	/* Fifth: the ACK field, without which the segment goes. */
+	return th->flags & XTCP_FLAG_ACK;
+}
 
-	/* Fifth: the ACK field. */
-	if (!(th->flags & XTCP_FLAG_ACK))
-		return;
-ack_field:
-	if (sk->sk_state == TCP_SYN_RECV) {
-		int err;
+/*
+ * Step five in SYN_RECV: the ACK of our SYN-ACK establishes the
+ * connection, a child's on its listener's accept queue. False when the
+ * segment goes no further: the ACK was refused, or the child dropped.
+ */
+static bool syn_recv_ack(struct sock *sk, struct sk_buff *skb,
+			 const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int err;
 
-		if (!xtcp_seq_after(th->ack, xs->snd_una) ||
-		    xtcp_seq_after(th->ack, xs->snd_max)) {
-			xtcp_send_reset_reply(net, skb, th);
-			return;
-		}
-		update_ts_recent(xs, th);
-		err = xtcp_child_established(sk);
-		/* Its listener closed meanwhile: reset, as native's. */
-		if (err && xs->parent) {
-			xtcp_send_reset_reply(net, skb, th);
-			xtcp_child_drop(sk);
-			return;
-		}
-		/* RFC 7323 2.2: a SYN's window is never scaled. */
-		handshake_acked(sk, th, (u32)th->window <<
-				(th->flags & XTCP_FLAG_SYN ? 0 :
-				 xs->snd_wscale));
-	} else if (!ack_rcv(sk, skb, th)) {
-		return;
+	if (!xtcp_seq_after(th->ack, xs->snd_una) ||
+	    xtcp_seq_after(th->ack, xs->snd_max)) {
+		xtcp_send_reset_reply(net, skb, th);
+		return false;
 	}
+	update_ts_recent(xs, th);
+	err = xtcp_child_established(sk);
+	/* Its listener closed meanwhile: reset, as native's. */
+	if (err && xs->parent) {
+		xtcp_send_reset_reply(net, skb, th);
+		xtcp_child_drop(sk);
+		return false;
+	}
+	/* RFC 7323 2.2: a SYN's window is never scaled. */
+	handshake_acked(sk, th, (u32)th->window <<
+			(th->flags & XTCP_FLAG_SYN ? 0 : xs->snd_wscale));
+	return true;
+}
+
+/*
+ * Step five, end: our FIN acknowledged moves FIN_WAIT1, CLOSING and
+ * LAST_ACK on. False when that ended the connection.
+ */
+static bool fin_ack_rcv(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	switch (sk->sk_state) {
 	case TCP_FIN_WAIT1:
@@ -920,37 +946,67 @@ ack_field:
 	case TCP_LAST_ACK:
 		if (fin_acked(xs)) {
 			xtcp_done(sk);
-			return;
+			return false;
 		}
 		break;
 	default:
 		break;
 	}
+	return true;
+}
 
-	/*
-	 * Seventh and eighth: the text and the FIN. Text on a crossed SYN-ACK
-	 * would start at the SYN's number: skip it, the peer sends it again.
-	 */
-	switch (sk->sk_state) {
-	case TCP_ESTABLISHED:
-	case TCP_FIN_WAIT1:
-	case TCP_FIN_WAIT2:
-		if (crossed_synack)
-			break;
-		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
-		    sock_flag(sk, SOCK_DEAD) &&
-		    xtcp_seq_after(th->seq + skb->len - th->hdr_len,
-				   xs->rcv_nxt)) {
-			/* New data for a socket nobody reads: abort. */
-			xtcp_send_reset_reply(net, skb, th);
-			xtcp_reset(sk);
-			return;
-		}
-		*consumed = data_rcv(sk, skb, th);
-		break;
-	default:
-		break;
+/*
+ * Steps seven and eight, the text and the FIN, in the states that still
+ * take them. False when new data for a socket nobody reads aborted it.
+ */
+static bool text_rcv(struct sock *sk, struct sk_buff *skb,
+		     const struct xtcp_seg_hdr *th, bool *consumed)
+{
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+		return true;
+	if ((sk->sk_shutdown & RCV_SHUTDOWN) && sock_flag(sk, SOCK_DEAD) &&
+	    xtcp_seq_after(th->seq + skb->len - th->hdr_len,
+			   xtcp_sk(sk)->rcv_nxt)) {
+		/* New data for a socket nobody reads: abort. */
+		xtcp_send_reset_reply(sock_net(sk), skb, th);
+		xtcp_reset(sk);
+		return false;
 	}
+	*consumed = data_rcv(sk, skb, th);
+	return true;
+}
+
+/* RFC 9293 3.10.7.4: every state from SYN-RECEIVED on (socket lock held). */
+static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
+			      const struct xtcp_seg_hdr *th, bool *consumed)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	/*
+	 * Simultaneous open (RFC 9293 figure 7): the peer's SYN-ACK repeats
+	 * the SYN we already took; its ACK completes our side.
+	 */
+	bool crossed_synack = sk->sk_state == TCP_SYN_RECV && !xs->parent &&
+			      (th->flags & XTCP_FLAG_SYN) &&
+			      (th->flags & XTCP_FLAG_ACK) &&
+			      th->seq == xs->irs && th->ack == xs->snd_max;
+
+	if (!crossed_synack && !validate_incoming(sk, skb, th))
+		return;
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!syn_recv_ack(sk, skb, th))
+			return;
+	} else if (!ack_rcv(sk, skb, th)) {
+		return;
+	}
+	if (!fin_ack_rcv(sk))
+		return;
+	/*
+	 * Text on a crossed SYN-ACK would start at the SYN's number: skip
+	 * it, the peer sends it again.
+	 */
+	if (!crossed_synack && !text_rcv(sk, skb, th, consumed))
+		return;
 
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				   TCPF_FIN_WAIT1 | TCPF_CLOSING |
