@@ -403,6 +403,101 @@ static void note_pushed(struct xtcp_sock *xs, u32 payload, u8 flags)
 }
 
 /*
+ * Step seven begins: @skb's header goes, its payload and FIN become
+ * sequence space in its control block, and what lies beyond the window
+ * we offered is cut off (RFC 9293 3.10.7.4). False when nothing is left.
+ */
+static bool trim_to_window(struct sock *sk, struct sk_buff *skb,
+			   const struct xtcp_seg_hdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 edge = xs->rcv_wup + xs->rcv_wnd;
+	u32 keep;
+
+	__skb_pull(skb, th->hdr_len);
+	cb->seq = th->seq;
+	cb->end_seq = th->seq + skb->len + !!(th->flags & XTCP_FLAG_FIN);
+	cb->flags = th->flags & XTCP_FLAG_FIN;
+	if (cb->end_seq == cb->seq)
+		return false;
+	if (!xtcp_seq_after(cb->seq + skb->len, edge))
+		return true;
+	keep = xtcp_seq_after(edge, cb->seq) ? edge - cb->seq : 0;
+	if (pskb_trim(skb, keep))
+		return false;
+	cb->end_seq = cb->seq + keep;
+	cb->flags = 0;
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_BEYOND_WINDOW);
+	return cb->end_seq != cb->seq;
+}
+
+/*
+ * Data beyond rcv_nxt waits in the out-of-order queue for the hole before
+ * it to fill. Consumes @skb.
+ */
+static void ooo_data_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 start = XTCP_SKB_CB(skb)->seq, end = XTCP_SKB_CB(skb)->end_seq;
+
+	skb = compact_skb(skb);
+	if (!make_room(sk, skb, false)) {
+		kfree_skb(skb);
+		return;
+	}
+	if (queue_out_of_order(sk, skb))
+		xtcp_sack_rcv_ooo(sk, start, end);
+	else
+		xtcp_sack_rcv_duplicate(sk, start, end, true);
+	/* A duplicate ACK tells the sender about the hole at once. */
+	xs->ack_now = 1;
+	xtcp_send_ack(sk);
+}
+
+/*
+ * In-order data that starts below rcv_nxt loses what we hold already,
+ * reported in a D-SACK. False when nothing new is left.
+ */
+static bool trim_old_data(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 dup;
+
+	if (!xtcp_seq_before(cb->seq, xs->rcv_nxt))
+		return true;
+	dup = xs->rcv_nxt - cb->seq;
+	/* Only an old FIN is left: nothing new. */
+	if (dup > skb->len)
+		return false;
+	xtcp_sack_rcv_duplicate(sk, cb->seq, xs->rcv_nxt, false);
+	/* The payload may sit in page frags: pskb_pull, never BUG. */
+	if (!pskb_pull(skb, dup))
+		return false;
+	cb->seq = xs->rcv_nxt;
+	return true;
+}
+
+/*
+ * In-order data was queued: ACK it now or delay the ACK. RFC 1122
+ * 4.2.3.2: ACK at least every second full segment.
+ */
+static void ack_snd_check(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->ack_now || (xs->quickacks && !xs->pingpong) ||
+	    xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss) {
+		if (xs->quickacks && !xs->pingpong)
+			xs->quickacks--;
+		xtcp_send_ack(sk);
+	} else {
+		xtcp_schedule_delack(sk);
+	}
+}
+
+/*
  * Step seven, the segment text (socket lock held). Consumes @skb (returns
  * true) when it carries data or a FIN to keep.
  */
@@ -410,70 +505,24 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		     const struct xtcp_seg_hdr *th)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 edge = xs->rcv_wup + xs->rcv_wnd;
 	bool had_ooo = !skb_queue_empty(&xs->ooo_queue);
-	u32 payload, seg_len;
+	u32 seg_len;
 
-	__skb_pull(skb, th->hdr_len);
-	payload = skb->len;
-	cb->seq = th->seq;
-	cb->end_seq = th->seq + payload + !!(th->flags & XTCP_FLAG_FIN);
-	cb->flags = th->flags & XTCP_FLAG_FIN;
-	if (cb->end_seq == cb->seq)
+	if (!trim_to_window(sk, skb, th))
 		return false;
-
-	/* Data beyond the window we offered is cut off (RFC 9293 3.10.7.4). */
-	if (xtcp_seq_after(cb->seq + payload, edge)) {
-		u32 keep = xtcp_seq_after(edge, cb->seq) ? edge - cb->seq : 0;
-
-		if (pskb_trim(skb, keep))
-			return false;
-		cb->end_seq = cb->seq + keep;
-		cb->flags = 0;
-		payload = keep;
-		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DROP_BEYOND_WINDOW);
-		if (cb->end_seq == cb->seq)
-			return false;
-	}
 	/* A GRO or local GSO packet counts by the segments it holds. */
-	seg_len = skb_shinfo(skb)->gso_size ?: payload;
-	if (payload && !xtcp_seq_after(cb->seq, xs->rcv_nxt))
+	seg_len = skb_shinfo(skb)->gso_size ?: skb->len;
+	if (skb->len && !xtcp_seq_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt))
 		note_pushed(xs, seg_len, th->flags);
 	if (seg_len > xs->rcv_mss)
 		xs->rcv_mss = min_t(u32, seg_len, xs->adv_mss);
 
-	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
-		u32 start = cb->seq, end = cb->end_seq;
-
-		skb = compact_skb(skb);
-		if (!make_room(sk, skb, false)) {
-			kfree_skb(skb);
-			return true;
-		}
-		if (queue_out_of_order(sk, skb))
-			xtcp_sack_rcv_ooo(sk, start, end);
-		else
-			xtcp_sack_rcv_duplicate(sk, start, end, true);
-		/* A duplicate ACK tells the sender about the hole at once. */
-		xs->ack_now = 1;
-		xtcp_send_ack(sk);
+	if (xtcp_seq_after(XTCP_SKB_CB(skb)->seq, xs->rcv_nxt)) {
+		ooo_data_rcv(sk, skb);
 		return true;
 	}
-
-	if (xtcp_seq_before(cb->seq, xs->rcv_nxt)) {
-		u32 dup = xs->rcv_nxt - cb->seq;
-
-		if (dup > payload) {
-			/* Only an old FIN is left: nothing new. */
-			return false;
-		}
-		xtcp_sack_rcv_duplicate(sk, cb->seq, xs->rcv_nxt, false);
-		/* The payload may sit in page frags: pskb_pull, never BUG. */
-		if (!pskb_pull(skb, dup))
-			return false;
-		cb->seq = xs->rcv_nxt;
-	}
+	if (!trim_old_data(sk, skb))
+		return false;
 	skb = compact_skb(skb);
 	if (!make_room(sk, skb, true)) {
 		kfree_skb(skb);
@@ -488,22 +537,12 @@ static bool data_rcv(struct sock *sk, struct sk_buff *skb,
 		xtcp_sack_rcv_delivered(sk);
 		xs->ack_now = 1;
 	}
-	/* The FIN ended FIN_WAIT2: an entry answers for the socket now. */
-	if (sk->sk_state == TCP_CLOSE) {
-		if (!sock_flag(sk, SOCK_DEAD))
-			sk->sk_data_ready(sk);
-		return true;
-	}
-
-	/* RFC 1122 4.2.3.2: ACK at least every second full segment. */
-	if (xs->ack_now || (xs->quickacks && !xs->pingpong) ||
-	    xs->rcv_nxt - xs->rcv_wup > xs->rcv_mss) {
-		if (xs->quickacks && !xs->pingpong)
-			xs->quickacks--;
-		xtcp_send_ack(sk);
-	} else {
-		xtcp_schedule_delack(sk);
-	}
+	/*
+	 * The FIN ended FIN_WAIT2: its ACK left, an entry answers for the
+	 * socket now.
+	 */
+	if (sk->sk_state != TCP_CLOSE)
+		ack_snd_check(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 	return true;
