@@ -236,8 +236,7 @@ static void sock_icmp_err(struct sock *sk, struct sk_buff *skb,
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_LOCK_DROPPED_ICMPS);
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		goto out;
-	if (xtcp_seq_before(seq, xs->snd_una) ||
-	    xtcp_seq_after(seq, xs->snd_max)) {
+	if (!xtcp_seq_between(seq, xs->snd_una, xs->snd_max)) {
 		xtcp_stat_inc(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW_ICMPS);
 		goto out;
 	}
