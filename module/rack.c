@@ -34,7 +34,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_DUPTHRESH_SEGS	3
 #define XTCP_REO_PERSIST	16	/* recoveries a widened window lasts */
 #define XTCP_REO_MULT_MAX	64	/* SRTT caps the window long before */
 #define XTCP_TLP_SLACK_US	2000	/* as Linux's TCP_TIMEOUT_MIN_US */
@@ -277,7 +276,7 @@ static u32 reo_wnd_us(const struct sock *sk)
 		if (xs->in_recovery)
 			return 0;
 		if (!(recovery & XTCP_RECOVERY_NO_DUPTHRESH) &&
-		    xs->scoreboard.bytes >= XTCP_DUPTHRESH_SEGS * xs->mss_cache)
+		    xs->scoreboard.bytes >= XTCP_DUPTHRESH * xs->mss_cache)
 			return 0;
 	}
 	wnd = (u64)(xs->min_rtt_us / 4) * r->reo_wnd_mult;
