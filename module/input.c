@@ -1023,11 +1023,13 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	/*
 	 * Simultaneous open (RFC 9293 figure 7): the peer's SYN-ACK repeats
-	 * the SYN we already took; its ACK completes our side.
+	 * the SYN we already took; its ACK completes our side. One with RST
+	 * set too is validated as any RST is.
 	 */
 	bool crossed_synack = sk->sk_state == TCP_SYN_RECV && !xs->parent &&
-			      (th->flags & XTCP_FLAG_SYN) &&
-			      (th->flags & XTCP_FLAG_ACK) &&
+			      (th->flags & (XTCP_FLAG_SYN | XTCP_FLAG_ACK |
+					    XTCP_FLAG_RST)) ==
+			      (XTCP_FLAG_SYN | XTCP_FLAG_ACK) &&
 			      th->seq == xs->irs && th->ack == xs->snd_max;
 
 	if (!crossed_synack && !validate_incoming(sk, skb, th))
