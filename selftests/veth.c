@@ -1069,6 +1069,16 @@ TEST_F_TIMEOUT(stack, veth_reno_halves_at_loss, 600)
 	loss_backoff(_metadata, self, "reno", 0.3, 0.6);
 }
 
+/*
+ * When a connection to a peer cut off ends: keepalive's ETIMEDOUT at least
+ * 3 s after the cut began and at most 4 s (plus scheduling) after it
+ * ended; TCP_USER_TIMEOUT's (3 s) between 3 and 5 s after the send.
+ */
+#define KA_MIN_MS	3000
+#define KA_MAX_MS	4800
+#define UT_MIN_MS	2950
+#define UT_MAX_MS	5000
+
 /* Hold the connection open without a word until the peer goes or 120 s. */
 static int serve_silent(int fd, uint64_t len)
 {
@@ -1120,7 +1130,7 @@ static int silent_connection(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
 {
-	int64_t probes0, probes1;
+	int64_t probes0, probes1, t0, t1, t2;
 	struct tcp_info ti;
 	pid_t pid;
 	int fd;
@@ -1141,8 +1151,22 @@ TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
 	ASSERT_EQ(0, get_tcp_info(fd, &ti));
 	ASSERT_EQ(1, ti.tcpi_state);	/* answered: still ESTABLISHED */
 
+	t0 = mono_ms();
 	ASSERT_EQ(0, run_cmd("'%s/netns.sh' cut %s", self_dir(), self->netns));
+	t1 = mono_ms();
 	ASSERT_EQ(ETIMEDOUT, wait_conn_error(fd));
+	t2 = mono_ms();
+	TH_LOG("cut in %lld ms; ETIMEDOUT %lld ms after the cut began",
+	       (long long)(t1 - t0), (long long)(t2 - t0));
+	/*
+	 * The link goes down during the cut; the first probe after it
+	 * comes within TCP_KEEPINTVL (1 s), and TCP_KEEPCNT (3) of them
+	 * unanswered end the connection at the next tick: 3-4 s after the
+	 * link went down (native, TCG: 4207 ms after the cut began, 3846
+	 * after it ended).
+	 */
+	ASSERT_LE(KA_MIN_MS, t2 - t0);
+	ASSERT_GE(KA_MAX_MS, t2 - t1);
 	close(fd);
 	stop_server(pid);
 }
@@ -1154,14 +1178,21 @@ TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
 TEST_F_TIMEOUT(stack, veth_user_timeout_gives_up_on_unacked_data, 300)
 {
 	char buf[4096] = { 0 };
+	int64_t t0, t1;
 	pid_t pid;
 	int fd;
 
 	fd = silent_connection(_metadata, self, &pid);
 	ASSERT_EQ(0, setsockopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000));
 	ASSERT_EQ(0, run_cmd("'%s/netns.sh' cut %s", self_dir(), self->netns));
+	t0 = mono_ms();
 	ASSERT_EQ((ssize_t)sizeof(buf), send(fd, buf, sizeof(buf), 0));
 	ASSERT_EQ(ETIMEDOUT, wait_conn_error(fd));
+	t1 = mono_ms();
+	TH_LOG("ETIMEDOUT %lld ms after the send", (long long)(t1 - t0));
+	/* Native, TCG: 3937 ms. */
+	ASSERT_LE(UT_MIN_MS, t1 - t0);
+	ASSERT_GE(UT_MAX_MS, t1 - t0);
 	close(fd);
 	stop_server(pid);
 }
