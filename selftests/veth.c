@@ -36,14 +36,14 @@ enum {
 	SRV_IO,			/* recv/send failed */
 	SRV_COUNT,		/* wrong number of bytes */
 	SRV_CORRUPT,		/* wrong byte */
-	SRV_RCVBUF,		/* the receive buffer did not grow */
+	SRV_RCVBUF,		/* the receive buffer grew less than 4x */
 	SRV_RTO,		/* the RTO ignored the route's rto_min */
 };
 
 static const char * const srv_errors[] = {
 	[SRV_SETUP] = "setup", [SRV_IO] = "recv/send", [SRV_COUNT] = "count",
 	[SRV_CORRUPT] = "corrupt data",
-	[SRV_RCVBUF] = "receive buffer did not grow",
+	[SRV_RCVBUF] = "receive buffer grew less than four times",
 	[SRV_RTO] = "RTO off the route's floor",
 };
 
@@ -177,8 +177,13 @@ static int serve_verify_rcvbuf_grows(int fd, uint64_t len)
 		return rc;
 	if (getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &after))
 		return SRV_IO;
-	fprintf(stderr, "# SO_RCVBUF %d -> %d\n", before, after);
-	return after > before ? SRV_OK : SRV_RCVBUF;
+	fprintf(stderr, "# SO_RCVBUF %d -> %d (x%.1f)\n", before, after,
+		(double)after / before);
+	/*
+	 * Native, TCG: 131072 -> 6291456 (tcp_rmem's maximum), 48 times;
+	 * at least four times, not a byte.
+	 */
+	return after >= 4 * before ? SRV_OK : SRV_RCVBUF;
 }
 
 /* veth1's transmit counters, from /proc/net/dev of our namespace (TAG-1). */
