@@ -730,6 +730,100 @@ TEST_F(stack, half_open_answers_as_native)
 	close(c.pfd);
 }
 
+/*
+ * The pure ACKs (no data, SYN, FIN or RST) the server sent on veth1 since
+ * the last read of @c's packet socket.
+ */
+static int count_server_acks(int pfd, int proto, const struct conn *c)
+{
+	struct in_addr srv;
+	uint8_t buf[70000];
+	int acks = 0;
+	ssize_t n;
+
+	inet_pton(AF_INET, SERVER_IP, &srv);
+	while ((n = recv(pfd, buf, sizeof(buf), MSG_DONTWAIT)) > 20) {
+		unsigned int ihl = (buf[0] & 15) * 4, doff, tot;
+		uint8_t *th = buf + ihl;
+
+		if (buf[9] != proto || memcmp(buf + 12, &srv, 4) ||
+		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport ||
+		    (th[2] << 8 | th[3]) != c->cport)
+			continue;
+		doff = (th[12] >> 4) * 4;
+		tot = buf[2] << 8 | buf[3];
+		if (tot == ihl + doff &&
+		    (th[13] & (SEG_SYN | SEG_FIN | SEG_RST | SEG_ACK)) == SEG_ACK)
+			acks++;
+	}
+	return acks;
+}
+
+#define OOW_SEGS	8
+
+/*
+ * OOW_SEGS pure ACKs far outside the server's window, back to back; the
+ * server's replies (duplicate ACKs) in *@replies, the skips counted
+ * meanwhile (TCPACKSkippedSeq) returned, the burst's length in *@ms.
+ */
+static int64_t oow_burst(FIXTURE_DATA(stack) *self, struct conn *c,
+			 int *replies, int64_t *ms)
+{
+	int64_t skip0, t0;
+	int i;
+
+	skip0 = stack_counter(self->family, "TCPACKSkippedSeq",
+			      "XtcpACKSkippedSeq");
+	if (skip0 < 0)
+		return -1;
+	count_server_acks(c->pfd, stack_ipproto(self->family), c);
+	t0 = mono_ms();
+	for (i = 0; i < OOW_SEGS; i++)
+		if (forge(self, c, c->srv_rcv_nxt + 0x40000000u, c->srv_snd_nxt,
+			  SEG_ACK, NULL))
+			return -1;
+	*ms = mono_ms() - t0;
+	msleep(300);
+	*replies = count_server_acks(c->pfd, stack_ipproto(self->family), c);
+	return stack_counter(self->family, "TCPACKSkippedSeq",
+			     "XtcpACKSkippedSeq") - skip0;
+}
+
+/*
+ * Segments without data outside the window are answered with a duplicate
+ * ACK at most once per net.ipv4.tcp_invalid_ratelimit ms (RFC 5961
+ * section 7), the others counted as skipped (native's TCPACKSkippedSeq);
+ * with the limit at 0 each one is answered.
+ */
+TEST_F(stack, invalid_ratelimit_bounds_replies_to_out_of_window_acks)
+{
+	const char *knob = self->family == AF_INET ?
+			   "net.ipv4.tcp_invalid_ratelimit" :
+			   "net.xtcp.invalid_ratelimit";
+	int64_t skipped, ms;
+	struct conn c;
+	int replies;
+
+	conn_setup(_metadata, self, &c);
+	skipped = oow_burst(self, &c, &replies, &ms);
+	TH_LOG("limit 500 ms: %d segments in %lld ms, %d replies, %lld skipped",
+	       OOW_SEGS, (long long)ms, replies, (long long)skipped);
+	ASSERT_LE(0, skipped);
+	EXPECT_LE(1, replies);
+	EXPECT_GE(1 + ms / 500, replies);
+	EXPECT_EQ(OOW_SEGS - replies, skipped);
+
+	ASSERT_EQ(0, run_cmd("ip netns exec %s-2 sysctl -qw %s=0",
+			     self->netns, knob));
+	skipped = oow_burst(self, &c, &replies, &ms);
+	TH_LOG("limit 0: %d segments in %lld ms, %d replies, %lld skipped",
+	       OOW_SEGS, (long long)ms, replies, (long long)skipped);
+	EXPECT_EQ(OOW_SEGS, replies);
+	EXPECT_EQ(0, skipped);
+	conn_works(_metadata, &c);
+	conn_abort(&c);
+}
+
 #define CONNS	4
 
 /* A RST inside the window of each connection, at once. */
