@@ -7,8 +7,9 @@
 # segments; on xtcp with net.xtcp.wire = 1 and packetdrill under
 # tools/xtcp-run, so that the script's sockets are xtcp's. A script passes
 # on a stack when packetdrill exits 0 and the namespace's counters show
-# that stack opened the connections (xtcp's ActiveOpens + PassiveOpens in
-# /proc/net/xtcp_stat, native's in /proc/net/snmp) and the other none.
+# that stack opened the connections or sent the SYN cookies (xtcp's
+# ActiveOpens + PassiveOpens + SyncookiesSent in /proc/net/xtcp_stat,
+# native's in /proc/net/snmp and /proc/net/netstat) and the other none.
 # A script sets the stack's knobs through $PD_SYSCTL, the prefix of its
 # sysctls: `sysctl -q ${PD_SYSCTL}syncookies=2` is net.ipv4.tcp_syncookies
 # on native TCP, net.xtcp.syncookies on xtcp (both per namespace).
@@ -63,14 +64,24 @@ if [ ! -x "$pd" ]; then
 	echo "# $pd: not built (make packetdrill)"
 fi
 
-# Opens of one stack in this namespace: xtcp's or native's counters.
+# What one stack did in this namespace, from its counters: connections
+# opened, and SYN cookies sent (a script whose cookie is refused opens
+# none, but its SYN-ACK shows which stack answered).
 opens() {	# opens tcp|xtcp
 	if [ "$1" = xtcp ]; then
-		awk '$1 == "XtcpActiveOpens" || $1 == "XtcpPassiveOpens" \
-			{ n += $2 } END { print n + 0 }' /proc/net/xtcp_stat
+		awk '$1 == "XtcpActiveOpens" || $1 == "XtcpPassiveOpens" ||
+		     $1 == "XtcpSyncookiesSent" { n += $2 }
+		     END { print n + 0 }' /proc/net/xtcp_stat
 	else
-		awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 + $7; exit }' \
-			/proc/net/snmp
+		echo $(($(awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ {
+				print $6 + $7; exit }' /proc/net/snmp) +
+			$(awk '$1 == "TcpExt:" && !c {
+				for (i = 2; i <= NF; i++)
+					if ($i == "SyncookiesSent")
+						c = i
+				next }
+			     $1 == "TcpExt:" { print $c + 0; exit }' \
+				/proc/net/netstat)))
 	fi
 }
 
