@@ -556,11 +556,27 @@ drop:
 }
 
 /*
+ * Whether this namespace still allows the options cookie @co kept: our
+ * SYN-ACK offered them and the peer now uses them, so a cookie whose
+ * option was turned off since is refused, as native's, rather than the
+ * connection made without it (our windows read with a scale we no
+ * longer apply, timestamps the peer sends and we would not).
+ */
+static bool cookie_opts_allowed(struct xtcp_net *xn,
+				const struct xtcp_cookie_opts *co)
+{
+	return (!co->ts || READ_ONCE(xn->timestamps)) &&
+	       (!co->sack || READ_ONCE(xn->sack)) &&
+	       (!co->has_wscale || READ_ONCE(xn->window_scaling));
+}
+
+/*
  * An ACK reached a listener (listener's socket lock held): is it the end
  * of a handshake whose SYN got a cookie? Checked only while cookies are on
  * and the listener sent one lately, as native TCP does. 0 when a child
  * was made and took the ACK as any child in SYN_RECV does (*@consumed if
- * it kept the skb); -ENOENT when it is no cookie (the caller resets);
+ * it kept the skb); -ENOENT when it is no cookie, or one whose options
+ * this namespace turned off since (the caller resets);
  * -EAGAIN when it is dropped (accept queue full).
  */
 int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
@@ -583,6 +599,8 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		return -ENOENT;
 	}
 	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_RECV);
+	if (!cookie_opts_allowed(xtcp_net(net), &co))
+		return -ENOENT;
 	if (xtcp_accept_queue_full(sk)) {
 		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
 		goto drop;
