@@ -973,7 +973,7 @@ static bool fin_ack_rcv(struct sock *sk)
 			xtcp_set_state(sk, TCP_FIN_WAIT2);
 			sk->sk_shutdown |= SEND_SHUTDOWN;
 			if (sock_flag(sk, SOCK_DEAD))
-				xtcp_arm_state_timer(sk, XTCP_FIN_TIMEOUT_MS);
+				xtcp_arm_fin_timer(sk);
 			else
 				sk->sk_state_change(sk);
 		}

@@ -852,7 +852,7 @@ void xtcp_close(struct sock *sk, long timeout)
 		}
 	}
 	if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_arm_state_timer(sk, XTCP_FIN_TIMEOUT_MS);
+		xtcp_arm_fin_timer(sk);
 	if (sk->sk_state == TCP_CLOSE)
 		xtcp_done(sk);
 out:

@@ -53,6 +53,9 @@
  *   orphan_retries                as net.ipv4.tcp_orphan_retries: how
  *                                 often an orphan resends its head before
  *                                 it gives up; 0 means 8 (timer.c)
+ *   fin_timeout                   as net.ipv4.tcp_fin_timeout: seconds an
+ *                                 orphan waits in FIN_WAIT2 for the peer's
+ *                                 FIN, at least 3.5 RTOs (timer.c)
  *   wire                          1: sockets created from now on speak
  *                                 TCP (IP protocol 6) beside native TCP,
  *                                 and the namespace's TCP segments that
@@ -66,7 +69,8 @@
  * A new namespace starts with the initial namespace's algorithm, as native
  * TCP's does, and with SACK, timestamps, window scaling, RACK and TLP on (recovery 1,
  * early_retrans 3), invalid_ratelimit 500 ms, syncookies 1,
- * abort_on_overflow 0, challenge_ack_limit INT_MAX: native's defaults;
+ * abort_on_overflow 0, challenge_ack_limit INT_MAX, fin_timeout 60 s:
+ * native's defaults;
  * limit_output_bytes 1 MiB, tw_reuse 2 (native's), and max_orphans and
  * max_tw_buckets half the initial namespace's established table's
  * chains, 32768, as native's are half its table (12 MiB of entries at
@@ -174,6 +178,7 @@ enum {
 	SYSCTL_TW_REUSE,
 	SYSCTL_MAX_ORPHANS,
 	SYSCTL_ORPHAN_RETRIES,
+	SYSCTL_FIN_TIMEOUT,
 	SYSCTL_WIRE,
 	/* Host-wide, in the initial namespace only: mem.c. */
 	SYSCTL_MEM,
@@ -306,6 +311,12 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.extra1 = SYSCTL_ZERO,
 		.extra2 = &u8_max,
 	},
+	[SYSCTL_FIN_TIMEOUT] = {
+		.procname = "fin_timeout",
+		.maxlen = sizeof(int),
+		.mode = 0644,
+		.proc_handler = proc_dointvec_jiffies,
+	},
 	[SYSCTL_WIRE] = {
 		.procname = "wire",
 		.maxlen = sizeof(int),
@@ -370,6 +381,7 @@ int xtcp_sysctl_net_init(struct net *net)
 			     (xn->ehash_mask + 1) / 2 :
 			     READ_ONCE(xtcp_net(&init_net)->max_tw_buckets);
 	xn->orphan_retries = 0;
+	xn->fin_timeout = XTCP_FIN_TIMEOUT;
 	xn->wire = xtcp_wire_default;
 	atomic_set(&xn->orphan_count, 0);
 	atomic_set(&xn->tw_count, 0);
@@ -392,6 +404,7 @@ int xtcp_sysctl_net_init(struct net *net)
 	table[SYSCTL_TW_REUSE].data = &xn->time_wait_reuse;
 	table[SYSCTL_MAX_ORPHANS].data = &xn->max_orphans;
 	table[SYSCTL_ORPHAN_RETRIES].data = &xn->orphan_retries;
+	table[SYSCTL_FIN_TIMEOUT].data = &xn->fin_timeout;
 	table[SYSCTL_WIRE].data = &xn->wire;
 	if (!net_eq(net, &init_net)) {
 		/* Lower than the host's, never higher. */

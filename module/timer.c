@@ -88,10 +88,18 @@ void xtcp_schedule_delack(struct sock *sk)
 			       jiffies + msecs_to_jiffies(XTCP_DELACK_MS));
 }
 
-void xtcp_arm_state_timer(struct sock *sk, unsigned int ms)
+/*
+ * An orphan waits in FIN_WAIT2 for the peer's FIN net.xtcp.fin_timeout,
+ * but at least 3.5 RTOs, as native's tcp_fin_time.
+ */
+void xtcp_arm_fin_timer(struct sock *sk)
 {
-	sk_reset_timer(sk, &xtcp_sk(sk)->state_timer,
-		       jiffies + msecs_to_jiffies(ms));
+	int rto = xtcp_rto_jiffies(xtcp_sk(sk));	/* at most 120 s */
+	int tmo = READ_ONCE(xtcp_net(sock_net(sk))->fin_timeout);
+
+	if (tmo < (rto << 2) - (rto >> 1))
+		tmo = (rto << 2) - (rto >> 1);
+	sk_reset_timer(sk, &xtcp_sk(sk)->state_timer, jiffies + tmo);
 }
 
 void xtcp_clear_timers(struct sock *sk)

@@ -63,7 +63,7 @@ extern unsigned int xtcp_isn_wrap_after;
 #define XTCP_SYNACK_RETRIES	5
 #define XTCP_DATA_RETRIES	15
 #define XTCP_ORPHAN_PROBES	8	/* as tcp_orphan_retries' default */
-#define XTCP_FIN_TIMEOUT_MS	60000	/* orphaned FIN_WAIT2 */
+#define XTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN_WAIT2, as native's */
 #define XTCP_DEFAULT_SNDBUF	16384	/* as tcp_wmem[1] */
 #define XTCP_DEFAULT_RCVBUF	131072	/* as tcp_rmem[1] */
 #define XTCP_MAX_SNDBUF		(4 << 20)	/* as tcp_wmem[2] */
@@ -595,6 +595,7 @@ struct xtcp_net {
 	int max_orphans;	/* orphans kept, at most (sock.c) */
 	int wire;		/* new sockets speak TCP, IP protocol 6 (demux.c) */
 	int orphan_retries;	/* an orphan's retransmissions; 0: 8 (timer.c) */
+	int fin_timeout;	/* an orphan's FIN_WAIT2, jiffies (timer.c) */
 	atomic_t orphan_count;	/* orphans now (sock.c) */
 	atomic_t tw_count;	/* TIME_WAIT entries now (timewait.c) */
 	/*
@@ -876,7 +877,7 @@ void xtcp_arm_rtx_timer(struct sock *sk, enum xtcp_rtx_mode mode,
 void xtcp_arm_persist(struct sock *sk);
 void xtcp_stop_rtx(struct sock *sk);
 void xtcp_schedule_delack(struct sock *sk);
-void xtcp_arm_state_timer(struct sock *sk, unsigned int ms);
+void xtcp_arm_fin_timer(struct sock *sk);
 void xtcp_keepalive_reset(struct sock *sk);
 void xtcp_set_keepalive(struct sock *sk, int on);
 u32 xtcp_keepidle_s(const struct xtcp_sock *xs);
