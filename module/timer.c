@@ -294,10 +294,12 @@ static void state_work(struct sock *sk)
 
 	if (timer_pending(&xs->state_timer))
 		return;
-	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
-		xtcp_send_active_reset(sk, GFP_ATOMIC);
+	/*
+	 * Without a word to the peer, as native's timewait socket in
+	 * FIN_WAIT2 ends: its next segment finds no socket and draws a RST.
+	 */
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
 		xtcp_done(sk);
-	}
 }
 
 u32 xtcp_keepidle_s(const struct xtcp_sock *xs)
