@@ -241,6 +241,128 @@ TEST_F(stack, linger_zero_close_sends_rst)
 	close(a);
 }
 
+/*
+ * A connection whose receiver (16 KiB of buffer) stopped reading: the
+ * sender has sent what the window took and queued what its own 16 KiB
+ * buffer takes, and the window is closed. *@total is what it sent.
+ */
+static void stalled_pair(struct __test_metadata *_metadata, int family,
+			 int *rx, int *tx, uint64_t *total)
+{
+	uint8_t buf[4 * KiB];
+	uint16_t port;
+	int lfd, inq, outq;
+	ssize_t n;
+
+	lfd = stack_listen(family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	*rx = stack_connect_opts(family, "127.0.0.1", port, 16 * KiB, 0);
+	ASSERT_LE(0, *rx);
+	*tx = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, *tx);
+	close(lfd);
+	ASSERT_EQ(0, setsockopt_int(*tx, SOL_SOCKET, SO_SNDBUF, 16 * KiB));
+	ASSERT_EQ(0, set_nonblock(*tx, 1));
+	for (*total = 0;; *total += n) {
+		pattern_fill(buf, sizeof(buf), *total, 8);
+		n = send(*tx, buf, sizeof(buf), 0);
+		if (n < 0)
+			break;
+	}
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, wait_window_closed(*rx, *tx, &inq, &outq));
+	ASSERT_EQ(0, set_nonblock(*tx, 0));
+}
+
+struct late_reader {
+	int fd;
+	int delay_ms;
+	ssize_t got;
+	int64_t bad;
+};
+
+static void *read_late(void *arg)
+{
+	struct late_reader *r = arg;
+
+	msleep(r->delay_ms);
+	r->got = recv_pattern(r->fd, 1 * MiB, 8, &r->bad);
+	return NULL;
+}
+
+/* close() of @fd, timed: milliseconds. */
+static int timed_close(int fd)
+{
+	int64_t t0 = mono_ms();
+
+	close(fd);
+	return mono_ms() - t0;
+}
+
+/*
+ * SO_LINGER with a time: close() of a blocking socket with data the peer
+ * has not acknowledged waits until it is (and the FIN with it), as
+ * native's sk_stream_wait_close. The peer starts reading 300 ms into the
+ * close, of a 5 s linger time: native's close took 307 ms (the VM under
+ * TCG; xtcp's 312 ms), and the peer read every byte, then EOF. Without
+ * the linger the close returns at once.
+ */
+TEST_F(stack, linger_close_waits_for_the_peer_to_ack)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 5 };
+	struct late_reader r = { .delay_ms = 300 };
+	pthread_t th;
+	uint64_t total;
+	int tx, ms;
+	char c;
+
+	stalled_pair(_metadata, self->family, &r.fd, &tx, &total);
+	ASSERT_LT(0, sock_outq(tx));
+	ASSERT_EQ(0, setsockopt(tx, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	ASSERT_EQ(0, pthread_create(&th, NULL, read_late, &r));
+	ms = timed_close(tx);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	TH_LOG("%llu bytes unacknowledged: close took %d ms",
+	       (unsigned long long)total, ms);
+	EXPECT_LE(250, ms);
+	EXPECT_GT(4000, ms);
+	EXPECT_EQ((ssize_t)total, r.got);
+	EXPECT_EQ(-1, r.bad);
+	EXPECT_EQ(0, recv(r.fd, &c, 1, 0));
+	close(r.fd);
+}
+
+/*
+ * The peer never reads: close() returns when the linger time (1 s) runs
+ * out, with 0, and the connection goes on as an orphan in FIN_WAIT1, as
+ * native's tcp_close leaves it (no RST: the linger time only bounds the
+ * wait). Native's close took 1026 ms (xtcp's 1010 ms); its peer then saw
+ * no error, and once it read, every byte and EOF.
+ */
+TEST_F(stack, linger_close_returns_after_the_linger_time)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 1 };
+	uint64_t total;
+	int64_t bad;
+	int rx, tx, ms, err;
+
+	stalled_pair(_metadata, self->family, &rx, &tx, &total);
+	ASSERT_EQ(0, setsockopt(tx, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	ms = timed_close(tx);
+	TH_LOG("%llu bytes unacknowledged: close took %d ms",
+	       (unsigned long long)total, ms);
+	EXPECT_LE(950, ms);
+	EXPECT_GT(2500, ms);
+	msleep(200);
+	ASSERT_EQ(0, getsockopt_int(rx, SOL_SOCKET, SO_ERROR, &err));
+	EXPECT_EQ(0, err) TH_LOG("the peer saw %s", strerror(err));
+	EXPECT_EQ(POLLIN | POLLOUT, ALL_EVENTS(rx));
+	EXPECT_EQ((ssize_t)total, recv_pattern(rx, 1 * MiB, 8, &bad));
+	EXPECT_EQ(-1, bad);
+	EXPECT_EQ(0, recv(rx, &bad, 1, 0));
+	close(rx);
+}
+
 /* Connections still in the accept queue are reset when the listener goes. */
 TEST_F(stack, closing_listener_resets_unaccepted)
 {
