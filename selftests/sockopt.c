@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -234,6 +235,91 @@ TEST_F(stack, siocinq_siocoutq_unconnected_zero)
 	ASSERT_EQ(0, sock_inq(fd));
 	ASSERT_EQ(0, sock_outq(fd));
 	close(fd);
+}
+
+/* The first 4 KiB sends of @fd (non-blocking) until EAGAIN: the total. */
+static ssize_t send_until_full(int fd)
+{
+	char buf[4 * KiB] = { 0 };
+	ssize_t total = 0, n;
+
+	while ((n = send(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += n;
+	return errno == EAGAIN ? total : -1;
+}
+
+static int sock_outq_nsd(int fd)
+{
+	int v;
+
+	return ioctl(fd, SIOCOUTQNSD, &v) ? -1 : v;
+}
+
+/*
+ * SIOCOUTQNSD counts the bytes not yet sent, SIOCOUTQ those not yet
+ * acknowledged. Against a receiver that stopped reading, the window
+ * closed, every byte sent is acknowledged and both count what is left
+ * unsent (native: 36864 bytes queued, 20480 received, both 16384, after
+ * a second of stillness; xtcp took 81304, and both count 64920). In a
+ * namespace whose input then drops the stack's segments, 1000 bytes sent
+ * are unacknowledged but no longer unsent: 1000 and 0, as native's.
+ * A listener has neither: EINVAL.
+ */
+TEST_F(stack, siocoutqnsd_counts_unsent_bytes)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char buf[1000] = { 0 };
+	int lfd, cli, srv, v, inq, outq;
+	uint16_t port;
+	ssize_t queued;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(-1, ioctl(lfd, SIOCOUTQNSD, &v));
+	ASSERT_EQ(EINVAL, errno);
+
+	/* Window closed: everything sent is acknowledged. */
+	cli = stack_connect_opts(self->family, "127.0.0.1", port, 16 * KiB, 0);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, sock_outq_nsd(srv));
+	ASSERT_EQ(0, setsockopt_int(srv, SOL_SOCKET, SO_SNDBUF, 16 * KiB));
+	queued = send_until_full(srv);
+	ASSERT_LT(0, queued);
+	ASSERT_EQ(0, wait_window_closed(cli, srv, &inq, &outq));
+	v = sock_outq_nsd(srv);
+	TH_LOG("%zd queued, %d received: SIOCOUTQ %d, SIOCOUTQNSD %d",
+	       queued, inq, outq, v);
+	EXPECT_LT(0, v);
+	EXPECT_EQ(outq, v);
+	EXPECT_EQ(queued - inq, v);
+	close(cli);
+	close(srv);
+
+	/* Sent but never acknowledged: unsent no more. */
+	cli = stack_connect(self->family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, run_cmd("nft add table ip nsd && "
+			     "nft add chain ip nsd in '{ type filter hook input priority 0; }' && "
+			     "nft add rule ip nsd in ip protocol %d drop",
+			     stack_ipproto(self->family)));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(cli, buf, sizeof(buf), 0));
+	outq = sock_outq(cli);
+	v = sock_outq_nsd(cli);
+	TH_LOG("no ACK: SIOCOUTQ %d, SIOCOUTQNSD %d", outq, v);
+	EXPECT_EQ((int)sizeof(buf), outq);
+	EXPECT_EQ(0, v);
+	/* Reset, not left to retransmit. */
+	setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	setsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(cli);
+	close(srv);
+	close(lfd);
 }
 
 TEST_F(stack, tcp_nodelay_get_set)
