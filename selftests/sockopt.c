@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -320,6 +321,121 @@ TEST_F(stack, siocoutqnsd_counts_unsent_bytes)
 	close(cli);
 	close(srv);
 	close(lfd);
+}
+
+/* The events of the one socket epoll @ep watches, 0 if none (*@n: 0). */
+static int epoll_events(int ep, int timeout_ms, int *n)
+{
+	struct epoll_event ev[2];
+
+	*n = epoll_wait(ep, ev, 2, timeout_ms);
+	return *n == 1 ? (int)ev[0].events : 0;
+}
+
+/*
+ * Edge-triggered epoll (EPOLLET) of a connection's reader: one wakeup for
+ * each arrival of data, whether the earlier data was read or not, and
+ * none in between; EPOLLRDHUP once the peer's FIN came. As native's,
+ * where each wakeup also reports EPOLLOUT (the socket is writable). And
+ * level-triggered, on a sender whose reader stopped: no EPOLLOUT while
+ * its buffer is full, EPOLLOUT once the reader made room.
+ */
+TEST_F(stack, epoll_edge_triggered_in_out_and_rdhup)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP |
+					    EPOLLET };
+	int ep, lfd, cli, srv, n, e, i, inq, outq;
+	char buf[64 * KiB];
+	uint16_t port;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, srv, &ev));
+	/* Writable from the start: reported once. */
+	EXPECT_EQ(EPOLLOUT, epoll_events(ep, 0, &n));
+	EXPECT_EQ(0, epoll_events(ep, 0, &n));
+	EXPECT_EQ(0, n);
+
+	ASSERT_EQ(10, send(cli, "0123456789", 10, 0));
+	e = epoll_events(ep, WAIT_MS, &n);
+	EXPECT_EQ(EPOLLIN, e & (EPOLLIN | EPOLLRDHUP)) TH_LOG("events %#x", e);
+	EXPECT_EQ(0, epoll_events(ep, 100, &n));
+	/* Nothing read: the next data wakes it again, once. */
+	ASSERT_EQ(10, send(cli, "0123456789", 10, 0));
+	e = epoll_events(ep, WAIT_MS, &n);
+	EXPECT_EQ(EPOLLIN, e & (EPOLLIN | EPOLLRDHUP)) TH_LOG("events %#x", e);
+	EXPECT_EQ(0, epoll_events(ep, 100, &n));
+	EXPECT_EQ(20, recv(srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, epoll_events(ep, 0, &n));
+
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));
+	e = epoll_events(ep, WAIT_MS, &n);
+	EXPECT_EQ(EPOLLIN | EPOLLRDHUP, e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+					     EPOLLERR))
+		TH_LOG("events %#x", e);
+	EXPECT_EQ(0, epoll_events(ep, 100, &n));
+	close(ep);
+	close(cli);
+	close(srv);
+
+	/*
+	 * The sender (accepted, 16 KiB of send buffer) to a reader of 16 KiB
+	 * that stopped, level-triggered: no EPOLLOUT while its buffer is
+	 * full, EPOLLOUT once the reader made room.
+	 */
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	cli = stack_connect_opts(self->family, "127.0.0.1", port, 16 * KiB, 0);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(lfd);
+	ASSERT_EQ(0, setsockopt_int(srv, SOL_SOCKET, SO_SNDBUF, 16 * KiB));
+	ASSERT_LT(0, send_until_full(srv));
+	ASSERT_EQ(0, wait_window_closed(cli, srv, &inq, &outq));
+	ASSERT_LE(0, send_until_full(srv));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ev.events = EPOLLOUT;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, srv, &ev));
+	EXPECT_EQ(0, epoll_events(ep, 200, &n));
+	EXPECT_EQ(0, n);
+	for (i = e = 0; i < WAIT_MS / 10 && !e; i++) {
+		while (recv(cli, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+		e = epoll_events(ep, 10, &n);
+	}
+	EXPECT_EQ(EPOLLOUT, e);
+	close(ep);
+	close(cli);
+	close(srv);
+}
+
+/*
+ * A RST (the peer closed with SO_LINGER 0) wakes an epoll waiter with
+ * EPOLLERR and EPOLLHUP, EPOLLIN and EPOLLRDHUP too (the reset ends both
+ * directions), as native's.
+ */
+TEST_F(stack, epoll_reports_hup_and_err_on_reset)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int ep, cli, srv, n, e;
+
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, srv, &ev));
+	EXPECT_EQ(0, epoll_events(ep, 0, &n));
+	ASSERT_EQ(0, setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(cli);
+	e = epoll_events(ep, WAIT_MS, &n);
+	EXPECT_EQ(EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR,
+		  e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		TH_LOG("events %#x", e);
+	close(ep);
+	close(srv);
 }
 
 TEST_F(stack, tcp_nodelay_get_set)
