@@ -363,6 +363,62 @@ TEST_F(stack, linger_close_returns_after_the_linger_time)
 	close(rx);
 }
 
+#define FIN_WAIT2	5
+
+/*
+ * The orphaned FIN_WAIT2 timeout: after close(), a peer that never sends
+ * its FIN is waited for net.ipv4.tcp_fin_timeout (net.xtcp.fin_timeout),
+ * here 2 s in a namespace of its own. Native's orphan (a timewait socket
+ * in FIN_WAIT2, listed as state 05) went after 2036 ms (xtcp's 2043 ms)
+ * without a word to the peer: no RST, the peer's SO_ERROR 0. The peer's next
+ * segment then finds no socket and draws a RST, which a socket in
+ * CLOSE_WAIT reports as EPIPE (native's tcp_reset).
+ */
+TEST_F(stack, orphan_leaves_fin_wait2_after_fin_timeout)
+{
+	const char *knob = self->family == AF_INET ?
+			   "/proc/sys/net/ipv4/tcp_fin_timeout" :
+			   "/proc/sys/net/xtcp/fin_timeout";
+	int cli, srv, fw2 = -1, ms, err;
+	int64_t t0;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	ASSERT_EQ(0, write_sysctl(knob, "2"));
+	ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+	t0 = mono_ms();
+	close(cli);
+	ASSERT_NE(0, wait_events(srv, POLLRDHUP, WAIT_MS) & POLLRDHUP);
+	for (ms = 0; ms < 1000; ms += 10) {
+		fw2 = sockets_in_state(self->family, FIN_WAIT2);
+		if (fw2)
+			break;
+		msleep(10);
+	}
+	ASSERT_EQ(1, fw2);
+	while (mono_ms() - t0 < 10000) {
+		fw2 = sockets_in_state(self->family, FIN_WAIT2);
+		if (fw2 == 0)
+			break;
+		msleep(20);
+	}
+	ms = mono_ms() - t0;
+	TH_LOG("the orphan left FIN_WAIT2 after %d ms", ms);
+	EXPECT_EQ(0, fw2);
+	EXPECT_LE(1900, ms);
+	EXPECT_GE(4000, ms);
+	msleep(200);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_ERROR, &err));
+	EXPECT_EQ(0, err) TH_LOG("the peer saw %s", strerror(err));
+	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP, ALL_EVENTS(srv));
+
+	ASSERT_EQ(1, send(srv, "x", 1, 0));
+	EXPECT_NE(0, wait_events(srv, POLLIN, WAIT_MS) & POLLERR);
+	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_ERROR, &err));
+	EXPECT_EQ(EPIPE, err) TH_LOG("the peer saw %s", strerror(err));
+	close(srv);
+}
+
 /* Connections still in the accept queue are reset when the listener goes. */
 TEST_F(stack, closing_listener_resets_unaccepted)
 {
