@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,6 +641,62 @@ TEST_F_TIMEOUT(stack, accept_queue_full_drops_ack_until_room, 300)
 TEST_F_TIMEOUT(stack, accept_queue_full_abort_on_overflow_resets, 300)
 {
 	accept_queue_overflow(_metadata, self, true);
+}
+
+#define SOMAXCONN_SMALL	4
+#define SOMAXCONN_CLIENTS	8
+
+/*
+ * listen()'s backlog is capped at net.core.somaxconn: in a namespace of
+ * its own with somaxconn 4, a listener of backlog 1 << 20 takes
+ * connections into its accept queue until it holds five (full past the
+ * backlog); the SYNs of the other three clients are dropped (native
+ * counts ListenOverflows and ListenDrops) and they stay in SYN_SENT.
+ * Native accepted 5 of 8 and 5 clients were connected, 300 ms after the
+ * connects (xtcp the same).
+ */
+TEST_F(stack, listen_backlog_capped_at_somaxconn)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	int cli[SOMAXCONN_CLIENTS], lfd, fd, i, accepted = 0, connected = 0;
+	socklen_t len = sizeof(sin);
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	ASSERT_EQ(0, write_sysctl_int("/proc/sys/net/core/somaxconn",
+				      SOMAXCONN_SMALL));
+	lfd = stack_socket(self->family);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lfd, 1 << 20));
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
+	for (i = 0; i < SOMAXCONN_CLIENTS; i++) {
+		cli[i] = stack_socket(self->family);
+		ASSERT_LE(0, cli[i]);
+		ASSERT_EQ(0, set_nonblock(cli[i], 1));
+		ASSERT_EQ(-1, connect(cli[i], (struct sockaddr *)&sin,
+				      sizeof(sin)));
+		ASSERT_EQ(EINPROGRESS, errno);
+	}
+	msleep(300);
+	for (i = 0; i < SOMAXCONN_CLIENTS; i++) {
+		struct pollfd pfd = { .fd = cli[i], .events = POLLOUT };
+
+		connected += poll(&pfd, 1, 0) == 1 && pfd.revents == POLLOUT;
+	}
+	ASSERT_EQ(0, set_nonblock(lfd, 1));
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+		accepted++;
+		close(fd);
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	TH_LOG("somaxconn %d: %d of %d accepted, %d connected",
+	       SOMAXCONN_SMALL, accepted, SOMAXCONN_CLIENTS, connected);
+	EXPECT_EQ(SOMAXCONN_SMALL + 1, accepted);
+	EXPECT_EQ(SOMAXCONN_SMALL + 1, connected);
+	for (i = 0; i < SOMAXCONN_CLIENTS; i++)
+		close(cli[i]);
+	close(lfd);
 }
 
 TEST_HARNESS_MAIN
