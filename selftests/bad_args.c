@@ -526,6 +526,62 @@ TEST_F(stack, disconnect_fails_a_connect_asleep_for_the_syn_ack)
 
 TEST_HARNESS_MAIN
 
+#define LOW_PORT	900
+
+/*
+ * In a child that became nobody (no CAP_NET_BIND_SERVICE): bind() to
+ * 127.0.0.1:@port. Exit code 0 if it worked, the errno if it failed (255
+ * if the child could not be made nobody or make a socket).
+ */
+static int bind_as_nobody(int family, uint16_t port)
+{
+	pid_t pid = fork_child();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setresuid(65534, 65534, 65534))
+			_exit(255);
+		fd = stack_socket(family);
+		if (fd < 0)
+			_exit(255);
+		if (bind_to(fd, "127.0.0.1", port, AF_INET,
+			    sizeof(struct sockaddr_in)))
+			_exit(errno);
+		_exit(0);
+	}
+	return wait_child(pid);
+}
+
+/*
+ * Ports below net.ipv4.ip_unprivileged_port_start (1024) need
+ * CAP_NET_BIND_SERVICE: without it bind() fails with EACCES, as native's
+ * inet_bind; the capability is not needed once the namespace lowers the
+ * start to the port, and a port above it never needed it.
+ */
+TEST_F(stack, bind_privileged_port_needs_cap_net_bind_service)
+{
+	const char *knob = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+	int fd;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	ASSERT_EQ(0, write_sysctl_int(knob, 1024));
+	EXPECT_EQ(EACCES, bind_as_nobody(self->family, LOW_PORT));
+	EXPECT_EQ(0, bind_as_nobody(self->family, 1024));
+	/* Root (the capability) binds it. */
+	fd = stack_socket(self->family);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, bind_to(fd, "127.0.0.1", LOW_PORT, AF_INET,
+			     sizeof(struct sockaddr_in)));
+	close(fd);
+
+	ASSERT_EQ(0, write_sysctl_int(knob, LOW_PORT));
+	EXPECT_EQ(0, bind_as_nobody(self->family, LOW_PORT));
+	EXPECT_EQ(EACCES, bind_as_nobody(self->family, LOW_PORT - 1));
+}
+
 /* Multicast group membership is refused on stream sockets with EPROTO. */
 TEST_F(stack, ip_add_membership_eproto)
 {
