@@ -74,6 +74,42 @@ static uint32_t segment_tsecr(const uint8_t *th, unsigned int doff, size_t len)
 	return 0;
 }
 
+/* One segment of a connection's server side, as read off veth1. */
+struct server_seg {
+	const uint8_t *th;	/* its TCP header */
+	unsigned int doff;	/* the header's length */
+	unsigned int payload;	/* data bytes */
+	size_t tcp_len;		/* bytes from the TCP header on */
+};
+
+/*
+ * The next segment of @c the server sent on veth1 (packet socket @pfd, IP
+ * protocol @proto), read into @buf: true, or false when none is left.
+ */
+static bool next_server_seg(int pfd, int proto, const struct conn *c,
+			    uint8_t *buf, size_t size, struct server_seg *s)
+{
+	struct in_addr srv;
+	ssize_t n;
+
+	inet_pton(AF_INET, SERVER_IP, &srv);
+	while ((n = recv(pfd, buf, size, MSG_DONTWAIT)) > 20) {
+		unsigned int ihl = (buf[0] & 15) * 4;
+		const uint8_t *th = buf + ihl;
+
+		if (buf[9] != proto || memcmp(buf + 12, &srv, 4) ||
+		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport ||
+		    (th[2] << 8 | th[3]) != c->cport)
+			continue;
+		s->th = th;
+		s->doff = (th[12] >> 4) * 4;
+		s->payload = (buf[2] << 8 | buf[3]) - ihl - s->doff;
+		s->tcp_len = n - ihl;
+		return true;
+	}
+	return false;
+}
+
 /*
  * The server's sequence state as the last of its segments on veth1 (read
  * from the packet socket @pfd) shows it: where its data ends, what it
@@ -81,28 +117,17 @@ static uint32_t segment_tsecr(const uint8_t *th, unsigned int doff, size_t len)
  */
 static int read_server_state(int pfd, int proto, struct conn *c)
 {
-	struct in_addr srv;
+	struct server_seg seg;
 	uint8_t buf[70000];
 	bool seen = false;
-	ssize_t n;
 
-	inet_pton(AF_INET, SERVER_IP, &srv);
 	c->srv_flags_seen = 0;
-	while ((n = recv(pfd, buf, sizeof(buf), MSG_DONTWAIT)) > 20) {
-		unsigned int ihl = (buf[0] & 15) * 4, doff, tot;
-		uint8_t *th = buf + ihl;
-
-		if (buf[9] != proto || memcmp(buf + 12, &srv, 4) ||
-		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport ||
-		    (th[2] << 8 | th[3]) != c->cport)
-			continue;
-		doff = (th[12] >> 4) * 4;
-		tot = buf[2] << 8 | buf[3];
-		c->srv_snd_nxt = get_be32(th + 4) + (tot - ihl - doff);
-		c->srv_rcv_nxt = get_be32(th + 8);
-		c->srv_flags = th[13];
-		c->srv_flags_seen |= th[13];
-		c->srv_tsecr = segment_tsecr(th, doff, n - ihl);
+	while (next_server_seg(pfd, proto, c, buf, sizeof(buf), &seg)) {
+		c->srv_snd_nxt = get_be32(seg.th + 4) + seg.payload;
+		c->srv_rcv_nxt = get_be32(seg.th + 8);
+		c->srv_flags = seg.th[13];
+		c->srv_flags_seen |= seg.th[13];
+		c->srv_tsecr = segment_tsecr(seg.th, seg.doff, seg.tcp_len);
 		seen = true;
 	}
 	return seen ? 0 : -1;
@@ -736,26 +761,15 @@ TEST_F(stack, half_open_answers_as_native)
  */
 static int count_server_acks(int pfd, int proto, const struct conn *c)
 {
-	struct in_addr srv;
+	struct server_seg seg;
 	uint8_t buf[70000];
 	int acks = 0;
-	ssize_t n;
 
-	inet_pton(AF_INET, SERVER_IP, &srv);
-	while ((n = recv(pfd, buf, sizeof(buf), MSG_DONTWAIT)) > 20) {
-		unsigned int ihl = (buf[0] & 15) * 4, doff, tot;
-		uint8_t *th = buf + ihl;
-
-		if (buf[9] != proto || memcmp(buf + 12, &srv, 4) ||
-		    n < ihl + 20 || (th[0] << 8 | th[1]) != c->sport ||
-		    (th[2] << 8 | th[3]) != c->cport)
-			continue;
-		doff = (th[12] >> 4) * 4;
-		tot = buf[2] << 8 | buf[3];
-		if (tot == ihl + doff &&
-		    (th[13] & (SEG_SYN | SEG_FIN | SEG_RST | SEG_ACK)) == SEG_ACK)
+	while (next_server_seg(pfd, proto, c, buf, sizeof(buf), &seg))
+		if (!seg.payload &&
+		    (seg.th[13] & (SEG_SYN | SEG_FIN | SEG_RST | SEG_ACK)) ==
+		    SEG_ACK)
 			acks++;
-	}
 	return acks;
 }
 
