@@ -37,7 +37,9 @@ if [[ -n ${XTCP_NO_MODULES:-} || ! -d /sys/module/xtcp ]]; then
 	exit 0
 fi
 if [[ ${XTCP_VARIANTS:-tcp xtcp} != *xtcp* ]]; then
-	for _ in $(seq $cases); do ok "module parameters # SKIP xtcp not selected"; done
+	for _ in $(seq $cases); do
+		ok "module parameters # SKIP not selected (XTCP_CASES, XTCP_VARIANTS)"
+	done
 	exit 0
 fi
 
@@ -47,6 +49,7 @@ fi
 unload() {
 	local _
 	for _ in $(seq 180); do
+		[[ -d /sys/module/xtcp ]] || return 0
 		rmmod xtcp 2>/dev/null && return 0
 		sleep 1
 	done

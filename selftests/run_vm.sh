@@ -76,6 +76,9 @@ skipped_cases() {
 # (No process substitution: the guest has no /dev/fd.)
 skip_expected() {
 	local l c r _ list
+	# A case left out by a narrowing nobody asked for is lost.
+	[[ $2 == "not selected (XTCP_CASES, XTCP_VARIANTS)" &&
+	   -z ${XTCP_CASES:-}${XTCP_VARIANTS:-} ]] && return 1
 	list=$(grep -v -e '^#' -e '^[[:space:]]*$' "$here/expected_skips")
 	while IFS='|' read -r l c r _; do
 		l=${l// /} c=${c// /}
