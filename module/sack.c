@@ -195,20 +195,17 @@ typedef bool (*hole_fn)(const struct xtcp_sock *xs, u32 start, u32 end,
 			bool lost, struct hole_walk *w);
 
 /*
- * Without RACK, RFC 6675 IsLost decides for the whole hole at once: no
- * byte inside it is SACKed, so every byte has the same SACKed data above
- * it as the first. With RACK, a hole is lost below rack.lost_high, the
- * part above is not: report the two parts apart.
+ * Without RACK, RFC 6675 IsLost decides for the whole hole at once
+ * (@is_lost, from the walk). With RACK, a hole is lost below
+ * rack.lost_high, the part above is not: report the two parts apart.
  */
 static bool visit_hole(const struct xtcp_sock *xs, u32 start, u32 end,
-		       hole_fn fn, struct hole_walk *w)
+		       bool is_lost, hole_fn fn, struct hole_walk *w)
 {
 	u32 lost_high = xs->rack.lost_high;
 
 	if (!xs->rack.on)
-		return fn(xs, start, end,
-			  xtcp_sb_is_lost(&xs->scoreboard, start,
-					  xs->mss_cache), w);
+		return fn(xs, start, end, is_lost, w);
 	if (xtcp_seq_after(lost_high, start)) {
 		u32 cut = xtcp_seq_min(end, lost_high);
 
@@ -223,17 +220,15 @@ static void walk_holes(const struct xtcp_sock *xs, hole_fn fn,
 		       struct hole_walk *w)
 {
 	const struct xtcp_scoreboard *sb = &xs->scoreboard;
-	u32 seq = xs->snd_una;
-	u8 i;
+	struct xtcp_sb_walk holes;
+	u32 start, end;
+	bool is_lost;
 
-	for (i = 0; i <= sb->count; i++) {
-		u32 end = i < sb->count ? sb->r[i].start : xs->snd_max;
-
-		if (xtcp_seq_after(end, seq) && visit_hole(xs, seq, end, fn, w))
+	xtcp_sb_walk_start(sb, &holes, xs->snd_una, xs->snd_max,
+			   xs->mss_cache);
+	while (xtcp_sb_walk_next(sb, &holes, &start, &end, &is_lost))
+		if (visit_hole(xs, start, end, is_lost, fn, w))
 			return;
-		if (i < sb->count)
-			seq = xtcp_seq_max(seq, sb->r[i].end);
-	}
 }
 
 /* Resent and not yet ACKed or SACKed: the part of a hole below high_rxt. */

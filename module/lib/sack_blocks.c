@@ -166,10 +166,55 @@ u32 xtcp_sb_ranges_above(const struct xtcp_scoreboard *sb, u32 seq)
 	return n;
 }
 
+bool xtcp_sack_is_lost(u32 bytes, u32 ranges, u32 mss)
+{
+	return bytes > (XTCP_DUPTHRESH - 1) * mss || ranges >= XTCP_DUPTHRESH;
+}
+
 bool xtcp_sb_is_lost(const struct xtcp_scoreboard *sb, u32 seq, u32 mss)
 {
-	return xtcp_sb_bytes_above(sb, seq) > (XTCP_DUPTHRESH - 1) * mss ||
-	       xtcp_sb_ranges_above(sb, seq) >= XTCP_DUPTHRESH;
+	return xtcp_sack_is_lost(xtcp_sb_bytes_above(sb, seq),
+				 xtcp_sb_ranges_above(sb, seq), mss);
+}
+
+void xtcp_sb_walk_start(const struct xtcp_scoreboard *sb,
+			struct xtcp_sb_walk *w, u32 una, u32 max, u32 mss)
+{
+	w->seq = una;
+	w->max = max;
+	w->mss = mss;
+	w->above = sb->bytes;
+	w->next = 0;
+}
+
+/*
+ * Ranges wholly below the walk's start (a board not yet trimmed) are
+ * passed before any hole is reported, so the running total is right by
+ * the first hole.
+ */
+bool xtcp_sb_walk_next(const struct xtcp_scoreboard *sb,
+		       struct xtcp_sb_walk *w, u32 *start, u32 *end,
+		       bool *lost)
+{
+	while (w->next <= sb->count) {
+		u8 i = w->next++;
+		u32 hole_start = w->seq;
+		u32 hole_end = i < sb->count ? sb->r[i].start : w->max;
+		bool hole_lost = xtcp_sack_is_lost(w->above, sb->count - i,
+						   w->mss);
+
+		if (i < sb->count) {
+			w->above -= sb->r[i].end - sb->r[i].start;
+			w->seq = xtcp_seq_max(w->seq, sb->r[i].end);
+		}
+		if (xtcp_seq_after(hole_end, hole_start)) {
+			*start = hole_start;
+			*end = hole_end;
+			*lost = hole_lost;
+			return true;
+		}
+	}
+	return false;
 }
 
 bool xtcp_sb_sacked(const struct xtcp_scoreboard *sb, u32 seq, u32 high,

@@ -63,6 +63,30 @@ u32 xtcp_sb_ranges_above(const struct xtcp_scoreboard *sb, u32 seq);
  * DupThresh separate ranges, above @seq are SACKed.
  */
 bool xtcp_sb_is_lost(const struct xtcp_scoreboard *sb, u32 seq, u32 mss);
+/* The same rule on totals already known: @bytes in @ranges above. */
+bool xtcp_sack_is_lost(u32 bytes, u32 ranges, u32 mss);
+
+/*
+ * A walk over the holes of a scoreboard between snd_una and snd_max,
+ * lowest first, each with IsLost of its first byte. No byte of a hole is
+ * SACKed, so the answer holds for the whole hole (RFC 6675). The SACKed
+ * bytes above each hole are kept as a running total, so a whole walk costs
+ * O(ranges), where asking xtcp_sb_is_lost() per hole would cost O(ranges^2).
+ */
+struct xtcp_sb_walk {
+	u32 seq;	/* the next hole starts here or above */
+	u32 max;	/* the last hole ends here (snd_max) */
+	u32 mss;
+	u32 above;	/* SACKed bytes in r[next] and above */
+	u8 next;	/* the range just above the next hole */
+};
+
+void xtcp_sb_walk_start(const struct xtcp_scoreboard *sb,
+			struct xtcp_sb_walk *w, u32 una, u32 max, u32 mss);
+/* The next hole [*@start, *@end), or false when there is none. */
+bool xtcp_sb_walk_next(const struct xtcp_scoreboard *sb,
+		       struct xtcp_sb_walk *w, u32 *start, u32 *end,
+		       bool *lost);
 /*
  * Is @seq SACKed? If so *@edge is the end of its range; if not, the start
  * of the next range above it, or @high when there is none.

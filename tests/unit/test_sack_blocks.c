@@ -232,45 +232,62 @@ struct walk_stats {
 	u32 bad;
 };
 
-/*
- * sack.c's hole walk from @una to @snd_max as it was before it called the
- * helpers: the SACKed bytes and ranges above each hole kept as running
- * totals, the board's less each range passed, and IsLost with DupThresh 3
- * on them. Each hole whose figures the helpers give otherwise is bad.
- */
-static void ref_walk(const struct xtcp_scoreboard *sb, u32 una, u32 snd_max,
-		     u32 mss, struct walk_stats *st)
+/* Does [@start, @end) meet any range of @sb? */
+static bool hole_meets_range(const struct xtcp_scoreboard *sb, u32 start,
+			     u32 end)
 {
-	u32 above = sb->bytes, ranges = sb->count, seq = una;
 	u8 i;
 
-	for (i = 0; i <= sb->count; i++) {
-		u32 end = i < sb->count ? sb->r[i].start : snd_max;
-		bool lost = above > 2 * mss || ranges >= 3;
+	for (i = 0; i < sb->count; i++)
+		if (xtcp_seq_before(sb->r[i].start, end) &&
+		    xtcp_seq_after(sb->r[i].end, start))
+			return true;
+	return false;
+}
 
-		if (xtcp_seq_after(end, seq)) {
-			st->holes++;
-			st->lost += lost;
-			if (xtcp_sb_bytes_above(sb, seq) != above ||
-			    xtcp_sb_ranges_above(sb, seq) != ranges ||
-			    xtcp_sb_is_lost(sb, seq, mss) != lost)
-				st->bad++;
-		}
-		if (i < sb->count) {
-			above -= sb->r[i].end - sb->r[i].start;
-			ranges--;
-			seq = xtcp_seq_max(seq, sb->r[i].end);
-		}
+/*
+ * xtcp_sb_walk from @una to @snd_max, checked hole by hole against the
+ * board itself: holes ascend without gaps but the SACKed ranges between
+ * them, no hole meets a range, and each hole's IsLost is
+ * xtcp_sb_is_lost() of its first byte, which counts what lies above it
+ * afresh. The holes and the SACKed bytes inside [@una, @snd_max) together
+ * cover it exactly. Each disagreement counts as bad.
+ */
+static void check_walk(const struct xtcp_scoreboard *sb, u32 una,
+		       u32 snd_max, u32 mss, struct walk_stats *st)
+{
+	u32 start, end, covered = 0, prev_end = una, sacked_inside;
+	struct xtcp_sb_walk w;
+	bool lost;
+
+	xtcp_sb_walk_start(sb, &w, una, snd_max, mss);
+	while (xtcp_sb_walk_next(sb, &w, &start, &end, &lost)) {
+		st->holes++;
+		st->lost += lost;
+		if (!xtcp_seq_after(end, start) ||
+		    xtcp_seq_before(start, prev_end) ||
+		    xtcp_seq_after(end, snd_max) ||
+		    hole_meets_range(sb, start, end) ||
+		    (start != prev_end &&
+		     !hole_meets_range(sb, prev_end, start)) ||
+		    lost != xtcp_sb_is_lost(sb, start, mss))
+			st->bad++;
+		covered += end - start;
+		prev_end = end;
 	}
+	sacked_inside = xtcp_sb_bytes_above(sb, una) -
+			xtcp_sb_bytes_above(sb, snd_max);
+	if (covered + sacked_inside != snd_max - una)
+		st->bad++;
 }
 
 /*
  * Random boards, some across the wrap, some still holding ranges below
- * snd_una (untrimmed), some full: at every hole the helpers agree with the
- * running totals, and after the trim the board's own totals are IsLost of
- * snd_una, as sack.c took them.
+ * snd_una (untrimmed), some full: the walk's running totals give the same
+ * IsLost as the per-hole count at every hole, and after the trim the
+ * board's own totals are IsLost of snd_una.
  */
-TEST(scoreboard_helpers_match_hole_walk)
+TEST(scoreboard_walk_holes_matches_is_lost)
 {
 	struct walk_stats st = {};
 	u32 iter, untrimmed_bad = 0, trimmed_bad = 0;
@@ -292,13 +309,13 @@ TEST(scoreboard_helpers_match_hole_walk)
 			xtcp_sb_add(&sb, start, start + len);
 		}
 		una = iter % 5 ? base + th_rand() % span : base;
-		ref_walk(&sb, una, base + span, mss, &st);
+		check_walk(&sb, una, base + span, mss, &st);
 		untrimmed_bad += st.bad;
 		st.bad = 0;
 		xtcp_sb_ack(&sb, una);
-		ref_walk(&sb, una, base + span, mss, &st);
+		check_walk(&sb, una, base + span, mss, &st);
 		if (xtcp_sb_is_lost(&sb, una, mss) !=
-		    (sb.bytes > 2 * mss || sb.count >= 3))
+		    xtcp_sack_is_lost(sb.bytes, sb.count, mss))
 			st.bad++;
 		trimmed_bad += st.bad;
 		st.bad = 0;
@@ -309,6 +326,51 @@ TEST(scoreboard_helpers_match_hole_walk)
 	CHECK(st.holes > 50000);
 	CHECK(st.lost > st.holes / 10);
 	CHECK(st.holes - st.lost > st.holes / 10);
+}
+
+TEST(scoreboard_walk_small_board)
+{
+	struct xtcp_scoreboard sb;
+	struct xtcp_sb_walk w;
+	u32 start, end;
+	bool lost;
+
+	xtcp_sb_clear(&sb);
+	xtcp_sb_add(&sb, 2000, 3000);
+	xtcp_sb_add(&sb, 4000, 5000);
+	xtcp_sb_add(&sb, 6000, 6001);
+	xtcp_sb_walk_start(&sb, &w, 1000, 8000, 1000);
+	/* Three ranges above: lost by count. */
+	CHECK_TRUE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	CHECK_EQ(start, 1000);
+	CHECK_EQ(end, 2000);
+	CHECK_TRUE(lost);
+	/* 1001 bytes in two ranges above: lost by bytes at MSS 500 only. */
+	CHECK_TRUE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	CHECK_EQ(start, 3000);
+	CHECK_EQ(end, 4000);
+	CHECK_FALSE(lost);
+	CHECK_TRUE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	CHECK_EQ(start, 5000);
+	CHECK_EQ(end, 6000);
+	CHECK_FALSE(lost);
+	CHECK_TRUE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	CHECK_EQ(start, 6001);
+	CHECK_EQ(end, 8000);
+	CHECK_FALSE(lost);
+	CHECK_FALSE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	xtcp_sb_walk_start(&sb, &w, 3000, 8000, 500);
+	CHECK_TRUE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	CHECK_EQ(start, 3000);
+	CHECK_TRUE(lost);
+	/* snd_una inside a range: the walk starts past it. */
+	xtcp_sb_walk_start(&sb, &w, 4500, 8000, 500);
+	CHECK_TRUE(xtcp_sb_walk_next(&sb, &w, &start, &end, &lost));
+	CHECK_EQ(start, 5000);
+	CHECK_FALSE(lost);
+	CHECK_TRUE(xtcp_sack_is_lost(1001, 2, 500));
+	CHECK_FALSE(xtcp_sack_is_lost(1000, 2, 500));
+	CHECK_TRUE(xtcp_sack_is_lost(3, 3, 500));
 }
 
 TH_SUITE_BEGIN(sack_blocks)
@@ -322,5 +384,6 @@ TH_CASE(scoreboard_full_keeps_lowest)
 TH_CASE(scoreboard_across_wrap)
 TH_CASE(scoreboard_is_lost_dupthresh)
 TH_CASE(scoreboard_is_lost_across_wrap)
-TH_CASE(scoreboard_helpers_match_hole_walk)
+TH_CASE(scoreboard_walk_holes_matches_is_lost)
+TH_CASE(scoreboard_walk_small_board)
 TH_SUITE_END(sack_blocks);
