@@ -9,10 +9,12 @@
  */
 #include <linux/filter.h>
 #include <linux/ip.h>
+#include <linux/log2.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include <net/protocol.h>
 #include <net/route.h>
+#include <net/tcp.h>
 #include <net/xfrm.h>
 
 #include "xtcp.h"
@@ -25,16 +27,27 @@ static u32 seg_seq_len(const struct sk_buff *skb,
 	       !!(th->flags & XTCP_FLAG_FIN);
 }
 
-/* Grow the send buffer with the congestion window, as native TCP does. */
+/*
+ * Grow the send buffer with the congestion window, as native TCP does: room
+ * for twice the window (the initial one at least) of full segments, each
+ * charged as its allocation rounded up to a power of two. The same figure
+ * as native's tcp_sndbuf_expand, so SO_SNDBUF reads as native's once the
+ * handshake is done, and small writes (an skb each) have the room they
+ * have there.
+ */
 static void sndbuf_expand(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 per_seg, want;
+	u32 mss = xs->peer_mss, per_seg, want;
 
 	if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || !xtcp_buffers_may_grow(sk))
 		return;
-	per_seg = SKB_TRUESIZE(min_t(u32, xs->mss_cache, XTCP_MAX_GSO_PAYLOAD) +
-			       XTCP_MAX_HEADER);
+	if (xs->user_mss)
+		mss = min(mss, xs->user_mss);
+	mss = max_t(u32, mss, xs->mss_cache);
+	per_seg = roundup_pow_of_two(mss + MAX_TCP_HEADER +
+				     SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) +
+		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
 	want = 2 * max_t(u32, xs->cwnd, XTCP_INIT_CWND) * per_seg;
 	want = min_t(u32, want, READ_ONCE(sysctl_xtcp_wmem[2]));
 	if (want > READ_ONCE(sk->sk_sndbuf))

@@ -38,6 +38,67 @@ TEST_F(stack, send_returns_while_peer_not_reading)
 	close(srv);
 }
 
+/*
+ * Both ends' SO_SNDBUF once the handshake is done, on loopback; with
+ * @maxseg the client sets TCP_MAXSEG first. -1 on a failed call.
+ */
+static int handshake_sndbufs(int family, int maxseg, int *cli_buf,
+			     int *srv_buf)
+{
+	struct sockaddr_in sin = sin_make("127.0.0.1", 0);
+	int lfd, cli = -1, srv = -1, ret = -1;
+	uint16_t port;
+
+	lfd = stack_listen(family, "127.0.0.1", &port);
+	if (lfd < 0)
+		return -1;
+	sin.sin_port = htons(port);
+	cli = stack_socket(family);
+	if (cli < 0 ||
+	    (maxseg && setsockopt_int(cli, IPPROTO_TCP, TCP_MAXSEG, maxseg)) ||
+	    connect(cli, (struct sockaddr *)&sin, sizeof(sin)))
+		goto out;
+	srv = accept(lfd, NULL, NULL);
+	if (srv >= 0 && !getsockopt_int(cli, SOL_SOCKET, SO_SNDBUF, cli_buf) &&
+	    !getsockopt_int(srv, SOL_SOCKET, SO_SNDBUF, srv_buf))
+		ret = 0;
+out:
+	if (srv >= 0)
+		close(srv);
+	if (cli >= 0)
+		close(cli);
+	close(lfd);
+	return ret;
+}
+
+/*
+ * The send buffer grows at the handshake from tcp_wmem[1] to room for twice
+ * the initial window of full segments, as native's tcp_sndbuf_expand
+ * reckons it, on both ends: so SO_SNDBUF reads as native's on the same
+ * path, native's pair being the oracle in both variants. Native read
+ * 2626560 on loopback (MSS 65483), 46080 with TCP_MAXSEG 1000 and 87040
+ * with 1420 (where a segment's charge rounds up to 4 KiB) at both ends. Ten writes of 1000 bytes right after accept() then do not block,
+ * as on native (packetdrill's sack_recovery_two_holes_no_rack.pkt).
+ */
+TEST_F(stack, send_buffer_after_handshake_as_natives)
+{
+	static const int maxsegs[] = { 0, 1000, 1420 };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		int ncli, nsrv, cli, srv;
+
+		ASSERT_EQ(0, handshake_sndbufs(AF_INET, maxsegs[i], &ncli,
+					       &nsrv));
+		ASSERT_EQ(0, handshake_sndbufs(self->family, maxsegs[i], &cli,
+					       &srv));
+		TH_LOG("TCP_MAXSEG %d: native %d/%d, this stack %d/%d",
+		       maxsegs[i], ncli, nsrv, cli, srv);
+		EXPECT_EQ(ncli, cli);
+		EXPECT_EQ(nsrv, srv);
+	}
+}
+
 #define SEED_SEND	(70 * KiB)
 #define SEED_SNDBUF	(16 * KiB)
 #define SEED_RCVBUF	(16 * KiB)
