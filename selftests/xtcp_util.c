@@ -153,6 +153,11 @@ int64_t stack_snmp_counter(const char *tcp_name)
 	return snmp_field("/proc/net/snmp", "Tcp:", tcp_name);
 }
 
+int64_t ip_snmp_counter(const char *ip_name)
+{
+	return snmp_field("/proc/net/snmp", "Ip:", ip_name);
+}
+
 int64_t sock_meminfo(int fd, int field)
 {
 	uint32_t mem[SK_MEMINFO_VARS];

@@ -138,6 +138,8 @@ int64_t stack_counter(int family, const char *tcpext_name,
 
 /* Tcp @tcp_name of /proc/net/snmp (native TCP), -1 if unreadable. */
 int64_t stack_snmp_counter(const char *tcp_name);
+/* Ip @ip_name of /proc/net/snmp ("ReasmOKs"), -1 if unreadable. */
+int64_t ip_snmp_counter(const char *ip_name);
 
 /* The stack's IP protocol number: 6, or xtcp's (sysfs); -1 if unknown. */
 int stack_ipproto(int family);
