@@ -780,6 +780,87 @@ TEST_F(stack, connect_over_time_wait_refused_without_tw_reuse)
 	reconnect_over_time_wait(_metadata, self, 0);
 }
 
+/*
+ * How long the TIME_WAIT entry of a connection to listener @lfd (on
+ * @port) that the client closes first lasts: from the server's close, the
+ * FIN that starts it, to the client's port leaving TIME_WAIT in this
+ * namespace's table, polled every 10 ms; -1 if still there after
+ * @limit_ms.
+ */
+static int64_t time_wait_lasts_ms(struct __test_metadata *_metadata,
+				  int family, int lfd, uint16_t port,
+				  int64_t limit_ms)
+{
+	int64_t start, ms;
+	int cli, srv, cport;
+	char b;
+
+	cli = stack_connect(family, "127.0.0.1", port);
+	ASSERT_LE(0, cli);
+	cport = local_port(cli);
+	ASSERT_LT(0, cport);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(cli);
+	ASSERT_EQ(0, recv(srv, &b, 1, 0));
+	close(srv);
+	start = mono_ms();
+	do {
+		ms = mono_ms() - start;
+		if (!time_wait_on(family, cport))
+			return ms;
+		msleep(10);
+	} while (ms <= limit_ms);
+	return -1;
+}
+
+/*
+ * xtcp's tw_len_ms written at run time is the length of every TIME_WAIT
+ * entry made after the write (timewait.c reads it as an entry starts),
+ * not the one the module was loaded with: at 1000 ms and then at 2500 ms,
+ * each entry lasts that long (xtcp under TCG: 1021 and 2745 ms), give or
+ * take the timer wheel's granularity (a timer this long fires up to an
+ * eighth late) and the polling. Native's TIME_WAIT is TCP_TIMEWAIT_LEN,
+ * 60 s, with no setting: its entries outlast both watches.
+ */
+TEST_F(stack, time_wait_lasts_tw_len_ms_written_at_run_time)
+{
+	static const struct {
+		const char *len;
+		int64_t lo, hi;		/* ms, the bounds of xtcp's entry */
+	} step[] = { { "1000", 900, 1600 }, { "2500", 2400, 3400 } };
+	int64_t ms;
+	uint16_t port;
+	unsigned int i;
+	int lfd;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	lfd = stack_listen(self->family, "127.0.0.1", &port);
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < ARRAY_SIZE(step); i++) {
+		if (self->family != AF_INET && !i) {
+			ASSERT_EQ(0, set_host_setting(self,
+				"/sys/module/xtcp/parameters/tw_len_ms",
+				step[i].len));
+		} else if (self->family != AF_INET) {
+			ASSERT_EQ(0, set_setting_fd(self->host_setting_fd,
+						    step[i].len));
+		}
+		ms = time_wait_lasts_ms(_metadata, self->family, lfd, port,
+					step[i].hi);
+		TH_LOG("tw_len_ms %s: the entry lasted %lld ms (-1: past %lld)",
+		       step[i].len, (long long)ms, (long long)step[i].hi);
+		if (self->family == AF_INET) {
+			EXPECT_EQ(-1, ms);
+		} else {
+			EXPECT_LE(step[i].lo, ms);
+			EXPECT_NE(-1, ms);
+		}
+	}
+	close(lfd);
+}
+
 TEST_F(stack, connect_nonblocking_einprogress)
 {
 	struct sockaddr_in sin, peer;
