@@ -16,16 +16,8 @@ repo=$(dirname "$here")
 ko=${XTCP_KO:-$repo/xtcp.ko}
 run=$repo/tools/xtcp-run
 fam=25 proto=254
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 
 cases=6
 echo "TAP version 13"

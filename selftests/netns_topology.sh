@@ -9,13 +9,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 netns=$here/netns.sh
 tag=xtcptopo$$
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 
 n1() { ip netns exec "$tag-1" "$@"; }
 n2() { ip netns exec "$tag-2" "$@"; }

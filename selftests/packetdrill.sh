@@ -36,11 +36,8 @@ if [ "${XTCP_SCALE:-1}" -gt 1 ]; then
 else
 	tolerance=${XTCP_PD_TOLERANCE_US:-25000}
 fi
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 
 # XTCP_VARIANTS="xtcp" (the debug lane's) leaves native out.
 stacks=

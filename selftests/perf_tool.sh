@@ -12,12 +12,9 @@
 here=$(cd "$(dirname "$0")" && pwd)
 perf=$(dirname "$here")/tools/xtcp-perf
 port=5411
-n=0
-failed=0
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 tmp=$(mktemp -d)
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
 
 echo "TAP version 13"
 echo "1..7"

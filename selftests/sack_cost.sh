@@ -14,12 +14,9 @@
 
 here=$(cd "$(dirname "$0")" && pwd)
 tool=$(dirname "$here")/tools/xtcp-sackcost
-n=0
-failed=0
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 max_rtx=2
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
 
 # The tool raises these for its run; the suite's later cases get them back.
 saved=()

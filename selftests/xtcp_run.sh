@@ -32,16 +32,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 run=$(dirname "$here")/tools/xtcp-run
 py=/usr/bin/python3
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $*"; }
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 
 # XTCP_VARIANTS="xtcp" (the debug lane's) leaves native out.
 stacks=
