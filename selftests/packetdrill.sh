@@ -36,6 +36,10 @@ if [ "${XTCP_SCALE:-1}" -gt 1 ]; then
 else
 	tolerance=${XTCP_PD_TOLERANCE_US:-25000}
 fi
+# No script runs for a minute (6 s at most under TCG), three on the debug
+# kernel.
+pd_timeout=60
+[ "${XTCP_SCALE:-1}" -gt 1 ] && pd_timeout=180
 # shellcheck source=selftests/tap.sh
 . "$here/tap.sh"
 
@@ -98,8 +102,12 @@ in_namespace() {	# in_namespace STACK SCRIPT
 		bash -c "$XTCP_PD_SETUP" || return 98
 	fi
 	# xtcp's run goes through xtcp-run: the script's sockets are xtcp's.
-	${launch:+"$launch"} "$pd" --tolerance_usecs="$tolerance" "$script"
+	# packetdrill waits without end for an outbound packet that never
+	# comes (or in a call that blocks): a bound, so the lane goes on.
+	timeout -k 10 "$pd_timeout" ${launch:+"$launch"} "$pd" \
+		--tolerance_usecs="$tolerance" "$script"
 	rc=$?
+	[ "$rc" = 124 ] && echo "timed out after $pd_timeout s"
 	echo "opens $(opens tcp) $(opens xtcp)"
 	return $rc
 }
@@ -111,7 +119,7 @@ attempt() {	# attempt STACK SCRIPT
 	# The functions by definition, the values by environment (any
 	# quoting survives), the arguments as arguments.
 	out=$(cd "$here/packetdrill" &&
-	      run=$run pd=$pd tolerance=$tolerance \
+	      run=$run pd=$pd tolerance=$tolerance pd_timeout=$pd_timeout \
 	      XTCP_PD_SETUP=${XTCP_PD_SETUP:-} \
 	      unshare -n bash -c "$(declare -f opens in_namespace)
 		in_namespace \"\$@\"" _ "$stack" "$script" 2>&1)
