@@ -76,13 +76,14 @@ opens() {	# opens tcp|xtcp
 	else
 		echo $(($(awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ {
 				print $6 + $7; exit }' /proc/net/snmp) +
-			$(awk '$1 == "TcpExt:" && !c {
+			$(awk '$1 == "TcpExt:" && !names {
+				names = 1
 				for (i = 2; i <= NF; i++)
 					if ($i == "SyncookiesSent")
 						c = i
 				next }
-			     $1 == "TcpExt:" { print $c + 0; exit }' \
-				/proc/net/netstat)))
+			     $1 == "TcpExt:" && c { v = $c }
+			     END { print v + 0 }' /proc/net/netstat)))
 	fi
 }
 
