@@ -1156,13 +1156,24 @@ TEST_F_TIMEOUT(stack, veth_keepalive_ends_connection_to_cut_peer, 300)
 	ASSERT_EQ(0, get_tcp_info(fd, &ti));
 	ASSERT_EQ(1, ti.tcpi_state);	/* answered: still ESTABLISHED */
 
+	probes0 = stack_counter(self->family, "TCPKeepAlive",
+				"XtcpKeepAliveProbes");
 	t0 = mono_ms();
 	ASSERT_EQ(0, run_cmd("'%s/netns.sh' cut %s", self_dir(), self->netns));
 	t1 = mono_ms();
 	ASSERT_EQ(ETIMEDOUT, wait_conn_error(fd));
 	t2 = mono_ms();
-	TH_LOG("cut in %lld ms; ETIMEDOUT %lld ms after the cut began",
-	       (long long)(t1 - t0), (long long)(t2 - t0));
+	probes1 = stack_counter(self->family, "TCPKeepAlive",
+				"XtcpKeepAliveProbes");
+	TH_LOG("cut in %lld ms; ETIMEDOUT %lld ms after the cut began, %lld probes",
+	       (long long)(t1 - t0), (long long)(t2 - t0),
+	       (long long)(probes1 - probes0));
+	/*
+	 * TCP_KEEPCNT unanswered probes, and one more if a probe left while
+	 * the cut was still being made and was answered.
+	 */
+	ASSERT_LE(3, probes1 - probes0);
+	ASSERT_GE(4, probes1 - probes0);
 	/*
 	 * The link goes down during the cut; the first probe after it
 	 * comes within TCP_KEEPINTVL (1 s), and TCP_KEEPCNT (3) of them
