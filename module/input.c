@@ -976,7 +976,7 @@ static bool syn_recv_ack(struct sock *sk, struct sk_buff *skb,
  * Step five, end: our FIN acknowledged moves FIN_WAIT1, CLOSING and
  * LAST_ACK on. False when that ended the connection.
  */
-static bool fin_ack_rcv(struct sock *sk)
+static bool fin_ack_rcv(struct sock *sk, const struct xtcp_seg_hdr *th)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
@@ -985,10 +985,19 @@ static bool fin_ack_rcv(struct sock *sk)
 		if (fin_acked(xs)) {
 			xtcp_set_state(sk, TCP_FIN_WAIT2);
 			sk->sk_shutdown |= SEND_SHUTDOWN;
-			if (sock_flag(sk, SOCK_DEAD))
-				xtcp_arm_fin_timer(sk);
-			else
+			/*
+			 * An orphan's FIN that came with this ACK is ACKed
+			 * and judged at TIME_WAIT's limit, as native's.
+			 */
+			if (!sock_flag(sk, SOCK_DEAD)) {
 				sk->sk_state_change(sk);
+			} else if ((th->flags & XTCP_FLAG_FIN) ||
+				   xtcp_fin_wait2_orphan_hold(sk)) {
+				xtcp_arm_fin_timer(sk);
+			} else {
+				xtcp_done(sk);
+				return false;
+			}
 		}
 		break;
 	case TCP_CLOSING:
@@ -1053,7 +1062,7 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	} else if (!ack_rcv(sk, skb, th)) {
 		return;
 	}
-	if (!fin_ack_rcv(sk))
+	if (!fin_ack_rcv(sk, th))
 		return;
 	/*
 	 * Text on a crossed SYN-ACK would start at the SYN's number: skip

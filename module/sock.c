@@ -139,6 +139,8 @@ void xtcp_set_state(struct sock *sk, int state)
 	 */
 	if (state == TCP_FIN_WAIT2 || state == TCP_CLOSE)
 		xtcp_orphan_uncount(sk);
+	if (state == TCP_CLOSE)
+		xtcp_fin_wait2_orphan_release(sk);
 	/* Release: lockless readers (poll) see the state after its effects. */
 	smp_store_release(&sk->sk_state, state);
 }
@@ -851,10 +853,14 @@ void xtcp_close(struct sock *sk, long timeout)
 			goto out;
 		}
 	}
-	if (sk->sk_state == TCP_FIN_WAIT2)
-		xtcp_arm_fin_timer(sk);
-	if (sk->sk_state == TCP_CLOSE)
+	if (sk->sk_state == TCP_FIN_WAIT2) {
+		if (xtcp_fin_wait2_orphan_hold(sk))
+			xtcp_arm_fin_timer(sk);
+		else
+			xtcp_done(sk);
+	} else if (sk->sk_state == TCP_CLOSE) {
 		xtcp_done(sk);
+	}
 out:
 	local_bh_enable();
 	release_sock(sk);

@@ -32,8 +32,9 @@
  *                                 challenge ACKs (RFC 5961) the namespace
  *                                 sends per second, INT_MAX no limit
  *   max_tw_buckets                as net.ipv4.tcp_max_tw_buckets: TIME_WAIT
- *                                 entries the namespace keeps; a connection
- *                                 past it closes without one
+ *                                 entries (and orphans in FIN_WAIT2) the
+ *                                 namespace keeps; a connection past it
+ *                                 closes without one
  *   limit_output_bytes            as net.ipv4.tcp_limit_output_bytes: the
  *                                 most a socket keeps in qdiscs, devices
  *                                 and the peer's backlog before it waits

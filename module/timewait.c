@@ -101,15 +101,57 @@ static void copy_connection(struct xtcp_tw_sock *tw, const struct sock *sk,
 }
 
 /*
+ * An orphan in FIN_WAIT2 (socket lock held) waits fin_timeout for the
+ * peer's FIN. Native's turns into a timewait socket there and so counts
+ * against max_tw_buckets; ours stays a full socket but takes one of those
+ * slots all the same, so that peers that never send their FIN cannot pin
+ * more of them than the namespace allows. False when none is free: the
+ * connection just ends (the caller closes it), as native's does.
+ */
+bool xtcp_fin_wait2_orphan_hold(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	struct xtcp_net *xn = xtcp_net(net);
+
+	/*
+	 * Once per socket: close() can find its orphan already in FIN_WAIT2,
+	 * the ACK of its FIN taken from the backlog as it released the lock.
+	 */
+	if (xtcp_sk(sk)->fin_wait2_slot)
+		return true;
+	if (atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
+		xtcp_stat_inc(net, XTCP_MIB_TIME_WAIT_OVERFLOW);
+		return false;
+	}
+	atomic_inc(&xn->tw_count);
+	xtcp_sk(sk)->fin_wait2_slot = true;
+	return true;
+}
+
+/* The slot such an orphan held is free again (socket lock held). */
+void xtcp_fin_wait2_orphan_release(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->fin_wait2_slot)
+		return;
+	xs->fin_wait2_slot = false;
+	atomic_dec(&xtcp_net(sock_net(sk))->tw_count);
+}
+
+/*
  * @sk (socket lock held) goes from FIN_WAIT2 or CLOSING to TIME_WAIT: an
  * entry takes its place in the tables, then the caller closes it. Past
  * net.xtcp.max_tw_buckets, as native's, or out of memory, none is made:
- * the connection just ends.
+ * the connection just ends. An orphan's FIN_WAIT2 slot is handed to the
+ * entry, never freed first for another CPU to take, as native's timewait
+ * socket moves on from FIN_WAIT2 in its own bucket.
  */
 void xtcp_time_wait_start(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 	struct xtcp_net *xn = xtcp_net(net);
+	bool has_slot = xtcp_sk(sk)->fin_wait2_slot;
 	struct xtcp_tw_sock *tw;
 
 	/*
@@ -118,7 +160,8 @@ void xtcp_time_wait_start(struct sock *sk)
 	 */
 	if (!check_net(net))
 		return;
-	if (atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
+	if (!has_slot &&
+	    atomic_read(&xn->tw_count) >= READ_ONCE(xn->max_tw_buckets)) {
 		xtcp_stat_inc(net, XTCP_MIB_TIME_WAIT_OVERFLOW);
 		return;
 	}
@@ -130,7 +173,11 @@ void xtcp_time_wait_start(struct sock *sk)
 	copy_connection(tw, sk, net);
 	/* inet_twsk_free() puts it (tw_prot->owner). */
 	__module_get(THIS_MODULE);
-	atomic_inc(&xn->tw_count);
+	/* An orphan's FIN_WAIT2 slot passes to the entry, none taken anew. */
+	if (has_slot)
+		xtcp_sk(sk)->fin_wait2_slot = false;
+	else
+		atomic_inc(&xn->tw_count);
 	/* The timer's reference; the tables take theirs. */
 	refcount_set(&tw->tw.tw_refcnt, 1);
 	timer_setup(&tw->tw.tw_timer, tw_expired, 0);

@@ -376,6 +376,7 @@ struct xtcp_sock {
 	bool wire;			/* set at creation: speaks TCP (demux.c) */
 	bool connect_bound;		/* the port is connect()'s choice */
 	bool orphan_counted;		/* socket lock: in orphan_count */
+	bool fin_wait2_slot;		/* socket lock: FIN_WAIT2 orphan's slot */
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -663,6 +664,8 @@ void xtcp_unhash_time_wait(struct xtcp_tw_sock *tw);
 /* timewait.c: TIME_WAIT entries */
 extern struct timewait_sock_ops xtcp_timewait_sock_ops;
 void xtcp_time_wait_start(struct sock *sk);
+bool xtcp_fin_wait2_orphan_hold(struct sock *sk);
+void xtcp_fin_wait2_orphan_release(struct sock *sk);
 void xtcp_time_wait_end(struct sock *tw);
 struct sock *xtcp_time_wait_rcv(struct net *net, struct sock *sk,
 				struct sk_buff *skb,

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -417,6 +418,118 @@ TEST_F(stack, orphan_leaves_fin_wait2_after_fin_timeout)
 	ASSERT_EQ(0, getsockopt_int(srv, SOL_SOCKET, SO_ERROR, &err));
 	EXPECT_EQ(EPIPE, err) TH_LOG("the peer saw %s", strerror(err));
 	close(srv);
+}
+
+#define TIME_WAIT	6
+#define FW2_PAIRS	4
+
+/* TIME_WAIT entries the namespace's stack could not keep. */
+static int64_t tw_overflows(int family)
+{
+	return stack_counter(family, "TCPTimeWaitOverflow",
+			     "XtcpTimeWaitOverflow");
+}
+
+/* A namespace of its own whose stack keeps @slots TIME_WAIT entries. */
+static void namespace_with_tw_slots(struct __test_metadata *_metadata,
+				    int family, const char *slots)
+{
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, run_cmd("ip link set lo up"));
+	ASSERT_EQ(0, write_sysctl(family == AF_INET ?
+				  "/proc/sys/net/ipv4/tcp_max_tw_buckets" :
+				  "/proc/sys/net/xtcp/max_tw_buckets", slots));
+}
+
+/*
+ * Orphans in FIN_WAIT2 are bounded as TIME_WAIT entries are: native's
+ * orphan becomes a timewait socket in FIN_WAIT2 and takes one of
+ * net.ipv4.tcp_max_tw_buckets' slots (xtcp's stays a full socket and takes
+ * one of net.xtcp.max_tw_buckets'), so peers that never send their FIN
+ * cannot pin more of them than that. With 2 slots in a namespace of its
+ * own, four connections are closed in FIN_WAIT2 (shut down first, their
+ * FIN ACKed): two stay, two just end (TimeWaitOverflow). The peers' FINs
+ * then turn the two into TIME_WAIT entries in the slots they held, with
+ * no further overflow. Native: 2 and 2 in FIN_WAIT2, 2 in TIME_WAIT.
+ */
+TEST_F(stack, fin_wait2_orphans_bounded_by_max_tw_buckets)
+{
+	int cli[FW2_PAIRS], srv[FW2_PAIRS], i, ms, tw = -1;
+	int64_t over0, over1, over2;
+
+	namespace_with_tw_slots(_metadata, self->family, "2");
+	over0 = tw_overflows(self->family);
+	ASSERT_LE(0, over0);
+	for (i = 0; i < FW2_PAIRS; i++) {
+		struct tcp_info ti = {};
+
+		ASSERT_EQ(0, stack_pair(self->family, &cli[i], &srv[i]));
+		ASSERT_EQ(0, shutdown(cli[i], SHUT_WR));
+		ASSERT_NE(0, wait_events(srv[i], POLLRDHUP, WAIT_MS) &
+			     POLLRDHUP);
+		for (ms = 0; ms < WAIT_MS; ms += 10) {
+			ASSERT_EQ(0, get_tcp_info(cli[i], &ti));
+			if (ti.tcpi_state == FIN_WAIT2)
+				break;
+			msleep(10);
+		}
+		ASSERT_EQ(FIN_WAIT2, ti.tcpi_state);
+		close(cli[i]);
+	}
+	over1 = tw_overflows(self->family);
+	TH_LOG("%d closed in FIN_WAIT2: %d there, %lld overflowed",
+	       FW2_PAIRS, sockets_in_state(self->family, FIN_WAIT2),
+	       (long long)(over1 - over0));
+	EXPECT_EQ(2, over1 - over0);
+	EXPECT_EQ(2, sockets_in_state(self->family, FIN_WAIT2));
+	for (i = 0; i < FW2_PAIRS; i++)
+		close(srv[i]);
+	for (ms = 0; ms < WAIT_MS; ms += 10) {
+		tw = sockets_in_state(self->family, TIME_WAIT);
+		if (tw == 2)
+			break;
+		msleep(10);
+	}
+	over2 = tw_overflows(self->family);
+	TH_LOG("after the peers' FINs: %d in TIME_WAIT, %lld overflowed",
+	       tw, (long long)(over2 - over0));
+	EXPECT_EQ(2, tw);
+	EXPECT_EQ(2, over2 - over0);
+}
+
+/*
+ * The same slots when close() itself ends in FIN_WAIT2: the ACK of the
+ * FIN it sent is taken from the backlog as close() lets go of the socket,
+ * and the orphan must take one slot, not two. With 3 slots, two
+ * connections closed straight from ESTABLISHED both reach TIME_WAIT once
+ * their peers close, and nothing overflows (native: 2 in TIME_WAIT, no
+ * overflow; a slot taken twice per close overflows the second).
+ */
+TEST_F(stack, fin_wait2_orphan_closed_at_once_takes_one_slot)
+{
+	int cli, srv, i, ms, tw = -1;
+	int64_t over0, over1;
+
+	namespace_with_tw_slots(_metadata, self->family, "3");
+	over0 = tw_overflows(self->family);
+	ASSERT_LE(0, over0);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, stack_pair(self->family, &cli, &srv));
+		close(cli);
+		ASSERT_NE(0, wait_events(srv, POLLRDHUP, WAIT_MS) & POLLRDHUP);
+		close(srv);
+		for (ms = 0; ms < WAIT_MS; ms += 10) {
+			tw = sockets_in_state(self->family, TIME_WAIT);
+			if (tw == i + 1)
+				break;
+			msleep(10);
+		}
+	}
+	over1 = tw_overflows(self->family);
+	TH_LOG("%d in TIME_WAIT, %lld overflowed", tw,
+	       (long long)(over1 - over0));
+	EXPECT_EQ(2, tw);
+	EXPECT_EQ(0, over1 - over0);
 }
 
 /* Connections still in the accept queue are reset when the listener goes. */
