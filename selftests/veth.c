@@ -65,12 +65,12 @@ static void topology_up(struct __test_metadata *_metadata,
 }
 
 /*
- * Fork the server into TAG-2; it listens on SERVER_IP, sends the port
- * through a pipe, serves one connection with fn and exits with its code.
+ * Fork the server into TAG-2; it listens on @ip, sends the port through a
+ * pipe, serves one connection with fn and exits with its code.
  */
-static pid_t start_server(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(stack) *self, serve_fn fn, uint64_t len,
-			  uint16_t *port)
+static pid_t start_server_on(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stack) *self, const char *ip,
+			     serve_fn fn, uint64_t len, uint16_t *port)
 {
 	char ns[48];
 	int p[2];
@@ -86,7 +86,7 @@ static pid_t start_server(struct __test_metadata *_metadata,
 		snprintf(ns, sizeof(ns), "%s-2", self->netns);
 		if (enter_netns(ns))
 			_exit(SRV_SETUP);
-		lfd = stack_listen(self->family, SERVER_IP, port);
+		lfd = stack_listen(self->family, ip, port);
 		if (lfd < 0 || write(p[1], port, sizeof(*port)) != sizeof(*port))
 			_exit(SRV_SETUP);
 		fd = accept(lfd, NULL, NULL);
@@ -100,17 +100,31 @@ static pid_t start_server(struct __test_metadata *_metadata,
 	return pid;
 }
 
-static int client_connect(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(stack) *self, uint16_t port)
+static pid_t start_server(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(stack) *self, serve_fn fn, uint64_t len,
+			  uint16_t *port)
+{
+	return start_server_on(_metadata, self, SERVER_IP, fn, len, port);
+}
+
+static int client_connect_to(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stack) *self, const char *ip,
+			     uint16_t port)
 {
 	char ns[48];
 	int fd;
 
 	snprintf(ns, sizeof(ns), "%s-1", self->netns);
 	ASSERT_EQ(0, enter_netns(ns));
-	fd = stack_connect(self->family, SERVER_IP, port);
+	fd = stack_connect(self->family, ip, port);
 	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
 	return fd;
+}
+
+static int client_connect(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(stack) *self, uint16_t port)
+{
+	return client_connect_to(_metadata, self, SERVER_IP, port);
 }
 
 #define ASSERT_SERVER_OK(pid) do {						\
@@ -1911,6 +1925,138 @@ TEST_F_TIMEOUT(stack, veth_flow_against_native_cubic_within_2x, 900)
 	if (_metadata->skip)
 		return;
 	ASSERT_TRUE(fair) TH_LOG("median share ratio below 0.5");
+}
+
+/* ---- HyStart: slow start ends on the queue's delay ------------------- */
+
+/*
+ * The bottleneck for HyStart: 20 Mbit/s with a queue of 200 ms (500 KB),
+ * some 350 segments with the path's 5-6 ms: the 4 ms of delay HyStart
+ * waits for is a small part of it.
+ */
+#define HYSTART_LINK_MBIT	20
+#define HYSTART_QUEUE_MS	200
+#define HYSTART_DETECT	"/sys/module/tcp_cubic/parameters/hystart_detect"
+
+/*
+ * The sender when slow start ended (ssthresh fell below "infinite" for
+ * good), and the counters.
+ */
+struct slow_start_exit {
+	struct tcp_info exit;
+	bool ended;
+	int64_t exits_before, exits_after;	/* HyStart's delay exits */
+	int64_t undos;		/* recoveries undone by the exit */
+};
+
+/*
+ * Send @len bytes with CUBIC from TAG-1 into the bottleneck of netns.sh
+ * routed, sampling the sender's TCP_INFO about once a millisecond. Both
+ * stacks report native's 0x7fffffff as ssthresh in slow start, and again
+ * after a recovery undone (a reordering taken for a loss): slow start
+ * ended at the first sample after the last such one.
+ */
+static void cubic_slow_start(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stack) *self, uint64_t len,
+			     struct slow_start_exit *se)
+{
+	struct sender snd = { .len = len };
+	struct tcp_info ti;
+	pthread_t thread;
+	uint16_t port;
+	pid_t pid;
+	int r;
+
+	snprintf(self->netns, sizeof(self->netns), "xtcp%d", getpid());
+	r = run_cmd("'%s/netns.sh' routed %s %dmbit %d", self_dir(),
+		    self->netns, HYSTART_LINK_MBIT, HYSTART_QUEUE_MS);
+	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
+		SKIP(return, "tbf not available (sch_tbf)");
+	ASSERT_EQ(0, r);
+	pid = start_server_on(_metadata, self, ROUTED_SERVER_IP, serve_verify,
+			      len, &port);
+	snd.fd = client_connect_to(_metadata, self, ROUTED_SERVER_IP, port);
+	ASSERT_EQ(0, setsockopt(snd.fd, IPPROTO_TCP, TCP_CONGESTION, "cubic",
+				strlen("cubic")));
+	/* TAG-1's counters, where the sender is. */
+	se->exits_before = stack_counter(self->family, "TCPHystartDelayDetect",
+					 "XtcpHystartDelayExits");
+	ASSERT_LE(0, se->exits_before);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, send_thread, &snd));
+	for (;;) {
+		if (get_tcp_info(snd.fd, &ti) || ti.tcpi_state == 7 ||
+		    (atomic_load(&snd.done) && ti.tcpi_bytes_acked > len))
+			break;	/* 7: TCP_CLOSE, the connection failed */
+		if (ti.tcpi_snd_ssthresh >= INFINITE_SSTHRESH) {
+			se->ended = false;
+		} else if (!se->ended) {
+			se->exit = ti;
+			se->ended = true;
+			se->undos = undos(self->family);
+		}
+		msleep(1);
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ((ssize_t)snd.len, snd.sent);
+	ASSERT_SERVER_OK(pid);
+	close(snd.fd);
+	se->exits_after = stack_counter(self->family, "TCPHystartDelayDetect",
+					"XtcpHystartDelayExits");
+}
+
+/*
+ * HyStart's delay exit (RFC 9406; Linux's tcp_cubic): CUBIC leaves slow
+ * start once the round trip has grown by max(4 ms, min RTT / 8) over the
+ * queue its window builds, before the queue overflows. One flow into a
+ * queue far larger than that: the delay exit is counted, and when
+ * ssthresh is first set no loss is being repaired (the state is Open) and
+ * the window, which ssthresh is at the exit, fits into the path's BDP and
+ * queue: nothing can have been dropped. Exit windows in fourteen runs, of
+ * some 350 segments the path holds: native 123 to 230 (median 128), xtcp
+ * 95 to 128 (median 112).
+ *
+ * Not "nothing retransmitted": by its exit at 214 native had resent 3
+ * segments, and xtcp 2 by its at 95, each with ssthresh the window and no
+ * recovery under way, so not for a loss the queue made (a reordering
+ * taken for one and undone would do it).
+ *
+ * Native also ends slow start on a train of ACKs spanning half the min
+ * RTT (TCPHystartTrainDetect), which xtcp does not do: native is set to
+ * the delay rule alone (hystart_detect 2) for the case, so that both are
+ * judged by the one rule.
+ */
+TEST_F_TIMEOUT(stack, veth_cubic_hystart_leaves_slow_start_on_delay, 300)
+{
+	struct slow_start_exit se = {};
+	uint64_t path_segs;
+
+	if (kernel_too_slow_for_shapes())
+		SKIP(return, "XTCP_SCALE > 1: a slow kernel, see above");
+	if (self->family == AF_INET)
+		ASSERT_EQ(0, set_host_setting(self, HYSTART_DETECT, "2"));
+	cubic_slow_start(_metadata, self, 2 * MiB, &se);
+	if (_metadata->skip)
+		return;
+	ASSERT_TRUE(se.ended) TH_LOG("slow start never ended");
+	/* Bytes at the link's rate over the min RTT and the queue. */
+	path_segs = (uint64_t)HYSTART_LINK_MBIT * 1000000 / 8 *
+		    (se.exit.tcpi_min_rtt + HYSTART_QUEUE_MS * 1000) /
+		    1000000 / se.exit.tcpi_snd_mss;
+	TH_LOG("exit: ssthresh %u cwnd %u (path %llu segments), %u in flight, state %u",
+	       se.exit.tcpi_snd_ssthresh, se.exit.tcpi_snd_cwnd,
+	       (unsigned long long)path_segs, se.exit.tcpi_unacked,
+	       se.exit.tcpi_ca_state);
+	TH_LOG("srtt %u us, min RTT %u us, %u retransmitted, %lld undone recoveries; delay exits %lld",
+	       se.exit.tcpi_rtt, se.exit.tcpi_min_rtt,
+	       se.exit.tcpi_total_retrans, (long long)se.undos,
+	       (long long)(se.exits_after - se.exits_before));
+	ASSERT_LT(se.exits_before, se.exits_after)
+		TH_LOG("no HyStart delay exit counted");
+	/* Disorder: native's state on SACKs alone, no recovery begun. */
+	ASSERT_GE(TCP_CA_Disorder, se.exit.tcpi_ca_state)
+		TH_LOG("slow start ended by a loss");
+	ASSERT_GE(path_segs, se.exit.tcpi_snd_ssthresh)
+		TH_LOG("the window at the exit overflows the queue");
 }
 
 struct range_sender {
