@@ -556,17 +556,23 @@ drop:
 }
 
 /*
- * Whether this namespace still allows the options cookie @co kept: our
- * SYN-ACK offered them and the peer now uses them, so a cookie whose
- * option was turned off since is refused, as native's, rather than the
- * connection made without it (our windows read with a scale we no
- * longer apply, timestamps the peer sends and we would not).
+ * Whether this namespace still allows the options cookie @co kept, as
+ * native's cookie_timestamp_decode judges: our SYN-ACK offered them and
+ * the peer now uses them, so a cookie whose SACK or window scaling was
+ * turned off since is refused rather than the connection made without
+ * it. With timestamps turned off, native's option parser no longer sees
+ * the ACK's timestamp, which is where the options were kept: the cookie
+ * then stands for a SYN without options and the connection is made
+ * without any (@co cleared), window scaling included.
  */
 static bool cookie_opts_allowed(struct xtcp_net *xn,
-				const struct xtcp_cookie_opts *co)
+				struct xtcp_cookie_opts *co)
 {
-	return (!co->ts || READ_ONCE(xn->timestamps)) &&
-	       (!co->sack || READ_ONCE(xn->sack)) &&
+	if (co->ts && !READ_ONCE(xn->timestamps)) {
+		memset(co, 0, sizeof(*co));
+		return true;
+	}
+	return (!co->sack || READ_ONCE(xn->sack)) &&
 	       (!co->has_wscale || READ_ONCE(xn->window_scaling));
 }
 
