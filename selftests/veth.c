@@ -724,6 +724,49 @@ static int wait_all_acked(int fd, int timeout_ms)
 #define VETH_MSS 1448U
 
 /*
+ * Delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 4.2): the receiver of a bulk
+ * transfer ACKs at most every second full-sized segment, not each one. With
+ * offload off (one segment per packet, none merged on the way in), the
+ * client sends 2 MiB, then takes the server's 2 MiB reply: the segments
+ * it sends without data while the reply comes in (its ACKs, and window
+ * updates as it reads) must stay under 0.75 per segment. Native under
+ * TCG sent 0.14 per segment: it holds an ACK while the reader lags and the
+ * window would not move (__tcp_ack_snd_check), which xtcp does not, at
+ * 0.51. An ACK for each segment would make it 1.
+ */
+TEST_F_TIMEOUT(stack, veth_receiver_acks_every_second_segment, 300)
+{
+	uint64_t len = xtcp_scaled(2 * MiB, 512 * KiB);
+	unsigned int acks, in;
+	struct tcp_info ti;
+	uint16_t port;
+	int64_t bad;
+	pid_t pid;
+	int fd;
+
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
+			     self_dir(), self->netns));
+	pid = start_server(_metadata, self, serve_verify_and_reply, len,
+			   &port);
+	fd = client_connect(_metadata, self, port);
+	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_EQ((ssize_t)len, recv_pattern(fd, len, 2, &bad));
+	ASSERT_EQ(-1, bad);
+	ASSERT_SERVER_OK(pid);
+	ASSERT_EQ(0, get_tcp_info(fd, &ti));
+	close(fd);
+	/* Less the SYN and the FIN, which carry no data either. */
+	acks = ti.tcpi_segs_out - ti.tcpi_data_segs_out - 2;
+	in = ti.tcpi_data_segs_in;
+	TH_LOG("%u data segments in, %u segments out without data: %.2f per segment",
+	       in, acks, (double)acks / in);
+	ASSERT_LE(len / VETH_MSS, in);
+	EXPECT_LE(acks * 4, in * 3U);
+}
+
+/*
  * @segs full segments in one write, the client's @nth packet lost (SYN and
  * the handshake's ACK are the first two); returns once all is ACKed, with
  * the loss-probe, SACK-recovery and timeout counters' growth in @grew.
