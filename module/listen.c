@@ -403,7 +403,7 @@ static struct sock *new_child(struct sock *sk, struct sk_buff *skb,
 
 	cxs = xtcp_sk(child);
 	xtcp_init_connection(child, iss, &rt->dst);
-	/* The SYN as the request or cookie agreed to it, its scale too. */
+	/* The SYN as the request or cookie agreed to it. */
 	xtcp_take_syn_options(child, th, dst_mtu(&rt->dst), true);
 	cxs->irs = th->seq;
 	cxs->rcv_nxt = th->seq + 1;

@@ -393,19 +393,20 @@ void xtcp_syn_agree(struct xtcp_syn_agreed *a, const struct xtcp_opts *peer,
 
 /*
  * @sk takes the SYN options of @th against those it offered (its
- * wscale_ok, sack_ok and ts_ok), and its MSS for @mtu. @scale_agreed: a
- * passive open's child, whose request or cookie took the peer's window
- * scale already and whose SYN-ACK offered ours, whatever the sysctl says
- * now; an active opener takes no scale it did not offer (RFC 7323 2.2).
+ * wscale_ok, sack_ok and ts_ok), and its MSS for @mtu. @agreed: a passive
+ * open's child, whose @th holds what its request or cookie agreed and
+ * whose SYN-ACK offered: that stands whatever the sysctls say now, as
+ * native's child takes its request's options; an active opener takes
+ * nothing it did not offer (RFC 7323 2.2).
  */
 void xtcp_take_syn_options(struct sock *sk, const struct xtcp_seg_hdr *th,
-			   u32 mtu, bool scale_agreed)
+			   u32 mtu, bool agreed)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_syn_agreed a;
 
-	xtcp_syn_agree(&a, &th->opts, scale_agreed || xs->wscale_ok,
-		       xs->sack_ok, xs->ts_ok);
+	xtcp_syn_agree(&a, &th->opts, agreed || xs->wscale_ok,
+		       agreed || xs->sack_ok, agreed || xs->ts_ok);
 	xs->peer_mss = a.mss;
 	xs->sack_ok = a.sack_ok;
 	xtcp_rack_start(sk);

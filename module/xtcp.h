@@ -688,7 +688,7 @@ void xtcp_init_connection(struct sock *sk, u32 iss,
 void xtcp_syn_agree(struct xtcp_syn_agreed *a, const struct xtcp_opts *peer,
 		    bool wscale, bool sack, bool ts);
 void xtcp_take_syn_options(struct sock *sk, const struct xtcp_seg_hdr *th,
-			   u32 mtu, bool scale_agreed);
+			   u32 mtu, bool agreed);
 u32 xtcp_ts_offset(__be32 saddr, __be32 daddr);
 void xtcp_rtt_sample_sk(struct sock *sk, u32 rtt_us);
 void xtcp_set_state(struct sock *sk, int state);
