@@ -598,6 +598,15 @@ TEST_F_TIMEOUT(stack, veth_delay_20ms_rcvbuf_grows, 600)
 /* Offload off: the stack or veth1 cuts segments, so a drop takes one. */
 #define SEGMENTED "tso off tx-sctp-segmentation off"
 
+/* The topology with offload off: one segment per packet both ways. */
+static void segmented_up(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stack) *self)
+{
+	topology_up(_metadata, self, 0);
+	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
+			     self_dir(), self->netns));
+}
+
 /* Drop the @burst packets up to every @nth from TAG-1 (netns.sh dropnth). */
 static void drop_every(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(stack) *self, int nth, int burst)
@@ -617,9 +626,7 @@ static void drop_every(struct __test_metadata *_metadata,
 static void segmented_with_drops(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(stack) *self, int nth, int burst)
 {
-	topology_up(_metadata, self, 0);
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
-			     self_dir(), self->netns));
+	segmented_up(_metadata, self);
 	drop_every(_metadata, self, nth, burst);
 }
 
@@ -693,9 +700,7 @@ TEST_F_TIMEOUT(stack, veth_single_loss_fast_retransmit_without_rto, 600)
 	CPU_SET(0, &one);
 	/* The server, forked later, inherits it. */
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	topology_up(_metadata, self, 0);
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
-			     self_dir(), self->netns));
+	segmented_up(_metadata, self);
 	for (i = 0; i < 3; i++)
 		retrans[i] = one_loss_transfer(_metadata, self);
 	qsort(retrans, 3, sizeof(retrans[0]), cmp_uint);
@@ -744,9 +749,7 @@ TEST_F_TIMEOUT(stack, veth_receiver_acks_every_second_segment, 300)
 	pid_t pid;
 	int fd;
 
-	topology_up(_metadata, self, 0);
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
-			     self_dir(), self->netns));
+	segmented_up(_metadata, self);
 	pid = start_server(_metadata, self, serve_verify_and_reply, len,
 			   &port);
 	fd = client_connect(_metadata, self, port);
@@ -945,9 +948,7 @@ static void sampled_transfer(struct __test_metadata *_metadata,
 	pid_t pid;
 	int r;
 
-	topology_up(_metadata, self, 0);
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
-			     self_dir(), self->netns));
+	segmented_up(_metadata, self);
 	r = run_cmd("'%s/netns.sh' netem %s delay 10ms", self_dir(),
 		    self->netns);
 	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
@@ -1287,9 +1288,7 @@ static void netem_setup_cmd(struct __test_metadata *_metadata,
 {
 	int r;
 
-	topology_up(_metadata, self, 0);
-	ASSERT_EQ(0, run_cmd("'%s/netns.sh' offload %s " SEGMENTED,
-			     self_dir(), self->netns));
+	segmented_up(_metadata, self);
 	r = run_cmd("'%s/netns.sh' %s %s %s", self_dir(), cmd, self->netns,
 		    args);
 	if (r == 2 && !getenv("XTCP_REQUIRE_NETEM"))
