@@ -1066,9 +1066,14 @@ static void rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		return;
 	/*
 	 * Text on a crossed SYN-ACK would start at the SYN's number: skip
-	 * it, the peer sends it again.
+	 * it, the peer sends it again. Its SYN is a duplicate, below
+	 * RCV.NXT, and is ACKed as such (RFC 9293 3.10.7.4, first check),
+	 * as native TCP does: a peer that lost our SYN-ACK is established
+	 * by it, without waiting to send its own again.
 	 */
-	if (!crossed_synack && !text_rcv(sk, skb, th, consumed))
+	if (crossed_synack)
+		xs->ack_now = 1;
+	else if (!text_rcv(sk, skb, th, consumed))
 		return;
 
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
