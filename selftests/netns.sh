@@ -27,6 +27,10 @@
 #                                 receives (from TAG-1), the others pass:
 #                                 a loss at a known place; with K, the K
 #                                 packets up to every Nth (a burst)
+#        netns.sh dropseq TAG SEQ...
+#                                 drop the first packet that veth2 receives
+#                                 (from TAG-1) with sequence number SEQ,
+#                                 for each SEQ; the copies sent again pass
 #        netns.sh sysctl TAG K=V  set sysctl K to V in both namespaces
 #        netns.sh rtomin TAG MS   the veth subnet's route in both namespaces
 #                                 gets rto_min MS ms (iproute2 locks the
@@ -45,8 +49,8 @@
 #        netns.sh cut TAG         set veth2 down: TAG-2 is cut off
 #        netns.sh down TAG        delete both namespaces
 #
-# Exit status 0 on success; "loss", "netem", "netem1", "routed" and "dropnth"
-# exit 2 when the qdisc or action is not available.
+# Exit status 0 on success; "loss", "netem", "netem1", "routed", "dropnth"
+# and "dropseq" exit 2 when the qdisc, filter or action is not available.
 
 set -e
 
@@ -135,6 +139,20 @@ dropnth() {
 	done
 }
 
+dropseq() {
+	local seq pref=1
+	tc -n "$netns2" qdisc del dev veth2 ingress 2>/dev/null || true
+	tc -n "$netns2" qdisc add dev veth2 ingress 2>/dev/null || exit 2
+	for seq in "$@"; do
+		# The sequence number after a 20-byte IP header, in both
+		# stacks' segments. gact counts the matches: the 1st, 3rd, ...
+		# are dropped, the 2nd (the resend), 4th, ... pass.
+		tc -n "$netns2" filter add dev veth2 ingress protocol ip \
+			pref $((pref++)) u32 match u32 "$seq" 0xffffffff at 24 \
+			action gact drop random determ ok 2 2>/dev/null || exit 2
+	done
+}
+
 routed() {
 	printf 'netns add %s\n' "$netns1" "$netnsr" "$netns2" | ip -b -
 	ip1 -b - <<-EOF
@@ -188,6 +206,7 @@ netem1) shift 2; netem1 "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
 dropnth) dropnth "${3:?dropnth needs a count}" "${4:-1}" ;;
+dropseq) shift 2; dropseq "${@:?dropseq needs sequence numbers}" ;;
 routed) down; routed "${3:?routed needs a rate}" "${4:-}" ;;
 sysctl) n1 sysctl -qw "${3:?sysctl needs KEY=VALUE}"
 	n2 sysctl -qw "$3" ;;
