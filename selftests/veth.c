@@ -744,22 +744,9 @@ TEST_F_TIMEOUT(stack, veth_receiver_acks_every_second_segment, 300)
 	uint64_t len = xtcp_scaled(2 * MiB, 512 * KiB);
 	unsigned int acks, in;
 	struct tcp_info ti;
-	uint16_t port;
-	int64_t bad;
-	pid_t pid;
-	int fd;
 
 	segmented_up(_metadata, self);
-	pid = start_server(_metadata, self, serve_verify_and_reply, len,
-			   &port);
-	fd = client_connect(_metadata, self, port);
-	ASSERT_EQ((ssize_t)len, send_pattern(fd, len, 1));
-	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
-	ASSERT_EQ((ssize_t)len, recv_pattern(fd, len, 2, &bad));
-	ASSERT_EQ(-1, bad);
-	ASSERT_SERVER_OK(pid);
-	ASSERT_EQ(0, get_tcp_info(fd, &ti));
-	close(fd);
+	transfer_both_ways_info(_metadata, self, len, &ti);
 	/* Less the SYN and the FIN, which carry no data either. */
 	acks = ti.tcpi_segs_out - ti.tcpi_data_segs_out - 2;
 	in = ti.tcpi_data_segs_in;
