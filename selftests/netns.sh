@@ -31,6 +31,9 @@
 #                                 drop the first packet that veth2 receives
 #                                 (from TAG-1) with sequence number SEQ,
 #                                 for each SEQ; the copies sent again pass
+#        netns.sh dropseq-hit TAG exit 0 when each of dropseq's filters
+#                                 dropped a packet, 1 otherwise (a missed
+#                                 drop); prints the counts to stderr
 #        netns.sh sysctl TAG K=V  set sysctl K to V in both namespaces
 #        netns.sh rtomin TAG MS   the veth subnet's route in both namespaces
 #                                 gets rto_min MS ms (iproute2 locks the
@@ -153,6 +156,15 @@ dropseq() {
 	done
 }
 
+dropseq_hit() {
+	local drops
+
+	drops=$(tc -s -n "$netns2" filter show dev veth2 ingress |
+		sed -n 's/.*(dropped \([0-9]*\),.*/\1/p')
+	echo "dropseq: packets dropped per filter:" $drops >&2
+	[[ -n $drops ]] && ! grep -qx 0 <<<"$drops"
+}
+
 routed() {
 	printf 'netns add %s\n' "$netns1" "$netnsr" "$netns2" | ip -b -
 	ip1 -b - <<-EOF
@@ -205,6 +217,7 @@ netem) shift 2; netem "$@" ;;
 netem1) shift 2; netem1 "$@" ;;
 mtu) mtu "${3:?mtu needs a size}" ;;
 offload) shift 2; offload "$@" ;;
+dropseq-hit) dropseq_hit ;;
 dropnth) dropnth "${3:?dropnth needs a count}" "${4:-1}" ;;
 dropseq) shift 2; dropseq "${@:?dropseq needs sequence numbers}" ;;
 routed) down; routed "${3:?routed needs a rate}" "${4:-}" ;;
