@@ -237,14 +237,23 @@ void xtcp_rack_split(struct sock *sk, struct sk_buff *skb)
 		mark_sacked(skb);
 }
 
-/* An ACK carried a D-SACK: widen the window, once per round trip. */
-void xtcp_rack_dsack(struct sock *sk)
+/*
+ * A D-SACK of [@start, @end) proved a resend spurious: widen the window,
+ * once per round trip. Only if reordering was seen, which may have made
+ * RACK resend too soon; not for a loss probe's copy (one segment ending
+ * where the probe did), which a timer sent.
+ */
+void xtcp_rack_dsack(struct sock *sk, u32 start, u32 end)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_rack *r = &xs->rack;
+	bool probe_copy = r->tlp_on && end == r->tlp_high_seq &&
+			  end - start <= xs->mss_cache;
 
 	if (!r->on || (READ_ONCE(xtcp_net(sock_net(sk))->recovery) &
 		       XTCP_RECOVERY_STATIC_REO))
+		return;
+	if (!r->reord_seen || probe_copy)
 		return;
 	if (r->dsack_round_on && xtcp_seq_before(xs->snd_una, r->dsack_round))
 		return;

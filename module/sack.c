@@ -138,6 +138,32 @@ static bool is_dsack(const struct xtcp_seg_hdr *th)
 }
 
 /*
+ * A D-SACK of [@start, @end) (RFC 2883), judged as Linux's tcp_dsack_seen
+ * does: a range wider than any window the peer offered is dubious, and
+ * so are more D-SACKed segments than were ever resent (the network
+ * duplicated a segment). Only the others can prove a resend spurious,
+ * for the undo and for RACK's reordering window.
+ */
+static void dsack_rcv(struct sock *sk, u32 start, u32 end)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 len = end - start;
+
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_DSACK_RECV);
+	if (!xtcp_seq_after(end, start) || len > xs->max_window)
+		goto dubious;
+	xs->dsack_dups += len > xs->mss_cache ?
+			  DIV_ROUND_UP(len, xs->mss_cache) : 1;
+	if (xs->dsack_dups > xs->total_retrans)
+		goto dubious;
+	xtcp_rack_dsack(sk, start, end);
+	xtcp_undo_dsack(sk, start, end);
+	return;
+dubious:
+	xtcp_stat_inc(sock_net(sk), XTCP_MIB_DSACK_DUBIOUS);
+}
+
+/*
  * Take the SACK blocks of an acceptable ACK (@th->ack within snd_una ..
  * snd_max). Blocks outside what was sent, or backwards, are ignored.
  * RACK hears of what is new on the scoreboard. Returns the bytes newly
@@ -153,11 +179,7 @@ u32 xtcp_sack_update(struct sock *sk, const struct xtcp_seg_hdr *th)
 	if (!xs->sack_ok || !th->opts.num_sacks)
 		return 0;
 	if (is_dsack(th)) {
-		xs->dsack_dups++;
-		xtcp_stat_inc(sock_net(sk), XTCP_MIB_DSACK_RECV);
-		xtcp_rack_dsack(sk);
-		xtcp_undo_dsack(sk, th->opts.sacks[0].start,
-				th->opts.sacks[0].end);
+		dsack_rcv(sk, th->opts.sacks[0].start, th->opts.sacks[0].end);
 		i = 1;
 	}
 	for (; i < th->opts.num_sacks; i++) {

@@ -50,6 +50,7 @@ static const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DSACK_OLD_SENT] = "DSACKOldSent",
 	[XTCP_MIB_DSACK_OFO_SENT] = "DSACKOfoSent",
 	[XTCP_MIB_DSACK_RECV] = "DSACKRecv",
+	[XTCP_MIB_DSACK_DUBIOUS] = "DSACKIgnoredDubious",
 	[XTCP_MIB_PAWS_REJECTED] = "PAWSEstab",
 	[XTCP_MIB_LOSS_PROBES] = "LossProbes",
 	[XTCP_MIB_LOSS_PROBE_RECOVERY] = "LossProbeRecovery",

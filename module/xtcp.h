@@ -939,7 +939,7 @@ void xtcp_rack_acked(struct sock *sk, struct xtcp_skb_cb *cb, u32 end_seq,
 void xtcp_rack_sacked(struct sock *sk, const struct xtcp_scoreboard *old);
 void xtcp_rack_split(struct sock *sk, struct sk_buff *skb);
 void xtcp_rack_ack_echo(struct sock *sk, const struct xtcp_seg_hdr *th);
-void xtcp_rack_dsack(struct sock *sk);
+void xtcp_rack_dsack(struct sock *sk, u32 start, u32 end);
 u32 xtcp_rack_detect(struct sock *sk);
 void xtcp_rack_timeout(struct sock *sk);
 void xtcp_rack_recovery_ended(struct xtcp_sock *xs);
