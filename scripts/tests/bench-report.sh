@@ -61,7 +61,7 @@ check "after the last series, before the notes" \
 	  "<!-- bench:end 6.1 --><!-- bench:begin 6.12 -->## Notes" ]
 check "the other series is untouched" [ "$(between 6.1 | grep -c 'old 6.1')" = 1 ]
 check "its kernel and figure are in its section" \
-	bash -c "sed -n '/bench:begin 6.12/,/bench:end 6.12/p' '$tmp/B.md' | grep -q '6.12.118+deb12-amd64' && grep -q 777 '$tmp/B.md'"
+	[ "$(between 6.12 | grep -c -e '6.12.118+deb12-amd64' -e '| xtcp | 777')" = 2 ]
 run 6.12.200+deb12-amd64 888
 check "a re-run replaces its section only" \
 	[ "$(count 'bench:begin 6.12 -->')/$(count "| xtcp | 777")/$(count "| xtcp | 888")/$(count 'old 6.1')/$(count 'by hand')" = "1/0/1/1/1" ]
