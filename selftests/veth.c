@@ -1144,15 +1144,21 @@ TEST_F_TIMEOUT(stack, veth_reno_cwnd_exponential_then_linear, 900)
 	ASSERT_LE(2 * r.first_ss.cwnd, r.last_ss.cwnd);
 	ASSERT_LE(ss_segs, 2 * (uint64_t)(r.last_ss.cwnd - r.first_ss.cwnd) + 10);
 	/*
-	 * Linear: grew, by one segment per window, give or take rounding;
-	 * at least half that while a window was in flight (a sender short of
-	 * it is not held back by cwnd: native then grew +37 where one per
-	 * window would have been +191).
+	 * Linear: grew, by one segment per window, give or take rounding
+	 * (a segment an epoch): no more than that overall, and at least
+	 * three quarters of it while a window was in flight (a sender short
+	 * of it is not held back by cwnd: native once grew +37 overall where
+	 * one per window would have been +191). Judged over at least two
+	 * windows' growth an epoch, so that the rounding cannot pass it
+	 * alone. Native grew +200 of 204.4 over 19 epochs, xtcp +96 of
+	 * 103.4; growth by one segment per two windows (per delayed ACK, not
+	 * per segment ACKed) would be about half.
 	 */
 	ASSERT_LE(1, r.epochs);
 	ASSERT_LE(1, r.ca_grow);
 	ASSERT_GE(r.ca_bound + r.epochs + 1, (double)r.ca_grow);
-	ASSERT_LE(r.full_bound / 2 - r.epochs - 1, (double)r.full_grow);
+	ASSERT_LE(2.0 * (r.epochs + 1), r.full_bound);
+	ASSERT_LE(0.75 * r.full_bound - r.epochs - 1, (double)r.full_grow);
 }
 
 #define MAX_LOSSES 32
@@ -1191,8 +1197,12 @@ static int cmp_double(const void *a, const void *b)
  * How far the window falls at a loss: CUBIC keeps beta = 0.7 of it (RFC
  * 9438 4.6), Reno half. Measured at losses in congestion avoidance, where
  * cwnd moves slowly enough for the last sample before the recovery to be
- * the window at the loss; the median of them, against a range.
+ * the window at the loss; the median of at least five of them (native
+ * and xtcp: 13-15 a run, each within 0.03 of the median), within 0.07
+ * of the rule: ranges that a stack following the other rule misses.
  */
+#define MIN_LOSSES 5
+
 static void loss_backoff(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(stack) *self, const char *cc,
 			 double lo, double hi)
@@ -1204,23 +1214,24 @@ static void loss_backoff(struct __test_metadata *_metadata,
 		SKIP(return, "XTCP_SCALE > 1: a slow kernel, see above");
 	/* Not scaled down on slow kernels: it needs a dozen losses. */
 	sampled_transfer(_metadata, self, cc, 400, 8 * MiB, loss_sample, &l);
-	ASSERT_LE(1, l.n);
+	TH_LOG("%s: %d losses in congestion avoidance", cc, l.n);
+	ASSERT_LE(MIN_LOSSES, l.n);
 	qsort(l.ratio, l.n, sizeof(l.ratio[0]), cmp_double);
 	median = l.ratio[l.n / 2];
-	TH_LOG("%s: %d losses in congestion avoidance, ssthresh/cwnd %.2f (%.2f-%.2f)",
-	       cc, l.n, median, l.ratio[0], l.ratio[l.n - 1]);
+	TH_LOG("%s: ssthresh/cwnd %.2f (%.2f-%.2f)", cc, median, l.ratio[0],
+	       l.ratio[l.n - 1]);
 	ASSERT_LE(lo, median);
 	ASSERT_GE(hi, median);
 }
 
 TEST_F_TIMEOUT(stack, veth_cubic_keeps_seven_tenths_at_loss, 600)
 {
-	loss_backoff(_metadata, self, "cubic", 0.6, 0.85);
+	loss_backoff(_metadata, self, "cubic", 0.63, 0.77);
 }
 
 TEST_F_TIMEOUT(stack, veth_reno_halves_at_loss, 600)
 {
-	loss_backoff(_metadata, self, "reno", 0.3, 0.6);
+	loss_backoff(_metadata, self, "reno", 0.43, 0.57);
 }
 
 /*
