@@ -81,7 +81,9 @@ skip_expected() {
 	   -z ${XTCP_CASES:-}${XTCP_VARIANTS:-} ]] && return 1
 	list=$(grep -v -e '^#' -e '^[[:space:]]*$' "$here/expected_skips")
 	while IFS='|' read -r l c r _; do
-		l=${l// /} c=${c// /}
+		# LANE has no blanks; CASE and REASON may hold some inside.
+		l=${l// /}
+		c=${c#"${c%%[! ]*}"} c=${c%"${c##*[! ]}"}
 		r=${r#"${r%%[! ]*}"} r=${r%"${r##*[! ]}"}
 		[[ $l == "$lane" || $l == any ]] || continue
 		# shellcheck disable=SC2053 # the list holds patterns
