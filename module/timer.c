@@ -62,12 +62,28 @@ void xtcp_arm_rtx(struct sock *sk)
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + when);
 }
 
+/*
+ * The next zero-window probe, an RTO away; under a user timeout no later
+ * than when it runs out (counted from the first probe), as native's
+ * tcp_clamp_probe0_to_user_timeout: the wait ends on time, not at the
+ * next backed-off probe. Once it has run out, two jiffies: 6.1's and
+ * 6.12's clamp then underflows to the full RTO, fixed upstream since.
+ */
 void xtcp_arm_persist(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when = xtcp_rto_jiffies(xs);
+	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
 
+	if (user_timeout && xs->probing_since) {
+		unsigned long end = xs->probing_since +
+				    msecs_to_jiffies(user_timeout);
+
+		when = min(when, time_after(end, jiffies + 2) ?
+				 end - jiffies : 2UL);
+	}
 	xs->rtx_mode = XTCP_RTX_PERSIST;
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto_jiffies(xs));
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + when);
 }
 
 void xtcp_stop_rtx(struct sock *sk)
