@@ -10,7 +10,8 @@
 # the wire, as nftables counts it on the way out, carries IP protocol 254
 # and neither 253 nor TCP. The module is then loaded again as run_vm.sh
 # left it, $XTCP_KO with $XTCP_KO_ARGS, and every parameter must read as
-# it did before. TAP output.
+# it did before. Loaded without the others, tw_len_ms reads its default,
+# 60000. TAP output.
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -20,7 +21,7 @@ fam=25 proto=254
 # shellcheck source=selftests/tap.sh
 . "$here/tap.sh"
 
-cases=6
+cases=7
 echo "TAP version 13"
 echo "1..$cases"
 if [[ -n ${XTCP_NO_MODULES:-} || ! -d /sys/module/xtcp ]]; then
@@ -116,6 +117,10 @@ fi
 check "sysfs: family $fam, ipproto $proto" \
 	[ "$(cat /sys/module/xtcp/parameters/family 2>/dev/null)" = $fam -a \
 	  "$(cat /sys/module/xtcp/parameters/ipproto 2>/dev/null)" = $proto ]
+# Loaded without them, the others read their defaults: TIME_WAIT's
+# length is native's TCP_TIMEWAIT_LEN (injection.c times an entry).
+check "tw_len_ms defaults to 60000 (TIME_WAIT 60 s, as native's)" \
+	[ "$(cat /sys/module/xtcp/parameters/tw_len_ms 2>/dev/null)" = 60000 ]
 f_new=$(socket_errno $fam) f_old=$(socket_errno 22)
 echo "# socket($fam): errno $f_new; socket(22): errno $f_old"
 check "socket($fam) opens, socket(22) is refused (EAFNOSUPPORT)" \
