@@ -556,17 +556,17 @@ drop:
 }
 
 /*
- * Whether this namespace still allows the options cookie @co kept, as
- * native's cookie_timestamp_decode judges: our SYN-ACK offered them and
- * the peer now uses them, so a cookie whose SACK or window scaling was
- * turned off since is refused rather than the connection made without
- * it. With timestamps turned off, native's option parser no longer sees
- * the ACK's timestamp, which is where the options were kept: the cookie
- * then stands for a SYN without options and the connection is made
- * without any (@co cleared), window scaling included.
+ * The options cookie @co kept, as this namespace's sysctls now take them
+ * (false: refused), as native's cookie_timestamp_decode judges: our
+ * SYN-ACK offered them and the peer now uses them, so a cookie whose SACK
+ * or window scaling was turned off since is refused rather than the
+ * connection made without it. With timestamps turned off, native's
+ * option parser no longer sees the ACK's timestamp, which is where the
+ * options were kept: the cookie then stands for a SYN without options
+ * and the connection is made without any (@co cleared), window scaling
+ * included.
  */
-static bool cookie_opts_allowed(struct xtcp_net *xn,
-				struct xtcp_cookie_opts *co)
+static bool cookie_opts_now(struct xtcp_net *xn, struct xtcp_cookie_opts *co)
 {
 	if (co->ts && !READ_ONCE(xn->timestamps)) {
 		memset(co, 0, sizeof(*co));
@@ -605,7 +605,7 @@ int xtcp_cookie_ack(struct sock *sk, struct sk_buff *skb,
 		return -ENOENT;
 	}
 	xtcp_stat_inc(net, XTCP_MIB_SYNCOOKIES_RECV);
-	if (!cookie_opts_allowed(xtcp_net(net), &co))
+	if (!cookie_opts_now(xtcp_net(net), &co))
 		return -ENOENT;
 	if (xtcp_accept_queue_full(sk)) {
 		xtcp_stat_inc(net, XTCP_MIB_LISTEN_OVERFLOWS);
