@@ -32,15 +32,26 @@
 bool word_listed(const char *list, const char *want);
 
 /*
+ * What kselftest_harness.h's SKIP() does to mark a case skipped, with
+ * the reason, for the macros below and stack.h's SKIP().
+ */
+#define XTCP_HARNESS_SKIP_MARK(fmt, ...) do {				\
+	snprintf(_metadata->results->reason,				\
+		 sizeof(_metadata->results->reason), fmt, ##__VA_ARGS__); \
+	if (TH_LOG_ENABLED)						\
+		fprintf(TH_LOG_STREAM, "#      SKIP      %s\n",		\
+			_metadata->results->reason);			\
+	_metadata->skip = 1;						\
+	_metadata->trigger = 0;						\
+} while (0)
+
+/*
  * In a FIXTURE_SETUP: skip a case XTCP_CASES or XTCP_VARIANTS leave out,
  * with a reason that run_vm.sh's list of expected skips names (the
  * harness of 6.1 would say "unknown").
  */
 #define SKIP_NOT_SELECTED() do {					\
-	snprintf(_metadata->results->reason,				\
-		 sizeof(_metadata->results->reason),			\
-		 "not selected (XTCP_CASES, XTCP_VARIANTS)");		\
-	_metadata->skip = 1;						\
+	XTCP_HARNESS_SKIP_MARK("not selected (XTCP_CASES, XTCP_VARIANTS)"); \
 	longjmp(_metadata->env, 1);					\
 } while (0)
 
