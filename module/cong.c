@@ -210,7 +210,12 @@ void xtcp_cong_enter_recovery(struct sock *sk)
 	if (xs->sack_ok) {
 		xs->undo_on = true;
 		xs->undo_rtx_seen = false;
-		xs->undo_retrans = 0;
+		/*
+		 * A loss probe's copy still out may come back D-SACKed too:
+		 * that proves nothing of this episode's resends (Linux's
+		 * tcp_init_undo counts it among them).
+		 */
+		xs->undo_retrans = xs->rack.tlp_on && xs->rack.tlp_retrans;
 		xs->undo_start = xs->snd_una;
 		xs->undo_end = xs->snd_max;
 		xs->prior_cwnd = xs->cwnd;
