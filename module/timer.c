@@ -45,19 +45,32 @@ void xtcp_arm_rtx_timer(struct sock *sk, enum xtcp_rtx_mode mode,
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + max(delay, 1UL));
 }
 
+/*
+ * @when (jiffies from now), but no later than TCP_USER_TIMEOUT's end for
+ * a wait that began at @since, and at least @floor once it has passed.
+ */
+static unsigned long clamp_to_user_timeout(const struct xtcp_sock *xs,
+					   unsigned long when,
+					   unsigned long since,
+					   unsigned long floor)
+{
+	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
+	unsigned long end = since + msecs_to_jiffies(user_timeout);
+
+	if (!user_timeout)
+		return when;
+	return min(when, time_after(end, jiffies + floor) ?
+			 end - jiffies : floor);
+}
+
 void xtcp_arm_rtx(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long when = xtcp_rto_jiffies(xs);
-	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
 
 	/* Retransmitting under a user timeout: fire when it runs out. */
-	if (user_timeout && xs->retries) {
-		unsigned long end = xs->rtx_series_start +
-				    msecs_to_jiffies(user_timeout);
-
-		when = time_after(end, jiffies) ? min(when, end - jiffies) : 1;
-	}
+	if (xs->retries)
+		when = clamp_to_user_timeout(xs, when, xs->rtx_series_start, 1);
 	xs->rtx_mode = XTCP_RTX_RETRANSMIT;
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + when);
 }
@@ -73,15 +86,9 @@ void xtcp_arm_persist(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long when = xtcp_rto_jiffies(xs);
-	u32 user_timeout = READ_ONCE(xs->user_timeout_ms);
 
-	if (user_timeout && xs->probing_since) {
-		unsigned long end = xs->probing_since +
-				    msecs_to_jiffies(user_timeout);
-
-		when = min(when, time_after(end, jiffies + 2) ?
-				 end - jiffies : 2UL);
-	}
+	if (xs->probing_since)
+		when = clamp_to_user_timeout(xs, when, xs->probing_since, 2);
 	xs->rtx_mode = XTCP_RTX_PERSIST;
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + when);
 }
